@@ -1,0 +1,1 @@
+"""Scene graph model, source types, transitions and the compositor (no Qt widgets, no network)."""

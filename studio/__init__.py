@@ -1,0 +1,1 @@
+"""The engine: Studio object, commands, events, video clock, outputs, interaction, services."""

@@ -1,0 +1,37 @@
+"""Suite-wide fixtures: every test must leave no threads behind and run headless."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_threads() -> Iterator[None]:
+    before = set(threading.enumerate())
+    yield
+    # give threads that were told to stop a moment to finish joining (event-driven join, bounded)
+    deadline = time.monotonic() + 5.0
+    leaked: list[threading.Thread] = []
+    for t in set(threading.enumerate()) - before:
+        if not t.is_alive() or t.daemon and t.name.startswith(("asyncio_", "ThreadPoolExecutor", "Dummy")):
+            continue
+        t.join(max(0.0, deadline - time.monotonic()))
+        if t.is_alive():
+            leaked.append(t)
+    assert not leaked, f"test left threads running: {[t.name for t in leaked]}"
+
+
+@pytest.fixture
+def studio_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An isolated data folder (demo assets, settings, collections) for one test."""
+    home = tmp_path / "studio-home"
+    monkeypatch.setenv("DRAMA_STUDIO_HOME", str(home))
+    return home

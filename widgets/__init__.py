@@ -1,0 +1,1 @@
+"""The Qt user interface: windows, docks, views and dialogs. Binds to engine models only."""
