@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class PropertyKind(str, Enum):
+class PropertyKind(StrEnum):
     INT = "int"
     FLOAT = "float"
     BOOL = "bool"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scenes.model import SceneCollection, Scene, SceneItem, VideoFormat
+from scenes.model import Scene, SceneCollection, SceneItem, VideoFormat
 from scenes.registry import get_type
 
 SCHEMA_VERSION = 1

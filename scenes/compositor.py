@@ -1,0 +1,183 @@
+"""Composites a scene's items into a preallocated BGRA canvas (premultiplied alpha, uint8).
+
+Per item: take the source's current frame, crop, scale (cached per source frame), rotate, apply
+opacity, then blend only over the item's rectangle. Blending is ``dst = src + dst * (1 - a)``
+done with OpenCV on uint8 views; opaque items at full opacity are copied instead.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from scenes.frame import VideoFrame
+from scenes.model import Scene, SceneItem
+from scenes.sources.base import Source
+
+
+@dataclass(frozen=True, slots=True)
+class ItemSnapshot:
+    """An item's state, copied at the start of a tick so editors may change the model meanwhile."""
+
+    id: str
+    source: str
+    x: float
+    y: float
+    scale_x: float
+    scale_y: float
+    rotation: float
+    crop: tuple[int, int, int, int]
+    opacity: float
+
+    @classmethod
+    def of(cls, item: SceneItem) -> ItemSnapshot:
+        return cls(item.id, item.source, item.x, item.y, item.scale_x, item.scale_y,
+                   item.rotation, item.crop, item.opacity)
+
+
+def snapshot(scene: Scene) -> tuple[ItemSnapshot, ...]:
+    return tuple(ItemSnapshot.of(it) for it in scene.items if it.visible)
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """A source frame transformed for one item: pixels ready to blend, and where they go."""
+
+    key: tuple[object, ...]
+    pixels: np.ndarray  # premultiplied BGRA with opacity applied
+    inv_alpha: np.ndarray | None  # 255 - alpha as 4 channels; None when opaque (plain copy)
+    x: int
+    y: int
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where an item lands on the canvas: the un-rotated box (top-left, size) and its rotation."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    rotation: float
+
+
+def placement(item: ItemSnapshot | SceneItem, source_size: tuple[int, int]) -> Placement:
+    """The item's box on the canvas (used by the compositor and by the editor's handles)."""
+    sw, sh = source_size
+    left, top, right, bottom = item.crop
+    cw, ch = max(0, sw - left - right), max(0, sh - top - bottom)
+    return Placement(item.x, item.y, cw * abs(item.scale_x), ch * abs(item.scale_y), item.rotation)
+
+
+class Compositor:
+    """Renders scenes at a fixed canvas size. Not thread-safe: one compositor per render thread."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width = width
+        self.height = height
+        self._cache: dict[str, _Prepared] = {}
+
+    def render(
+        self,
+        items: tuple[ItemSnapshot, ...],
+        sources: Mapping[str, Source],
+        out: np.ndarray,
+    ) -> None:
+        """Draw ``items`` bottom-up into ``out`` (HxWx4 uint8, overwritten)."""
+        if out.shape != (self.height, self.width, 4):
+            raise ValueError(f"canvas must be {self.width}x{self.height}x4, got {out.shape}")
+        prepared: list[_Prepared] = []
+        seen: set[str] = set()
+        for item in items:
+            source = sources.get(item.source)
+            frame = source.frame() if source is not None else None
+            if frame is None:
+                continue
+            prep = self._prepare(item, frame)
+            seen.add(item.id)
+            if prep is not None:
+                prepared.append(prep)
+        # forget cached transforms of items that are gone (keeps memory bounded across scene edits)
+        for stale in self._cache.keys() - seen:
+            del self._cache[stale]
+
+        start = 0
+        # Skip clearing and everything below the top-most opaque item covering the whole canvas.
+        for i in range(len(prepared) - 1, -1, -1):
+            p = prepared[i]
+            if p.inv_alpha is None and p.x <= 0 and p.y <= 0 and \
+                    p.x + p.pixels.shape[1] >= self.width and p.y + p.pixels.shape[0] >= self.height:
+                start = i
+                break
+        else:
+            out.fill(0)
+        for p in prepared[start:]:
+            _blend_into(out, p)
+
+    def _prepare(self, item: ItemSnapshot, frame: VideoFrame) -> _Prepared | None:
+        place = placement(item, (frame.width, frame.height))
+        w, h = int(round(place.width)), int(round(place.height))
+        if w <= 0 or h <= 0 or item.opacity <= 0.0:
+            return None
+        key = (frame.serial, w, h, item.crop, item.rotation, item.opacity,
+               item.scale_x < 0, item.scale_y < 0, int(round(item.x)), int(round(item.y)))
+        cached = self._cache.get(item.id)
+        if cached is not None and cached.key == key:
+            return cached
+
+        left, top, right, bottom = item.crop
+        px = frame.pixels[top: frame.height - bottom, left: frame.width - right]
+        if (w, h) != (px.shape[1], px.shape[0]):
+            shrinking = w < px.shape[1] and h < px.shape[0]
+            px = cv2.resize(px, (w, h), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+        if item.scale_x < 0 or item.scale_y < 0:
+            flip = -1 if item.scale_x < 0 and item.scale_y < 0 else (1 if item.scale_x < 0 else 0)
+            px = cv2.flip(px, flip)
+        opaque = frame.opaque
+        x, y = int(round(item.x)), int(round(item.y))
+        if item.rotation % 360.0 != 0.0:
+            px, dx, dy = _rotate(px, item.rotation)
+            x, y = x + dx, y + dy
+            opaque = False
+        if item.opacity < 1.0:
+            px = cv2.convertScaleAbs(px, alpha=item.opacity)  # premultiplied: scale all four channels
+            opaque = False
+        inv = None if opaque else cv2.merge([255 - px[:, :, 3]] * 4)
+        prep = _Prepared(key, px, inv, x, y)
+        self._cache[item.id] = prep
+        return prep
+
+
+def _rotate(px: np.ndarray, degrees: float) -> tuple[np.ndarray, int, int]:
+    """Rotate about the centre into a bounding box; returns pixels and the box's offset."""
+    h, w = px.shape[:2]
+    rad = math.radians(degrees)
+    cos, sin = abs(math.cos(rad)), abs(math.sin(rad))
+    bw, bh = int(math.ceil(w * cos + h * sin)), int(math.ceil(w * sin + h * cos))
+    m = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), -degrees, 1.0)  # OpenCV: positive = counter-clockwise
+    m[0, 2] += (bw - w) / 2.0
+    m[1, 2] += (bh - h) / 2.0
+    out = cv2.warpAffine(px, m, (bw, bh), flags=cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 0))
+    return out, -(bw - w) // 2, -(bh - h) // 2
+
+
+def _blend_into(canvas: np.ndarray, p: _Prepared) -> None:
+    ch, cw = canvas.shape[:2]
+    ph, pw = p.pixels.shape[:2]
+    x0, y0 = max(p.x, 0), max(p.y, 0)
+    x1, y1 = min(p.x + pw, cw), min(p.y + ph, ch)
+    if x0 >= x1 or y0 >= y1:
+        return
+    src = p.pixels[y0 - p.y: y1 - p.y, x0 - p.x: x1 - p.x]
+    dst = canvas[y0:y1, x0:x1]
+    if p.inv_alpha is None:
+        np.copyto(dst, src)
+        return
+    inv = p.inv_alpha[y0 - p.y: y1 - p.y, x0 - p.x: x1 - p.x]
+    # dst = src + dst * (255 - a) / 255 ; both ops saturate and round like the reference formula
+    cv2.add(src, cv2.multiply(dst, inv, scale=1.0 / 255.0), dst=dst)

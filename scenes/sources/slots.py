@@ -1,0 +1,41 @@
+"""A latest-value slot: a worker thread overwrites it, the video clock reads it without waiting."""
+
+from __future__ import annotations
+
+import threading
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class LatestSlot(Generic[T]):
+    """Holds the newest value a producer wrote; readers never block and never see a torn value.
+
+    Older values are simply replaced (a live source never queues frames the clock has no time
+    to show). ``wait`` lets offline renders and tests block until a value is there.
+    """
+
+    def __init__(self) -> None:
+        self._value: T | None = None
+        self._cond = threading.Condition(threading.Lock())
+        self.writes = 0
+
+    def put(self, value: T | None) -> None:
+        with self._cond:
+            self._value = value
+            self.writes += 1
+            self._cond.notify_all()
+
+    def get(self) -> T | None:
+        # a single attribute read is atomic under the GIL; no lock needed on the clock's path
+        return self._value
+
+    def clear(self) -> None:
+        self.put(None)
+
+    def wait(self, timeout_s: float, after_writes: int = 0) -> bool:
+        """Block until a value is present and more than ``after_writes`` writes happened."""
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: self._value is not None and self.writes > after_writes, timeout_s
+            )

@@ -1,0 +1,143 @@
+"""Typed interaction messages: what viewers send (via any source) and what the host sends back.
+
+Every message is a frozen dataclass with a unique ``id`` and a ``received_at`` wall-clock stamp
+(seconds since the epoch, set where the message entered the studio or the hub). Viewer messages
+carry ``user`` (a stable id used for votes, rate limits and blocking), ``nick`` (display name,
+empty means "same as user") and ``sent_at`` (the sender's own clock, opaque, used by the bench).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
+
+DanmakuMode = Literal["scroll", "top", "bottom"]
+DANMAKU_MODES: tuple[str, ...] = ("scroll", "top", "bottom")
+PollPhase = Literal["open", "closed", "needs_pick"]
+POLL_PHASES: tuple[str, ...] = ("open", "closed", "needs_pick")
+
+# ids: a random per-process prefix plus a counter is unique and far cheaper than uuid4 per message
+_PREFIX = os.urandom(4).hex()
+_COUNTER = itertools.count(1)
+
+
+def new_id() -> str:
+    return f"{_PREFIX}-{next(_COUNTER):x}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Message:
+    TYPE: ClassVar[str] = ""
+    id: str = field(default_factory=new_id)
+    received_at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ViewerMessage(Message):
+    user: str
+    nick: str = ""
+    sent_at: float | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.nick or self.user
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Danmaku(ViewerMessage):
+    TYPE: ClassVar[str] = "danmaku"
+    text: str
+    colour: str = "#FFFFFF"
+    mode: DanmakuMode = "scroll"
+
+    def __post_init__(self) -> None:
+        if self.mode not in DANMAKU_MODES:
+            raise ValueError(f"danmaku mode {self.mode!r} is not one of {DANMAKU_MODES}")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Like(ViewerMessage):
+    TYPE: ClassVar[str] = "like"
+    count: int = 1
+
+    def __post_init__(self) -> None:
+        if self.count < 1:
+            raise ValueError(f"like count must be >= 1, got {self.count}")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Gift(ViewerMessage):
+    TYPE: ClassVar[str] = "gift"
+    name: str
+    count: int = 1
+    value: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.count < 1:
+            raise ValueError(f"gift count must be >= 1, got {self.count}")
+        if not math.isfinite(self.value) or self.value < 0:
+            raise ValueError(f"gift value must be a finite number >= 0, got {self.value}")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Enter(ViewerMessage):
+    TYPE: ClassVar[str] = "enter"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Vote(ViewerMessage):
+    TYPE: ClassVar[str] = "vote"
+    poll: str
+    option: int
+
+    def __post_init__(self) -> None:
+        if self.option < 0:
+            raise ValueError(f"vote option must be >= 0, got {self.option}")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ProductClick(ViewerMessage):
+    TYPE: ClassVar[str] = "product_click"
+    product: str
+
+
+# ---- host -> viewers ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Announcement(Message):
+    TYPE: ClassVar[str] = "announcement"
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PollState(Message):
+    """What viewers see of a poll: sent by the host on open, on change (throttled) and on close."""
+
+    TYPE: ClassVar[str] = "poll_state"
+    poll: str
+    question: str
+    options: tuple[str, ...]
+    counts: tuple[int, ...]
+    remaining: float
+    state: PollPhase = "open"
+    winner: int | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.options) != len(self.counts):
+            raise ValueError(f"poll_state has {len(self.options)} options but {len(self.counts)} counts")
+        if self.state not in POLL_PHASES:
+            raise ValueError(f"poll_state state {self.state!r} is not one of {POLL_PHASES}")
+        if self.winner is not None and not 0 <= self.winner < len(self.options):
+            raise ValueError(f"poll_state winner {self.winner} is not an option index")
+
+
+VIEWER_TYPES: dict[str, type[ViewerMessage]] = {
+    cls.TYPE: cls for cls in (Danmaku, Like, Gift, Enter, Vote, ProductClick)
+}
+HOST_TYPES: dict[str, type[Message]] = {cls.TYPE: cls for cls in (Announcement, PollState)}
+HostFrame = Announcement | PollState
