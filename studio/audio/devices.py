@@ -136,7 +136,10 @@ def audio_backend_status() -> tuple[bool, str]:
     if not inputs:
         return False, f"no audio input devices ({version}; {len(outputs)} output device(s))"
     default = next((d for d in inputs if d.is_default_input), inputs[0])
-    return True, f"{version}: {len(inputs)} input, {len(outputs)} output device(s); default input {default.name}"
+    return (
+        True,
+        f"{version}: {len(inputs)} input, {len(outputs)} output device(s); default input {default.name}",
+    )
 
 
 def _default_indices(sd: ModuleType) -> tuple[int, int]:
@@ -145,3 +148,16 @@ def _default_indices(sd: ModuleType) -> tuple[int, int]:
         return int(default[0]), int(default[1])
     except (TypeError, ValueError, IndexError):
         return -1, -1
+
+
+def doctor_report() -> dict[str, Any]:
+    """The ``audio`` section of ``studio doctor``: a verdict plus the devices on offer."""
+    ok, message = audio_backend_status()
+    report: dict[str, Any] = {"ok": ok, "message": message}
+    try:
+        devices = list_devices()
+    except AudioBackendError:
+        return report  # the message already says what is missing
+    report["inputs"] = [str(d) for d in devices if d.is_input]
+    report["outputs"] = [str(d) for d in devices if d.is_output]
+    return report

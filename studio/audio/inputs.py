@@ -174,7 +174,9 @@ class _Converter:
     def __init__(self, rate: int) -> None:
         self.rate = rate
         self._resampler = (
-            None if rate == SAMPLE_RATE else av.AudioResampler(format="flt", layout="stereo", rate=SAMPLE_RATE)
+            None
+            if rate == SAMPLE_RATE
+            else av.AudioResampler(format="flt", layout="stereo", rate=SAMPLE_RATE)
         )
 
     def __call__(self, native: np.ndarray) -> np.ndarray:

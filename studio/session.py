@@ -1,0 +1,23 @@
+"""Opening the show: which collection to load (the demo by default) and starting its engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scenes.model import SceneCollection
+from scenes.text_raster import ensure_gui_app
+from studio.collections import load_collection
+
+
+def open_collection(path: Path | None, scene: str | None = None) -> tuple[SceneCollection, Path]:
+    """Load ``path`` (or the built-in demo, generated on first use) and put ``scene`` on program."""
+    ensure_gui_app()  # text sources rasterise with QtGui; must exist on the main thread first
+    if path is None:
+        from studio.demo import ensure_demo
+
+        path = ensure_demo(progress=lambda msg: print(f"studio: {msg}")).collection
+    collection = load_collection(path)
+    if scene is not None:
+        collection.scene(scene)  # raises ValueError naming the scene
+        collection.program_scene = scene
+    return collection, path
