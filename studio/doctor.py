@@ -11,11 +11,20 @@ from typing import Any
 from studio.display import display_available
 
 
+# distribution -> module, for frozen builds where package metadata may be missing
+_MODULES = {"PySide6-Essentials": "PySide6", "opencv-python-headless": "cv2", "drama-live-studio": "studio"}
+
+
 def _version(dist: str) -> str:
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
+        pass
+    try:
+        module = importlib.import_module(_MODULES.get(dist, dist))
+    except ImportError:
         return "not installed"
+    return str(getattr(module, "__version__", "installed (version unknown)"))
 
 
 def _section(module: str, func: str, *args: Any) -> Any:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from scenes.model import SceneCollection
-from scenes.text_raster import ensure_gui_app
+from scenes.text_raster import init_text_rendering
 from studio.collections import load_collection
 
 
 def open_collection(path: Path | None, scene: str | None = None) -> tuple[SceneCollection, Path]:
     """Load ``path`` (or the built-in demo, generated on first use) and put ``scene`` on program."""
-    ensure_gui_app()  # text sources rasterise with QtGui; must exist on the main thread first
+    init_text_rendering()  # text sources rasterise with QtGui: app and fonts first, on the main thread
     if path is None:
         from studio.demo import ensure_demo
 

@@ -13,6 +13,20 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_qt_application() -> Iterator[None]:
+    """One QApplication for the whole run, created before anything asks for a QGuiApplication.
+
+    The engine rasterises text with QtGui and would create a QGuiApplication on demand; pytest-qt's
+    widgets need a QApplication, and a process can only ever have one of the two.
+    """
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    yield
+    del app
+
+
 @pytest.fixture(autouse=True)
 def _no_leaked_threads() -> Iterator[None]:
     before = set(threading.enumerate())
