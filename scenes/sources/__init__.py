@@ -1,3 +1,11 @@
 """Built-in source types; importing this package registers them all."""
 
-from scenes.sources import color  # noqa: F401
+from scenes.sources import (
+    camera,  # noqa: F401
+    color,  # noqa: F401
+    image,  # noqa: F401
+    media,  # noqa: F401
+    product_card,  # noqa: F401
+    test_pattern,  # noqa: F401
+    text,  # noqa: F401
+)
