@@ -66,10 +66,13 @@ class NetLoop:
 
     @staticmethod
     def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
-        tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
-        for task in tasks:
-            task.cancel()
-        if tasks:
+        # cancelling can start new tasks (aiortc closes peers from callbacks): repeat a few times
+        for _ in range(5):
+            tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            if not tasks:
+                return
+            for task in tasks:
+                task.cancel()
             loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
