@@ -17,6 +17,8 @@ import numpy as np
 from scenes.compositor import Compositor, ItemSnapshot, snapshot
 from scenes.events import Signal
 from scenes.model import SceneCollection
+from scenes.registry import get_type
+from scenes.sources.base import Source
 from scenes.transitions import TransitionKind, TransitionSpec, draw_transition
 from studio import commands as cmd
 from studio.clock import VideoClock
@@ -40,6 +42,12 @@ class _ActiveTransition:
     spec: TransitionSpec
     start_pts: int | None  # None: manual (T-bar) position
     position: float = 0.0
+    stinger: Source | None = None  # the clip played over a stinger transition
+
+    def close(self) -> None:
+        if self.stinger is not None:
+            self.stinger.close()
+            self.stinger = None
 
 
 class StudioEvents:
@@ -75,7 +83,6 @@ class Studio:
         self._scratch_a = np.zeros((self.height, self.width, 4), np.uint8)
         self._scratch_b = np.zeros((self.height, self.width, 4), np.uint8)
         self._transition: _ActiveTransition | None = None
-        self._stinger = None
         self._clock = VideoClock(self.fps, self._tick)
         self._render_ms: deque[float] = deque(maxlen=self.fps * 2)
         self._stats_at = 0
@@ -96,6 +103,9 @@ class Studio:
 
     def stop(self) -> None:
         self._clock.stop()
+        if self._transition is not None:
+            self._transition.close()
+            self._transition = None
         self.sources.close()
 
     @property
@@ -137,10 +147,16 @@ class Studio:
 
         out = self._program_ring.take()
         if transition is not None:
+            stinger = transition.stinger
+            if stinger is not None:
+                if offline:
+                    getattr(stinger, "wait_ready", lambda *_: True)(pts_ns, 10.0)
+                stinger.tick(pts_ns)
             position = self._transition_position(transition, pts_ns)
             self._compositor.render(program_items, self.sources, self._scratch_a)
             self._compositor.render(target_items, self.sources, self._scratch_b)
             draw_transition(transition.spec.kind, position, self._scratch_a, self._scratch_b, out,
+                            stinger=stinger.frame() if stinger is not None else None,
                             cut_point=transition.spec.stinger_cut_point)
             if position >= 1.0:
                 self._finish_transition(transition)
@@ -240,10 +256,12 @@ class Studio:
                         raise ValueError("no scene to transition to")
                     col.scene(target)
                 spec = spec or self.transition_spec
+                if self._transition is not None:
+                    self._transition.close()
                 if spec.kind is TransitionKind.CUT or spec.duration_ms == 0:
                     self._finish_transition(_ActiveTransition(target, spec, pts_ns))
                 else:
-                    self._transition = _ActiveTransition(target, spec, pts_ns)
+                    self._transition = _ActiveTransition(target, spec, pts_ns, stinger=self._open_stinger(spec))
             case cmd.SetTransitionPosition(position=position):
                 if not 0.0 <= position <= 1.0:
                     raise ValueError(f"T-bar position {position} is outside 0..1")
@@ -258,6 +276,7 @@ class Studio:
                 self._transition.start_pts = None
                 self._transition.position = position
                 if position <= 0.0:
+                    self._transition.close()
                     self._transition = None
                     self.events.transition.emit(TransitionState(False, 0.0, None))
             case cmd.UpdateItem(scene=scene, item_id=item_id, fields=fields):
@@ -275,6 +294,12 @@ class Studio:
             case _:
                 raise ValueError(f"unknown command {c!r}")
 
+    def _open_stinger(self, spec: TransitionSpec) -> Source | None:
+        """A stinger's clip plays once over the switch; its decoder runs on its own thread."""
+        if spec.kind is not TransitionKind.STINGER:
+            return None
+        return get_type("media").create({"path": spec.stinger_path, "loop": False})
+
     def _transition_position(self, t: _ActiveTransition, pts_ns: int) -> float:
         if t.start_pts is None:
             return t.position
@@ -289,6 +314,7 @@ class Studio:
             col.program_scene = t.target
             if self.studio_mode and col.preview_scene == t.target and previous is not None:
                 col.preview_scene = previous  # swap, as OBS does
+        t.close()
         self._transition = None
         self.events.transition.emit(TransitionState(False, 1.0, None))
         self._emit_program()

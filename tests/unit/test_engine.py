@@ -144,3 +144,36 @@ def test_pts_never_drift(fps: int) -> None:
     studio = Studio(col)
     assert studio._clock.pts_of(fps * 3600) == 3600 * 1_000_000_000
     studio.stop()
+
+
+def _green_clip(path: str, seconds: float = 1.0) -> None:
+    import av
+
+    with av.open(path, "w") as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        img = np.zeros((240, 320, 3), np.uint8)
+        img[:] = (0, 255, 0)
+        for i in range(int(seconds * 30)):
+            frame = av.VideoFrame.from_ndarray(img, format="bgr24")
+            frame.pts = i
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+
+
+def test_stinger_plays_its_clip_over_the_switch(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    clip = str(tmp_path / "sting.mp4")
+    _green_clip(clip)
+    studio = Studio(two_scenes())
+    try:
+        studio.submit(cmd.Transition("B", TransitionSpec(TransitionKind.STINGER, 600, clip, 0.5)))
+        n = run_frames(studio, 0, 6)  # 200 ms in: the opaque stinger covers the picture
+        b, g, r, _ = pixel(studio)
+        assert g > 200 and b < 40 and r < 40
+        run_frames(studio, n, 20)
+        assert studio.collection.program_scene == "B"
+        assert tuple(pixel(studio)) == (255, 0, 0, 255)
+    finally:
+        studio.stop()
