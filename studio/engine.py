@@ -166,13 +166,13 @@ class Studio:
             self._compositor.render(program_items, self.sources, out)
         done = time.perf_counter_ns()
         frame = ProgramFrame(out, index, pts_ns, done)
-        self.program.publish(frame)
+        self.program.put(frame)
         self.events.program_frame.emit(frame)
 
         if preview_name is not None:
             pv = self._preview_ring.take()
             self._compositor_preview().render(preview_items, self.sources, pv)
-            self.preview.publish(ProgramFrame(pv, index, pts_ns, time.perf_counter_ns()))
+            self.preview.put(ProgramFrame(pv, index, pts_ns, time.perf_counter_ns()))
         self._account(t0, done)
 
     _preview_compositor: Compositor | None = None

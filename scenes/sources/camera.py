@@ -18,12 +18,12 @@ import numpy as np
 from scenes.frame import VideoFrame
 from scenes.properties import PropertyKind, PropertySpec
 from scenes.registry import SourceFlags, SourceType, register
+from scenes.slots import LatestSlot
 from scenes.sources.base import Source
+from scenes.sources.status_card import status_card
 
 # An absent camera is an expected state shown on the card; keep OpenCV's per-retry warnings quiet.
 cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
-from scenes.sources.slots import LatestSlot
-from scenes.sources.status_card import status_card
 
 JOIN_TIMEOUT_S = 5.0
 

@@ -1,4 +1,7 @@
-"""A latest-value slot: a worker thread overwrites it, the video clock reads it without waiting."""
+"""A latest-value slot: a producer thread overwrites it, readers take the newest without waiting.
+
+Used between a camera worker and the video clock, and between the clock and the UI/encoder.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +35,16 @@ class LatestSlot(Generic[T]):
 
     def clear(self) -> None:
         self.put(None)
+
+    def latest(self) -> tuple[T | None, int]:
+        """The newest value and its write count (a version: it changes with every put)."""
+        with self._cond:
+            return self._value, self.writes
+
+    def wait_newer(self, version: int, timeout_s: float) -> tuple[T | None, int]:
+        """For tests and tools, never the UI thread: wait for a value newer than ``version``."""
+        self.wait(timeout_s, after_writes=version)
+        return self.latest()
 
     def wait(self, timeout_s: float, after_writes: int = 0) -> bool:
         """Block until a value is present and more than ``after_writes`` writes happened."""
