@@ -88,6 +88,9 @@ class Studio:
         self._stats_at = 0
         self._frames_since_stats = 0
         self._errors: dict[str, str | None] = {}
+        # Services that must act on an exact frame (the rundown's markers and branch points) run
+        # here, on the clock thread, after commands and before sources tick: hook(index, pts_ns).
+        self.frame_hooks: Signal[tuple[int, int]] = Signal()
         with collection.lock:
             if collection.program_scene is None and collection.scenes:
                 collection.program_scene = collection.scenes[0].name
@@ -130,6 +133,7 @@ class Studio:
         self._apply_commands(pts_ns)
         for name, problem in self.sources.sync():
             self.events.source_problem.emit(SourceProblem(name, problem))
+        self.frame_hooks.emit((index, pts_ns))
 
         col = self.collection
         with col.lock:

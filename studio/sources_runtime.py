@@ -79,6 +79,24 @@ class SourceRuntime(Mapping[str, Source]):
                 changed.append((name, f"{name}: {exc}"))
         return changed
 
+    def adopt(self, name: str, source: Source) -> None:
+        """Install a live source made elsewhere (e.g. a pre-rolled branch clip) under a configured
+        name, closing the one it replaces. Clock thread only. The config's settings must already
+        describe ``source`` (update the model first), or the next sync would rebuild it."""
+        with self._collection.lock:
+            cfg = self._collection.sources.get(name)
+            settings = dict(cfg.settings) if cfg else None
+        if settings is None:
+            raise ValueError(f"no source named {name!r}")
+        old = self._sources.get(name)
+        self._sources[name] = source
+        self._settings_seen[name] = settings
+        if old is not None and old is not source:
+            try:
+                old.close()
+            except Exception:
+                log.exception("closing source %s failed", name)
+
     def tick(self, names: Iterable[str], clock_ns: int) -> None:
         for name in names:
             source = self._sources.get(name)
