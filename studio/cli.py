@@ -58,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for chatty in ("aioice", "aiortc", "aiohttp.access"):  # per-packet/candidate chatter at INFO
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     command = args.command or "gui"
     try:
         if command == "gui":

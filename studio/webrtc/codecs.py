@@ -65,7 +65,9 @@ def ensure_h264(profile_level_id: str) -> None:
         )
     )
     video.append(
-        RTCRtpCodecParameters(mimeType="video/rtx", clockRate=90000, payloadType=rtx_pt, parameters={"apt": pt})
+        RTCRtpCodecParameters(
+            mimeType="video/rtx", clockRate=90000, payloadType=rtx_pt, parameters={"apt": pt}
+        )
     )
 
 

@@ -1,0 +1,241 @@
+"""`studio bench latency`: glass-to-glass latency through WHIP and the embedded relay on loopback.
+
+Each frame carries the wall clock in its pixels (``scenes.stamp``), drawn just before a libx264
+zerolatency encode. Packets go through our WHIP output to the embedded relay and on to one WHEP
+receiver, which reads the stamp when the frame is ready: an aiortc peer (after decoding) or
+headless Chromium (``requestVideoFrameCallback``'s expected display time). Variants run one
+after the other in the same process and are reported side by side:
+
+- ``marker``: the relay releases frames on the RTP marker bit (default), playout delay 0 asked;
+- ``stock``: aiortc's stock jitter buffer in the relay (one extra frame per hop);
+- Chromium only, ``marker-no-playout-ext``: without the playout-delay header extension.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import threading
+import time
+from typing import Any
+
+import aiohttp
+import av
+import numpy as np
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError
+
+from scenes.stamp import age_ms, draw_stamp, read_stamp, wall_clock_ms
+from studio.net import NetLoop
+from studio.outputs.whip import WhipConfig, WhipOutput
+from studio.outputs.whip_events import OutputState, OutputStatus
+from studio.services.relay import RelayServer
+from studio.webrtc import passthrough
+from studio.webrtc.synthetic import SyntheticH264, SyntheticPump
+
+HELP = "glass-to-glass latency via WHIP -> relay -> aiortc or Chromium, relay variants side by side"
+
+RESOLUTIONS = {"360p": (640, 360), "720p": (1280, 720), "1080p": (1920, 1080)}
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+# The stamp reader for the page: no rescaling on this path, so the 16 px cells sit where they were
+# drawn; sample each cell's centre, check the timing pattern and the CRC (scenes/stamp.py layout).
+_PAGE_PROBE = """
+() => {
+  const video = document.getElementById('video');
+  const canvas = document.createElement('canvas');
+  canvas.width = 320; canvas.height = 80;
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  window.latencies = []; window.unread = 0;
+  const crc16 = (bits) => { let crc = 0xFFFF; for (const b of bits) { const fb = ((crc >> 15) & 1) ^ b;
+    crc = (crc << 1) & 0xFFFF; if (fb) crc ^= 0x1021; } return crc; };
+  const onFrame = (now, meta) => {
+    ctx.drawImage(video, 0, 0, 320, 80, 0, 0, 320, 80);
+    const px = ctx.getImageData(0, 0, 320, 80).data;
+    const cell = (r, c) => { const i = ((r * 16 + 8) * 320 + c * 16 + 8) * 4;
+      return (0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2]) > 128 ? 1 : 0; };
+    let ok = true;
+    for (let c = 0; c < 20; c++) if (cell(0, c) !== (c % 2 === 0 ? 1 : 0)) ok = false;
+    for (let r = 0; r < 5; r++) if (cell(r, 0) !== (r % 2 === 0 ? 1 : 0)) ok = false;
+    const bits = [];
+    for (let i = 0; i < 76; i++) bits.push(cell(1 + Math.floor(i / 19), 1 + (i % 19)));
+    let value = 0, crc = 0;
+    for (let i = 0; i < 44; i++) value = value * 2 + bits[i];
+    for (let i = 60; i < 76; i++) crc = crc * 2 + bits[i];
+    if (ok && crc === crc16(bits.slice(0, 60))) {
+      window.latencies.push(performance.timeOrigin + meta.expectedDisplayTime - value);
+    } else { window.unread++; }
+    video.requestVideoFrameCallback(onFrame);
+  };
+  video.requestVideoFrameCallback(onFrame);
+}
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--resolution", default="720p", help="360p, 720p, 1080p or WxH (default 720p)")
+    parser.add_argument("--receiver", choices=("aiortc", "chromium"), default="aiortc")
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per variant")
+    parser.add_argument("--fps", type=int, default=30)
+
+
+def _resolution(text: str) -> tuple[int, int]:
+    if text in RESOLUTIONS:
+        return RESOLUTIONS[text]
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"--resolution: expected 360p/720p/1080p or WxH, got {text!r}") from None
+    if w < 320 or h < 80 or w % 2 or h % 2:
+        raise ValueError(f"--resolution: {w}x{h} must be even and at least 320x80 (the stamp's size)")
+    return w, h
+
+
+def _summary(values: list[float], unread: int) -> dict[str, Any]:
+    if not values:
+        return {"frames_read": 0, "frames_unread": unread}
+    arr = np.asarray(values, dtype=np.float64)
+    return {
+        "frames_read": int(arr.size),
+        "frames_unread": unread,
+        "p50_ms": round(float(np.percentile(arr, 50)), 1),
+        "p95_ms": round(float(np.percentile(arr, 95)), 1),
+        "max_ms": round(float(arr.max()), 1),
+    }
+
+
+async def _aiortc_receiver(url: str, seconds: float, warmup: float, fast_release: bool) -> dict[str, Any]:
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    transceiver = pc.addTransceiver("video", direction="recvonly")
+    if fast_release:
+        passthrough.use_fast_release(transceiver.receiver, "video")
+    await pc.setLocalDescription(await pc.createOffer())
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(url, data=pc.localDescription.sdp, headers={"Content-Type": "application/sdp"}) as resp,
+    ):
+        if resp.status != 201:
+            raise RuntimeError(f"WHEP answered {resp.status}: {await resp.text()}")
+        answer = await resp.text()
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+    track = transceiver.receiver.track
+    loop = asyncio.get_running_loop()
+    values: list[float] = []
+    unread = 0
+    start = loop.time()
+    try:
+        while loop.time() - start < warmup + seconds:
+            frame = await asyncio.wait_for(track.recv(), 10)
+            now = wall_clock_ms()
+            if loop.time() - start < warmup or not isinstance(frame, av.VideoFrame):
+                continue
+            # reading the stamp is CPU work: do it off the loop, after taking the time
+            stamp = await loop.run_in_executor(None, read_stamp, frame.to_ndarray(format="gray"))
+            if stamp is None:
+                unread += 1
+            else:
+                values.append(float(age_ms(stamp.value, now)))
+    except MediaStreamError:
+        pass
+    finally:
+        await pc.close()
+    return _summary(values, unread)
+
+
+def _chromium_receiver(url: str, seconds: float, warmup: float) -> dict[str, Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(url, wait_until="domcontentloaded")
+            page.wait_for_function("document.getElementById('video').videoWidth > 0", timeout=30_000)
+            time.sleep(warmup)  # let the jitter buffer settle; a benchmark may wait on the clock
+            page.evaluate(_PAGE_PROBE)
+            time.sleep(seconds)
+            values = page.evaluate("window.latencies")
+            unread = int(page.evaluate("window.unread"))
+        finally:
+            browser.close()
+    return _summary([float(v) for v in values], unread)
+
+
+def _variant(
+    net: NetLoop, size: tuple[int, int], args: argparse.Namespace, marker: bool, playout_ext: bool
+) -> dict[str, Any]:
+    relay = RelayServer(marker_release=marker, playout_delay_zero=playout_ext)
+    net.run(relay.start())
+
+    def stamp(img: np.ndarray, index: int) -> None:
+        draw_stamp(img, wall_clock_ms(), index)
+
+    bitrate = 3_000_000 if size[1] <= 720 else 5_000_000
+    video = SyntheticH264(size[0], size[1], args.fps, bitrate, overlay=stamp)
+    video.encode_next()
+    live = threading.Event()
+
+    def on_state(state: OutputState) -> None:
+        if state.state == OutputStatus.LIVE:
+            live.set()
+
+    output = WhipOutput(
+        WhipConfig(url=relay.url("/whip/bench"), video=video.stream_info(), playout_delay=playout_ext),
+        net,
+        on_keyframe_request=video.request_keyframe,
+    )
+    output.state_changed.connect(on_state)
+    pump = SyntheticPump(video, output)
+    pump.start()
+    output.start()
+    try:
+        if not live.wait(30):
+            raise RuntimeError("the WHIP output did not go live within 30 s")
+        warmup = 2.0
+        if args.receiver == "chromium":
+            result = _chromium_receiver(relay.url("/view/bench"), args.seconds, warmup)
+        else:
+            result = net.run(
+                _aiortc_receiver(relay.url("/whep/bench"), args.seconds, warmup, marker),
+                timeout=args.seconds + 60,
+            )
+    finally:
+        pump.stop()
+        output.stop()
+        net.run(relay.stop())
+    return result
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    size = _resolution(args.resolution)
+    if args.receiver == "chromium" and not os.path.exists(CHROMIUM):
+        raise ValueError(f"--receiver chromium needs {CHROMIUM}")
+    variants: dict[str, tuple[bool, bool]] = {"marker": (True, True), "stock": (False, True)}
+    if args.receiver == "chromium":
+        variants["marker-no-playout-ext"] = (True, False)
+    net = NetLoop("net-bench")
+    net.start()
+    try:
+        results = {name: _variant(net, size, args, m, p) for name, (m, p) in variants.items()}
+    finally:
+        net.stop()
+    return {
+        "resolution": f"{size[0]}x{size[1]}",
+        "fps": args.fps,
+        "receiver": args.receiver,
+        "seconds_per_variant": args.seconds,
+        "cpu_count": os.cpu_count(),
+        "variants": results,
+        "note": "latency = receiver clock at frame ready/display - wall clock stamped before encoding",
+    }

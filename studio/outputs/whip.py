@@ -1,0 +1,481 @@
+"""WHIP output (RFC 9725): our already-encoded H.264/Opus packets pushed over WebRTC with aiortc.
+
+Runs on the ``net`` asyncio thread (``studio.net.NetLoop``); ``put()`` may be called from any
+thread (the encoder's) and never blocks. aiortc's encoder is not used: a packet track hands
+``av.Packet``s to the sender, which only packetises them (``studio.webrtc.packet_track``).
+
+Signalling: POST the SDP offer (``Authorization: Bearer``) -> 201 with the answer and a Location
+(the session resource; PATCH/DELETE go there). 307/308 are followed by hand and the token only
+ever goes to the configured endpoint's origin. ``Link: <...>; rel="ice-server"`` entries are
+remembered and used for the next peer connection (aiortc cannot change ICE servers on a live
+connection: it has neither ``setConfiguration`` nor ``restartIce``).
+
+Trickle ICE: aiortc gathers every candidate inside ``setLocalDescription``, so the offer already
+holds them all and works with any server. When the 201 advertises
+``Accept-Patch: application/trickle-ice-sdpfrag`` we still PATCH the candidates with
+``a=end-of-candidates`` (and ``If-Match`` with the ETag), which tells the server no more are
+coming. ICE restart needs ``restartIce`` too, so a dropped connection is answered with a DELETE
+of the old resource and a fresh POST after a backoff (2 s, x1.5, at most 60 s; a Retry-After
+from the server is honoured) until the user stops the output.
+
+Feedback: PLI/FIR call ``on_keyframe_request()`` (rate-limited) and REMB calls
+``on_bitrate_estimate(bps)`` clamped to the configured min/max. Both run on the net thread, so
+the encoder's callbacks must be thread-safe (set a flag, do not encode there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import aiohttp
+from aiortc import (
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCSessionDescription,
+)
+from aiortc.rtcconfiguration import RTCBundlePolicy
+
+from encoders.packets import EncodedPacket, StreamInfo
+from scenes.events import Signal
+from studio.net.loop import NetLoop
+from studio.outputs.whip_events import OutputState, OutputStatus, WhipStats
+from studio.outputs.whip_http import (
+    TRICKLE_TYPE,
+    WhipError,
+    error_for,
+    parse_ice_servers,
+    redact_url,
+    request,
+    resolve_location,
+    supports_trickle,
+    trickle_sdpfrag,
+    validate_endpoint,
+)
+from studio.secrets import Secret
+from studio.webrtc import feedback, loopback, playout_delay
+from studio.webrtc.codecs import h264_preferences, opus_preferences, validate_profile_level_id
+from studio.webrtc.packet_track import EncodedPacketTrack
+
+log = logging.getLogger(__name__)
+
+MAX_RETRY_AFTER_S = 3600.0
+
+
+@dataclass(frozen=True)
+class WhipConfig:
+    url: str
+    token: Secret | str | None = field(default=None, repr=False)  # stored as a Secret
+    video: StreamInfo | None = None
+    audio: StreamInfo | None = None
+    min_bitrate_bps: int = 300_000
+    max_bitrate_bps: int = 6_000_000
+    ice_servers: tuple[RTCIceServer, ...] = ()
+    request_timeout_s: float = 10.0
+    connect_timeout_s: float = 20.0
+    backoff_initial_s: float = 2.0
+    backoff_factor: float = 1.5
+    backoff_max_s: float = 60.0
+    playout_delay: bool = True
+    trickle: bool = True
+    stats_interval_s: float = 1.0
+    keyframe_request_interval_s: float = 0.5
+
+    def __post_init__(self) -> None:
+        validate_endpoint(self.url, "WhipConfig.url")
+        if isinstance(self.token, str):
+            object.__setattr__(self, "token", Secret(self.token) if self.token else None)
+        if self.video is None and self.audio is None:
+            raise ValueError("WhipConfig: give at least one of video/audio StreamInfo")
+        if self.video is not None:
+            if self.video.kind != "video" or self.video.codec.lower() != "h264":
+                raise ValueError("WhipConfig.video: WHIP video must be an H.264 video stream")
+            validate_profile_level_id(
+                self.video.profile_level_id or "42e01f", "WhipConfig.video.profile_level_id"
+            )
+        if self.audio is not None and (self.audio.kind != "audio" or self.audio.codec.lower() != "opus"):
+            raise ValueError("WhipConfig.audio: WebRTC audio must be an Opus stream")
+        if not 0 < self.min_bitrate_bps <= self.max_bitrate_bps:
+            raise ValueError(
+                f"WhipConfig: need 0 < min_bitrate_bps ({self.min_bitrate_bps}) <= max_bitrate_bps "
+                f"({self.max_bitrate_bps})"
+            )
+        for name in (
+            "request_timeout_s",
+            "connect_timeout_s",
+            "backoff_initial_s",
+            "backoff_max_s",
+            "stats_interval_s",
+        ):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"WhipConfig.{name} must be > 0")
+        if self.backoff_factor < 1:
+            raise ValueError("WhipConfig.backoff_factor must be >= 1")
+
+    def bearer(self) -> str | None:
+        token = self.token
+        return token.reveal() if isinstance(token, Secret) else token or None
+
+
+class WhipOutput:
+    """One WHIP publishing session with reconnects. Implements ``encoders.packets.PacketSink``."""
+
+    def __init__(
+        self,
+        config: WhipConfig,
+        net: NetLoop,
+        *,
+        on_keyframe_request: Callable[[], None] | None = None,
+        on_bitrate_estimate: Callable[[int], None] | None = None,
+    ) -> None:
+        self.config = config
+        self._net = net
+        self.on_keyframe_request: Callable[[], None] = on_keyframe_request or (lambda: None)
+        self.on_bitrate_estimate: Callable[[int], None] = on_bitrate_estimate or (lambda bps: None)
+        self.state_changed: Signal[OutputState] = Signal()
+        self.stats_changed: Signal[WhipStats] = Signal()
+        self._state = OutputState(OutputStatus.IDLE)
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._in_teardown = False
+        self._accepting = False
+        self._http: aiohttp.ClientSession | None = None
+        self._pc: RTCPeerConnection | None = None
+        self._tracks: dict[str, EncodedPacketTrack] = {}
+        self._senders: list[RTCRtpSender] = []
+        self._feedback: feedback.FeedbackCounters | None = None
+        self._stats_task: asyncio.Task[None] | None = None
+        self._last_keyframe_request = 0.0
+        self._target_bps = config.max_bitrate_bps
+        self._went_live = False
+        self.learned_ice_servers: list[RTCIceServer] = []
+        self.resource_url: str | None = None
+        self._etag: str | None = None
+        if origin_is_loopback(config.url):
+            loopback.enable()
+
+    # --- public API (any thread) ---------------------------------------------------------
+
+    @property
+    def state(self) -> OutputState:
+        return self._state
+
+    def start(self) -> None:
+        """Begin publishing (returns at once; follow ``state_changed``)."""
+        if self._net.in_loop_thread():
+            self._start_on_loop()
+        else:
+            self._net.call_soon(self._start_on_loop)
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Stop publishing: DELETE the resource, close the connection. Blocks until done."""
+        if self._net.in_loop_thread():
+            raise RuntimeError("WhipOutput.stop() from the net thread: await astop() instead")
+        self._net.run(self.astop(), timeout)
+
+    def put(self, packet: EncodedPacket) -> None:
+        """Hand one encoded packet to the session (non-blocking; dropped while not live)."""
+        if not self._accepting:
+            return
+        try:
+            self._net.loop.call_soon_threadsafe(self._deliver, packet)
+        except RuntimeError:  # the loop is closing
+            self._accepting = False
+
+    # --- loop thread -------------------------------------------------------------------------
+
+    def _start_on_loop(self) -> None:
+        if self._task is not None and not self._task.done():
+            return
+        self._stopping = False
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="whip-output")
+
+    async def astart(self) -> None:
+        self._start_on_loop()
+
+    async def astop(self) -> None:
+        self._stopping = True
+        task = self._task
+        if task is not None and not task.done():
+            if not self._in_teardown:
+                task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        self._task = None
+        self._emit(OutputStatus.STOPPED, "stopped")
+
+    def _emit(self, status: OutputStatus, message: str = "", retry_in_s: float | None = None) -> None:
+        self._state = OutputState(status, message, retry_in_s)
+        if status in (OutputStatus.FAILED, OutputStatus.RECONNECTING):
+            log.info("WHIP %s: %s", status.value, message)
+        self.state_changed.emit(self._state)
+
+    def _deliver(self, packet: EncodedPacket) -> None:
+        track = self._tracks.get(packet.kind)
+        if track is not None and self._accepting:
+            track.push(packet.to_av())
+
+    def _request_keyframe(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_keyframe_request < self.config.keyframe_request_interval_s:
+            return
+        self._last_keyframe_request = now
+        try:
+            self.on_keyframe_request()
+        except Exception:
+            log.exception("on_keyframe_request failed")
+
+    def _on_remb(self, bps: int) -> None:
+        clamped = max(self.config.min_bitrate_bps, min(self.config.max_bitrate_bps, int(bps)))
+        if clamped == self._target_bps:
+            return
+        self._target_bps = clamped
+        try:
+            self.on_bitrate_estimate(clamped)
+        except Exception:
+            log.exception("on_bitrate_estimate failed")
+
+    async def _run(self) -> None:
+        cfg = self.config
+        delay = cfg.backoff_initial_s
+        async with aiohttp.ClientSession() as http:
+            self._http = http
+            try:
+                while not self._stopping:
+                    retry_after: float | None = None
+                    self._went_live = False
+                    try:
+                        await self._session()
+                        message = "connection lost"
+                    except WhipError as exc:
+                        if not exc.retryable:
+                            self._emit(OutputStatus.FAILED, str(exc))
+                            return
+                        message, retry_after = str(exc), exc.retry_after
+                    except Exception as exc:  # aiortc or a server bug: keep the engine alive, retry
+                        log.exception("WHIP session failed")
+                        message = f"unexpected error: {exc}"
+                    finally:
+                        self._in_teardown = True
+                        try:
+                            await self._teardown()
+                        finally:
+                            self._in_teardown = False
+                    if self._stopping:
+                        return
+                    if self._went_live:
+                        delay = cfg.backoff_initial_s
+                    if retry_after is not None:
+                        wait = min(retry_after, MAX_RETRY_AFTER_S)
+                    else:
+                        wait = delay
+                        delay = min(delay * cfg.backoff_factor, cfg.backoff_max_s)
+                    await self._countdown(wait, message)
+            finally:
+                self._http = None
+
+    async def _countdown(self, wait: float, message: str) -> None:
+        loop = asyncio.get_running_loop()
+        end = loop.time() + wait
+        while not self._stopping:
+            remaining = end - loop.time()
+            if remaining <= 0:
+                return
+            self._emit(OutputStatus.RECONNECTING, message, round(remaining, 1))
+            await asyncio.sleep(min(1.0, remaining))
+
+    def _make_peer(self) -> RTCPeerConnection:
+        cfg = self.config
+        servers = list(cfg.ice_servers) + self.learned_ice_servers
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=servers, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+        self._tracks, self._senders = {}, []
+        if cfg.video is not None:
+            plid = (cfg.video.profile_level_id or "42e01f").lower()
+            track = EncodedPacketTrack("video", on_keyframe_needed=self._request_keyframe)
+            transceiver = pc.addTransceiver(track, direction="sendonly")
+            transceiver.setCodecPreferences(h264_preferences(plid))
+            if cfg.playout_delay:
+                playout_delay.attach(transceiver.sender)
+            self._feedback = feedback.attach(transceiver.sender, self._request_keyframe, self._on_remb)
+            self._tracks["video"] = track
+            self._senders.append(transceiver.sender)
+        if cfg.audio is not None:
+            track = EncodedPacketTrack("audio", max_queue=50)
+            transceiver = pc.addTransceiver(track, direction="sendonly")
+            transceiver.setCodecPreferences(opus_preferences())
+            self._tracks["audio"] = track
+            self._senders.append(transceiver.sender)
+        return pc
+
+    async def _session(self) -> None:
+        cfg = self.config
+        assert self._http is not None
+        token = cfg.bearer()
+        self._emit(OutputStatus.CONNECTING, f"connecting to {redact_url(cfg.url)}")
+        pc = self._pc = self._make_peer()
+        await pc.setLocalDescription(await pc.createOffer())
+        offer = pc.localDescription.sdp
+
+        resp = await request(
+            self._http,
+            "POST",
+            cfg.url,
+            token=token,
+            token_origin=cfg.url,
+            timeout_s=cfg.request_timeout_s,
+            headers={"Content-Type": "application/sdp"},
+            body=offer,
+        )
+        if resp.status != 201:
+            raise error_for("POST", resp)
+        location = resp.headers.get("Location")
+        if not location:
+            raise WhipError(
+                f"POST {redact_url(resp.url)}: the server answered 201 without a Location header "
+                "(not a WHIP endpoint?)",
+                retryable=False,
+            )
+        self.resource_url = resolve_location(resp.url, location)
+        self._etag = resp.headers.get("ETag")
+        servers = parse_ice_servers(resp.headers.getall("Link", []))
+        if servers:
+            self.learned_ice_servers = servers
+        if not resp.text.strip():
+            raise WhipError(f"POST {redact_url(resp.url)}: 201 without an SDP answer", retryable=False)
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=resp.text, type="answer"))
+        except Exception as exc:
+            raise WhipError(f"the server's SDP answer was not usable: {exc}", retryable=False) from None
+
+        if cfg.trickle and supports_trickle(resp.headers):
+            await self._patch_candidates(offer, token)
+
+        await self._wait_connection(pc)
+        self._went_live = True
+        self._accepting = True
+        self._emit(OutputStatus.LIVE, f"live on {redact_url(cfg.url)}")
+        self._request_keyframe(force=True)  # a new receiver needs an IDR to start
+        self._stats_task = asyncio.create_task(self._poll_stats(), name="whip-stats")
+        await self._wait_disconnect(pc)
+
+    async def _patch_candidates(self, offer: str, token: str | None) -> None:
+        assert self._http is not None and self.resource_url is not None
+        headers = {"Content-Type": TRICKLE_TYPE, "If-Match": self._etag or "*"}
+        try:
+            resp = await request(
+                self._http,
+                "PATCH",
+                self.resource_url,
+                token=token,
+                token_origin=self.config.url,
+                timeout_s=self.config.request_timeout_s,
+                headers=headers,
+                body=trickle_sdpfrag(offer),
+            )
+        except WhipError as exc:
+            log.warning("trickle ICE PATCH failed (the offer already carries candidates): %s", exc)
+            return
+        if resp.status not in (200, 204):
+            log.warning("trickle ICE PATCH answered %d; the offer already carries candidates", resp.status)
+
+    async def _wait_connection(self, pc: RTCPeerConnection) -> None:
+        changed = asyncio.Event()
+        pc.on("connectionstatechange", changed.set)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.config.connect_timeout_s
+        while pc.connectionState != "connected":
+            if pc.connectionState in ("failed", "closed"):
+                raise WhipError(f"the WebRTC connection {pc.connectionState} while connecting (ICE/DTLS)")
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise WhipError(f"no WebRTC connection within {self.config.connect_timeout_s:g} s (ICE/DTLS)")
+            changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), remaining)
+
+    async def _wait_disconnect(self, pc: RTCPeerConnection) -> None:
+        changed = asyncio.Event()
+        pc.on("connectionstatechange", changed.set)
+        while pc.connectionState not in ("failed", "closed"):
+            changed.clear()
+            await changed.wait()
+
+    async def _teardown(self) -> None:
+        self._accepting = False
+        if self._stats_task is not None:
+            self._stats_task.cancel()
+            await asyncio.gather(self._stats_task, return_exceptions=True)
+            self._stats_task = None
+        pc, self._pc = self._pc, None
+        if pc is not None:
+            try:
+                await pc.close()
+            except Exception:
+                log.exception("closing the peer connection failed")
+        resource, self.resource_url = self.resource_url, None
+        if resource and self._http is not None:
+            cfg = self.config
+            try:
+                resp = await request(
+                    self._http,
+                    "DELETE",
+                    resource,
+                    token=cfg.bearer(),
+                    token_origin=cfg.url,
+                    timeout_s=cfg.request_timeout_s,
+                )
+                if resp.status not in (200, 202, 204, 404):
+                    log.warning("WHIP DELETE %s answered %d", redact_url(resource), resp.status)
+            except WhipError as exc:
+                log.warning("WHIP DELETE failed: %s", exc)
+
+    async def _poll_stats(self) -> None:
+        loop = asyncio.get_running_loop()
+        last_bytes, last_t = 0, loop.time()
+        while True:
+            await asyncio.sleep(self.config.stats_interval_s)
+            total = 0
+            rtt_ms: float | None = None
+            loss_pct, lost = 0.0, 0
+            for sender in self._senders:
+                report = await sender.getStats()
+                for s in report.values():
+                    if s.type == "outbound-rtp":
+                        total += s.bytesSent
+                    elif s.type == "remote-inbound-rtp" and s.kind == "video":
+                        if s.roundTripTime is not None:
+                            rtt_ms = s.roundTripTime * 1000.0
+                        loss_pct = s.fractionLost / 256.0 * 100.0
+                        lost = s.packetsLost
+            now = loop.time()
+            bitrate = int((total - last_bytes) * 8 / max(now - last_t, 1e-3))
+            last_bytes, last_t = total, now
+            fb = self._feedback or feedback.FeedbackCounters()
+            video = self._tracks.get("video")
+            tracks = list(self._tracks.values())
+            self.stats_changed.emit(
+                WhipStats(
+                    bitrate_bps=max(0, bitrate),
+                    target_bitrate_bps=self._target_bps,
+                    rtt_ms=rtt_ms,
+                    packet_loss_pct=loss_pct,
+                    packets_lost=lost,
+                    nacks=fb.nacks,
+                    plis=fb.plis,
+                    firs=fb.firs,
+                    keyframes_sent=video.keyframes_sent if video else 0,
+                    packets_sent=sum(t.packets_sent for t in tracks),
+                    packets_dropped=sum(t.dropped for t in tracks),
+                )
+            )
+
+
+def origin_is_loopback(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return host in ("localhost", "::1") or host.startswith("127.")

@@ -1,0 +1,37 @@
+"""Events a WHIP output emits (frozen dataclasses carried by ``scenes.events.Signal``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class OutputStatus(StrEnum):
+    IDLE = "idle"
+    CONNECTING = "connecting"
+    LIVE = "live"
+    RECONNECTING = "reconnecting"  # waiting ``retry_in_s`` before the next attempt
+    FAILED = "failed"  # will not retry (refused token, no endpoint, protocol error)
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class OutputState:
+    state: OutputStatus
+    message: str = ""
+    retry_in_s: float | None = None  # countdown to the next attempt while reconnecting
+
+
+@dataclass(frozen=True, slots=True)
+class WhipStats:
+    bitrate_bps: int = 0  # sent, audio + video, over the last poll interval
+    target_bitrate_bps: int = 0  # last REMB estimate clamped to the user's min/max
+    rtt_ms: float | None = None
+    packet_loss_pct: float = 0.0  # video, from the last receiver report
+    packets_lost: int = 0
+    nacks: int = 0
+    plis: int = 0
+    firs: int = 0
+    keyframes_sent: int = 0
+    packets_sent: int = 0
+    packets_dropped: int = 0  # dropped before sending (queue full, waiting for a keyframe)
