@@ -1,0 +1,465 @@
+"""H.264 video encoding: one interface over PyAV's encoders, and the ``enc-video`` worker thread.
+
+``VideoEncoder`` is single-threaded and synchronous: it owns the codec context, falls back to
+libx264 when a hardware encoder fails (at open or mid-stream) and applies keyframe/bitrate requests
+at frame boundaries. ``VideoEncoderWorker`` runs it on the ``enc-video`` thread behind a bounded
+queue that never blocks the video clock.
+
+Bitrate changes: FFmpeg's libx264 wrapper can only retarget the ABR bitrate at runtime, not the
+VBV maxrate/bufsize that CBR is bound by, and PyAV cannot set those after open (measured: a live
+``bit_rate`` change left the output rate unchanged). So for libx264 (and any encoder without
+dynamic bitrate) the context is reopened at a frame boundary and that frame is coded as an IDR; no
+frame is lost (the old context is flushed first; zerolatency holds none back). To avoid extra IDRs
+the change waits for the next scheduled keyframe, but never longer than one second of frames; a cut
+of more than 30 % (congestion) applies on the next frame. NVENC retargets live (FFmpeg nvenc's
+dynamic bitrate) without a reopen.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import av
+import numpy as np
+from av.video.frame import PictureType
+
+from encoders import probe
+from encoders.colorspace import CanvasLike, I420Buffer, NV12Buffer
+from encoders.packets import EncodedPacket, PacketSink, StreamInfo
+from encoders.settings import SOFTWARE_ENCODER, VideoEncoderSettings
+
+log = logging.getLogger(__name__)
+
+# Encoders whose FFmpeg wrapper retargets bitrate from AVCodecContext.bit_rate without a reopen.
+LIVE_BITRATE_ENCODERS = frozenset({"h264_nvenc"})
+# A cut this large applies at once: it is congestion control, not a tweak.
+URGENT_BITRATE_CUT = 0.7
+
+
+@dataclass(frozen=True, slots=True)
+class FallbackEvent:
+    """An encoder could not be used and another took over (shown to the user as a warning)."""
+
+    failed: str
+    replacement: str
+    reason: str
+    mid_stream: bool
+    pts: int | None = None
+
+    @property
+    def message(self) -> str:
+        when = f"mid-stream at pts {self.pts}" if self.mid_stream else "at start"
+        return (
+            f"video encoder {self.failed} failed {when} ({self.reason}); continuing with {self.replacement}"
+        )
+
+
+FallbackListener = Callable[[FallbackEvent], None]
+
+
+class VideoEncoder:
+    """Encodes I420 pictures to Annex B H.264 ``EncodedPacket``s. Not thread-safe except for
+    ``force_keyframe`` and ``set_bitrate``, which any thread may call."""
+
+    def __init__(self, settings: VideoEncoderSettings, on_fallback: FallbackListener | None = None) -> None:
+        self._requested = settings
+        self._on_fallback = on_fallback
+        self.fallbacks: list[FallbackEvent] = []
+        self._lock = threading.Lock()
+        self._keyframe_requested = False
+        self._pending_kbps: int | None = None
+        self._pending_age = 0  # frames a pending bitrate change has waited
+        self._frames_since_key = 0
+        self._capture_ns: dict[int, int] = {}
+        self._nv12: NV12Buffer | None = None
+        self._ctx: av.VideoCodecContext | None = None
+        self._settings = settings
+        self.name = ""
+        self.reopens = 0
+        self._open_first_working(probe.choose_encoder(settings))
+
+    # --- public ------------------------------------------------------------------------------
+
+    @property
+    def settings(self) -> VideoEncoderSettings:
+        """The settings in effect (bound to the concrete encoder, current bitrate)."""
+        return self._settings
+
+    @property
+    def time_base(self) -> Fraction:
+        return Fraction(1, self._settings.fps)
+
+    @property
+    def stream_info(self) -> StreamInfo:
+        s = self._settings
+        return StreamInfo(
+            kind="video",
+            codec="h264",
+            time_base=self.time_base,
+            width=s.width,
+            height=s.height,
+            fps=s.fps,
+            profile_level_id=s.profile_level_id,
+        )
+
+    def force_keyframe(self) -> None:
+        """The next encoded frame will be an IDR (with SPS/PPS in front)."""
+        with self._lock:
+            self._keyframe_requested = True
+
+    def set_bitrate(self, kbps: int) -> None:
+        """Retarget the bitrate; takes effect within one second of frames, dropping none."""
+        self._settings.with_bitrate(kbps)  # validates
+        with self._lock:
+            self._pending_kbps = int(kbps)
+            self._pending_age = 0
+
+    @property
+    def pix_fmt(self) -> str:
+        """What the codec is fed: yuv420p straight from the queue slot, or nv12 converted here."""
+        return "nv12" if self._nv12 is not None else "yuv420p"
+
+    @property
+    def target_bitrate_kbps(self) -> int:
+        with self._lock:
+            pending = self._pending_kbps
+        return pending if pending is not None else self._settings.bitrate_kbps
+
+    def encode(self, picture: I420Buffer, pts: int, capture_ns: int = 0) -> list[EncodedPacket]:
+        """Encode one picture at ``pts`` (frame-clock ticks, time base 1/fps)."""
+        out: list[EncodedPacket] = []
+        want_key = self._apply_requests(out)
+        try:
+            packets = self._encode_frame(picture, pts, capture_ns, want_key)
+        except Exception as exc:
+            if self.name == SOFTWARE_ENCODER:
+                raise
+            reason = f"{type(exc).__name__}: {exc}"
+            self._fallback_to_software(reason, mid_stream=True, pts=pts)
+            packets = self._encode_frame(picture, pts, capture_ns, True)
+        out.extend(packets)
+        return out
+
+    def flush(self) -> list[EncodedPacket]:
+        """Drain the encoder (end of stream)."""
+        if self._ctx is None:
+            return []
+        try:
+            return self._wrap(self._ctx.encode(None))
+        except Exception:  # a failing flush at shutdown loses nothing we can still save
+            log.exception("flushing %s failed", self.name)
+            return []
+
+    def close(self) -> None:
+        self._ctx = None  # PyAV frees the context when collected
+
+    # --- internals -----------------------------------------------------------------------------
+
+    def _open_first_working(self, order: list[str]) -> None:
+        errors: list[tuple[str, str]] = []
+        for name in order:
+            try:
+                self._open(name, self._requested)
+            except Exception as exc:
+                errors.append((name, f"{type(exc).__name__}: {exc}"))
+                log.debug("could not open %s: %s", name, exc)
+                continue
+            if errors and (self._requested.encoder != "auto" or name == SOFTWARE_ENCODER):
+                failed, reason = errors[0]
+                self._report(FallbackEvent(failed, name, reason, mid_stream=False))
+            return
+        detail = "; ".join(f"{n}: {e}" for n, e in errors)
+        raise RuntimeError(f"no H.264 encoder could be opened ({detail})")
+
+    def _open(self, name: str, settings: VideoEncoderSettings) -> None:
+        bound = probe.settings_for(name, settings)
+        ctx = probe.open_codec_context(name, bound)
+        self._ctx = ctx
+        self._settings = bound
+        self.name = name
+        self._nv12 = NV12Buffer(bound.width, bound.height) if ctx.pix_fmt == "nv12" else None
+
+    def _fallback_to_software(self, reason: str, mid_stream: bool, pts: int | None) -> None:
+        failed = self.name
+        self._open(SOFTWARE_ENCODER, self._settings)
+        self._report(FallbackEvent(failed, SOFTWARE_ENCODER, reason, mid_stream, pts))
+
+    def _report(self, event: FallbackEvent) -> None:
+        self.fallbacks.append(event)
+        log.warning("%s", event.message)
+        if self._on_fallback is not None:
+            try:
+                self._on_fallback(event)
+            except Exception:  # a listener must not break the stream
+                log.exception("fallback listener failed")
+
+    def _apply_requests(self, out: list[EncodedPacket]) -> bool:
+        """Apply pending keyframe/bitrate requests before a frame; True when it must be an IDR."""
+        with self._lock:
+            want_key = self._keyframe_requested
+            self._keyframe_requested = False
+            kbps = self._pending_kbps
+            if kbps is not None:
+                self._pending_age += 1
+            age = self._pending_age
+        if kbps is None:
+            return want_key
+        current = self._settings.bitrate_kbps
+        if self.name in LIVE_BITRATE_ENCODERS and self._ctx is not None:
+            self._settings = self._settings.with_bitrate(kbps)
+            self._ctx.bit_rate = kbps * 1000
+            self._clear_pending(kbps)
+            return want_key
+        key_due = self._frames_since_key + 1 >= self._settings.gop_frames
+        urgent = kbps < current * URGENT_BITRATE_CUT
+        if not (want_key or key_due or urgent or age >= self._settings.fps):
+            return False
+        self._clear_pending(kbps)
+        if kbps == current:
+            return want_key
+        if self._ctx is not None:
+            out.extend(self.flush())
+        retargeted = self._settings.with_bitrate(kbps)
+        try:
+            self._open(self.name, retargeted)
+        except Exception as exc:
+            if self.name == SOFTWARE_ENCODER:
+                raise
+            self._settings = retargeted  # a hardware encoder that will not reopen: libx264 takes over
+            self._fallback_to_software(f"{type(exc).__name__}: {exc}", mid_stream=True, pts=None)
+        self.reopens += 1
+        return True
+
+    def _clear_pending(self, kbps: int) -> None:
+        with self._lock:
+            if self._pending_kbps == kbps:
+                self._pending_kbps = None
+                self._pending_age = 0
+
+    def _encode_frame(self, picture: I420Buffer, pts: int, capture_ns: int, key: bool) -> list[EncodedPacket]:
+        assert self._ctx is not None
+        frame = picture.frame
+        if self._nv12 is not None:
+            self._nv12.fill_from_i420(picture)
+            frame = self._nv12.frame
+        frame.pts = pts
+        frame.time_base = self.time_base
+        frame.pict_type = PictureType.I if key else PictureType.NONE
+        self._capture_ns[pts] = capture_ns
+        return self._wrap(self._ctx.encode(frame))
+
+    def _wrap(self, packets: list[av.Packet]) -> list[EncodedPacket]:
+        out = []
+        tb = self.time_base
+        for p in packets:
+            pts = int(p.pts) if p.pts is not None else 0
+            key = bool(p.is_keyframe)
+            self._frames_since_key = 0 if key else self._frames_since_key + 1
+            out.append(EncodedPacket("video", bytes(p), pts, tb, key, self._capture_ns.pop(pts, 0)))
+        if len(self._capture_ns) > 64:  # frames an encoder swallowed: do not grow forever
+            for stale in sorted(self._capture_ns)[:-8]:
+                del self._capture_ns[stale]
+        return out
+
+
+# --- the enc-video worker -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VideoEncoderStats:
+    encoder: str
+    encoded: int
+    skipped: int
+    errors: int
+    queued: int
+    encode_ms_p50: float
+    encode_ms_p95: float
+    target_bitrate_kbps: int
+    measured_bitrate_kbps: float  # packet bytes over the last second of frames
+    fallbacks: tuple[FallbackEvent, ...] = field(default_factory=tuple)
+
+
+class _Slot:
+    __slots__ = ("picture", "pts", "capture_ns")
+
+    def __init__(self, width: int, height: int) -> None:
+        self.picture = I420Buffer(width, height)
+        self.pts = 0
+        self.capture_ns = 0
+
+
+class VideoEncoderWorker:
+    """The ``enc-video`` thread. ``submit`` converts the canvas to I420 into a free queue slot
+    (~1 ms at 1080p) and returns at once: the compositor may reuse its canvas immediately, and
+    converting there is no more work than copying the 8 MB BGRA canvas would be. With no free slot
+    the frame is counted as skipped. Packets go to ``sink`` (usually a ``PacketFanout``)."""
+
+    def __init__(
+        self,
+        settings: VideoEncoderSettings,
+        sink: PacketSink,
+        *,
+        queue_size: int = 3,
+        on_fallback: FallbackListener | None = None,
+        thread_name: str = "enc-video",
+    ) -> None:
+        if not 1 <= queue_size <= 8:
+            raise ValueError(f"VideoEncoderWorker: queue_size {queue_size} must be 1..8")
+        self._settings = settings
+        self._sink = sink
+        self._on_fallback = on_fallback
+        self._thread_name = thread_name
+        # one slot more than the queue holds: the worker encodes from it while the queue is full
+        self._free: deque[_Slot] = deque(
+            _Slot(settings.width, settings.height) for _ in range(queue_size + 1)
+        )
+        self._ready: deque[_Slot] = deque()
+        self._queue_size = queue_size
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._encoder: VideoEncoder | None = None
+        self._encoded = 0
+        self._skipped = 0
+        self._errors = 0
+        self._encode_ms: deque[float] = deque(maxlen=300)
+        self._recent_bytes: deque[tuple[int, int]] = deque()  # (pts, bytes) of the last second
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Open the encoder (probing hardware once per process) and start the thread."""
+        if self._thread is not None:
+            raise RuntimeError("VideoEncoderWorker already started")
+        self._encoder = VideoEncoder(self._settings, on_fallback=self._on_fallback)
+        self._thread = threading.Thread(target=self._run, name=self._thread_name, daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Encode what is queued, flush the encoder, join the thread."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.error("enc-video did not stop within %.1f s", timeout)
+            self._thread = None
+
+    close = stop
+
+    def __enter__(self) -> VideoEncoderWorker:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- any thread ------------------------------------------------------------------------------
+
+    def submit(self, frame: CanvasLike, pts: int, capture_ns: int = 0) -> bool:
+        """Queue a canvas frame; False (and a skipped count) when the queue is full. Never blocks."""
+        with self._cond:
+            if self._stopping or not self._free or len(self._ready) >= self._queue_size:
+                self._skipped += 1
+                return False
+            slot = self._free.popleft()
+        try:
+            slot.picture.fill_from_bgra(frame)
+        except Exception:
+            with self._cond:
+                self._free.append(slot)
+            raise
+        slot.pts = pts
+        slot.capture_ns = capture_ns or time.perf_counter_ns()
+        with self._cond:
+            self._ready.append(slot)
+            self._cond.notify()
+        return True
+
+    def force_keyframe(self) -> None:
+        if self._encoder is not None:
+            self._encoder.force_keyframe()
+
+    def set_bitrate(self, kbps: int) -> None:
+        if self._encoder is None:
+            self._settings = self._settings.with_bitrate(kbps)
+        else:
+            self._encoder.set_bitrate(kbps)
+
+    @property
+    def stream_info(self) -> StreamInfo:
+        if self._encoder is None:
+            raise RuntimeError("VideoEncoderWorker: start() first")
+        return self._encoder.stream_info
+
+    @property
+    def encoder_name(self) -> str:
+        return self._encoder.name if self._encoder is not None else ""
+
+    def stats(self) -> VideoEncoderStats:
+        with self._cond:
+            times = np.array(self._encode_ms, dtype=np.float64)
+            window = sum(size for _, size in self._recent_bytes)
+            queued = len(self._ready)
+            encoded, skipped, errors = self._encoded, self._skipped, self._errors
+        enc = self._encoder
+        return VideoEncoderStats(
+            encoder=enc.name if enc else "",
+            encoded=encoded,
+            skipped=skipped,
+            errors=errors,
+            queued=queued,
+            encode_ms_p50=float(np.percentile(times, 50)) if len(times) else 0.0,
+            encode_ms_p95=float(np.percentile(times, 95)) if len(times) else 0.0,
+            target_bitrate_kbps=enc.target_bitrate_kbps if enc else self._settings.bitrate_kbps,
+            measured_bitrate_kbps=window * 8 / 1000,
+            fallbacks=tuple(enc.fallbacks) if enc else (),
+        )
+
+    # --- enc-video thread ------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        encoder = self._encoder
+        assert encoder is not None
+        while True:
+            with self._cond:
+                while not self._ready and not self._stopping:
+                    self._cond.wait()
+                if not self._ready:
+                    break  # stopping and drained
+                slot = self._ready.popleft()
+            started = time.perf_counter()
+            try:
+                packets = encoder.encode(slot.picture, slot.pts, slot.capture_ns)
+            except Exception:
+                log.exception("encoding frame pts=%d failed; frame dropped", slot.pts)
+                packets = []
+                with self._cond:
+                    self._errors += 1
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            with self._cond:
+                self._free.append(slot)
+                self._encode_ms.append(elapsed_ms)
+                self._encoded += 1
+            self._publish(packets)
+        self._publish(encoder.flush())
+        encoder.close()
+
+    def _publish(self, packets: list[EncodedPacket]) -> None:
+        fps = self._settings.fps
+        for packet in packets:
+            with self._cond:
+                self._recent_bytes.append((packet.pts, len(packet.data)))
+                while self._recent_bytes and self._recent_bytes[0][0] <= packet.pts - fps:
+                    self._recent_bytes.popleft()
+            try:
+                self._sink.put(packet)
+            except Exception:  # the fan-out shields us from sinks; this is belt and braces
+                log.exception("packet sink failed")
