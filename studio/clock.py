@@ -27,6 +27,7 @@ class VideoClock:
         self._thread: threading.Thread | None = None
         self.frames = 0
         self.lagged = 0
+        self.started_ns = 0  # perf_counter_ns of frame 0: the origin of every pts on the timeline
 
     def pts_of(self, index: int) -> int:
         return index * 1_000_000_000 // self.fps
@@ -49,7 +50,7 @@ class VideoClock:
         return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
-        start = time.perf_counter_ns()
+        start = self.started_ns = time.perf_counter_ns()
         index = 0
         while not self._stop.is_set():
             try:

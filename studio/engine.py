@@ -119,6 +119,15 @@ class Studio:
     def lagged(self) -> int:
         return self._clock.lagged
 
+    @property
+    def frames(self) -> int:
+        return self._clock.frames
+
+    @property
+    def started_ns(self) -> int:
+        """perf_counter_ns of frame 0 (0 before start): the origin of every program pts."""
+        return self._clock.started_ns
+
     def render_offline(self, index: int) -> ProgramFrame:
         """Render frame ``index`` now, waiting for decoders (``studio render``); no clock thread."""
         pts = self._clock.pts_of(index)

@@ -103,6 +103,11 @@ def _reject_constant(name: str) -> Any:
     raise ProtocolError("bad_json", f"{name} is not valid JSON")
 
 
+# built once: json.loads/dumps with options build a new decoder/encoder on every call
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def decode_frame(raw: str | bytes, limits: Limits = DEFAULT_LIMITS, *, allow_binary: bool = False) -> dict[str, Any]:
     """Size-check and parse one frame into a JSON object with a string ``type``."""
     if isinstance(raw, bytes | bytearray | memoryview):
@@ -124,7 +129,7 @@ def decode_frame(raw: str | bytes, limits: Limits = DEFAULT_LIMITS, *, allow_bin
     else:
         raise ProtocolError("bad_frame", f"frame must be text, got {type(raw).__name__}")
     try:
-        obj = json.loads(text, parse_constant=_reject_constant)
+        obj = _DECODER.decode(text)
     except ProtocolError:
         raise
     except (ValueError, RecursionError) as exc:
@@ -395,7 +400,7 @@ def message_to_wire(message: Message) -> dict[str, Any]:
 
 
 def encode(obj: dict[str, Any]) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _ENCODER.encode(obj)
 
 
 def encode_message(message: Message) -> str:

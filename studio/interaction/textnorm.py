@@ -8,6 +8,7 @@ character at a time so every folded character maps back to its position in the o
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 
@@ -32,7 +33,7 @@ def fold_with_map(text: str) -> tuple[str, list[int]]:
     return "".join(out), index
 
 
-def find_words(text: str, words: frozenset[str]) -> list[tuple[str, int, int]]:
+def find_words(text: str, words: Iterable[str]) -> list[tuple[str, int, int]]:
     """Occurrences of folded ``words`` in ``text`` as (word, start, end) in original positions.
 
     A match inside a longer match at the same place (``最`` inside ``最佳``) is left out.

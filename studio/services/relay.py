@@ -42,6 +42,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcconfiguration import RTCBundlePolicy
 from aiortc.sdp import SessionDescription
 
+from studio.paths import resources_dir
 from studio.webrtc import feedback, loopback, passthrough, playout_delay
 from studio.webrtc.codecs import (
     h264_preferences,
@@ -53,7 +54,7 @@ from studio.webrtc.packet_track import EncodedPacketTrack
 
 log = logging.getLogger(__name__)
 
-WEB_ROOT = Path(__file__).resolve().parents[2] / "resources" / "web"
+WEB_ROOT = resources_dir() / "web"
 _STREAM_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 # one frame's worth of RTP ticks, to continue timestamps across ingest sessions

@@ -1,0 +1,305 @@
+"""The studio side of interaction: runs a source adapter on a ``net-interaction`` loop thread,
+moderates, counts, runs polls and emits typed events (``scenes.events.Signal``).
+
+Listeners run on the ``net-interaction`` thread; the UI re-emits them through ``widgets/bridge.py``.
+The sync API (``announce``, ``open_poll`` ...) is safe to call from any thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from scenes.events import Signal
+from studio.interaction.adapters import Adapter, EmbeddedHubAdapter
+from studio.interaction.loopthread import LoopThread
+from studio.interaction.messages import (
+    Announcement,
+    Danmaku,
+    Enter,
+    Gift,
+    HostFrame,
+    Like,
+    Message,
+    ProductClick,
+    Vote,
+)
+from studio.interaction.moderation import DanmakuEvent, Moderator
+from studio.interaction.polls import Poll, PollClosed, PollUpdated, TieRule
+from studio.interaction.protocol import DEFAULT_LIMITS
+from studio.interaction.ratelimit import Clock
+from studio.interaction.showlog import ShowLog
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LikesUpdated:
+    user: str
+    delta: int
+    total: int
+
+
+@dataclass(frozen=True)
+class GiftReceived:
+    gift: Gift
+    total_value: float  # all gifts this show
+    total_count: int
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    state: str  # running | ended | error | stopped
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class InteractionCounters:
+    danmaku: int = 0
+    danmaku_hidden: int = 0
+    likes: int = 0
+    gifts: int = 0
+    gift_value: float = 0.0
+    enters: int = 0
+    product_clicks: int = 0
+    votes: int = 0
+    votes_ignored: int = 0  # duplicate, late, wrong poll, no poll
+
+
+class InteractionService:
+    def __init__(
+        self,
+        adapter: Adapter | None = None,
+        *,
+        moderator: Moderator | None = None,
+        showlog: ShowLog | None = None,
+        tick_s: float = 0.25,
+        poll_clock: Clock = time.monotonic,
+    ) -> None:
+        if not 0 < tick_s <= 5:
+            raise ValueError(f"interaction tick must be 0-5 s, got {tick_s}")
+        self.adapter = adapter or EmbeddedHubAdapter()
+        self.moderator = moderator or Moderator()
+        self.showlog = showlog
+        self.danmaku: Signal[DanmakuEvent] = Signal()
+        self.likes: Signal[LikesUpdated] = Signal()
+        self.gifts: Signal[GiftReceived] = Signal()
+        self.entered: Signal[Enter] = Signal()
+        self.product_clicks: Signal[ProductClick] = Signal()
+        self.announcements: Signal[Announcement] = Signal()
+        self.poll_updated: Signal[PollUpdated] = Signal()
+        self.poll_closed: Signal[PollClosed] = Signal()
+        self.status: Signal[SourceStatus] = Signal()
+        self._tick_s = tick_s
+        self._poll_clock = poll_clock
+        self._thread = LoopThread("net-interaction")
+        self._lock = threading.Lock()
+        self._counters = InteractionCounters()
+        self._poll: Poll | None = None
+        self._poll_links: list[object] = []
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # ---- life cycle ----
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start the loop thread and the adapter; returns once the adapter is ready."""
+        self._thread.start(timeout)
+        try:
+            self._thread.run(self._start(), timeout)
+        except BaseException:
+            self._thread.stop(timeout)
+            raise
+
+    async def _start(self) -> None:
+        await self.adapter.start()
+        self._tasks = [
+            asyncio.create_task(self._consume(), name="interaction-consume"),
+            asyncio.create_task(self._ticker(), name="interaction-ticker"),
+        ]
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if not self._thread.running:
+            return
+        try:
+            self._thread.run(self._stop(), timeout)
+        finally:
+            self._thread.stop(timeout)
+        self.status.emit(SourceStatus("stopped"))
+
+    async def _stop(self) -> None:
+        await self.adapter.close()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    def __enter__(self) -> InteractionService:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def wait_ready(self, timeout: float = 10.0) -> None:
+        """For the embedded hub: until the studio's host connection is up."""
+        if isinstance(self.adapter, EmbeddedHubAdapter):
+            self._thread.run(self.adapter.wait_connected(timeout), timeout + 1)
+
+    # ---- the source ----
+
+    async def _consume(self) -> None:
+        self.status.emit(SourceStatus("running", self.adapter.name))
+        try:
+            async for message in self.adapter:
+                try:
+                    self._dispatch(message)
+                except Exception:  # one bad message must not stop the show
+                    log.exception("interaction: failed to handle %s", type(message).__name__)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("interaction source %s failed", self.adapter.name)
+            self.status.emit(SourceStatus("error", f"{type(exc).__name__}: {exc}"))
+            return
+        self.status.emit(SourceStatus("ended", self.adapter.name))
+
+    def _count(self, **changes: float) -> InteractionCounters:
+        with self._lock:
+            values = {k: getattr(self._counters, k) + v for k, v in changes.items()}
+            self._counters = replace(self._counters, **values)  # type: ignore[arg-type]
+            return self._counters
+
+    def _dispatch(self, message: Message) -> None:
+        if isinstance(message, Danmaku):
+            event = self.moderator.check(message)
+            self._count(danmaku=1, danmaku_hidden=0 if event.visible else 1)
+            self.danmaku.emit(event)
+        elif isinstance(message, Like):
+            total = self._count(likes=message.count).likes
+            self.likes.emit(LikesUpdated(message.user, message.count, total))
+        elif isinstance(message, Gift):
+            counters = self._count(gifts=message.count, gift_value=message.value * message.count)
+            self.gifts.emit(GiftReceived(message, counters.gift_value, counters.gifts))
+            self._log(
+                "gift", user=message.user, nick=message.nick, name=message.name,
+                count=message.count, value=message.value,
+            )  # fmt: skip
+        elif isinstance(message, Vote):
+            poll = self._poll
+            outcome = poll.vote(message.user, message.option) if poll and poll.id == message.poll else "no_poll"
+            self._count(votes=1, votes_ignored=0 if outcome == "accepted" else 1)
+        elif isinstance(message, Enter):
+            self._count(enters=1)
+            self.entered.emit(message)
+        elif isinstance(message, ProductClick):
+            self._count(product_clicks=1)
+            self.product_clicks.emit(message)
+        elif isinstance(message, Announcement):
+            self.announcements.emit(message)  # from a source that relays host frames
+
+    async def _ticker(self) -> None:
+        while True:
+            await asyncio.sleep(self._tick_s)
+            poll = self._poll
+            if poll is not None:
+                try:
+                    poll.tick()
+                except Exception:
+                    log.exception("interaction: poll tick failed")
+
+    def counters(self) -> InteractionCounters:
+        with self._lock:
+            return self._counters
+
+    # ---- host -> viewers ----
+
+    def _send(self, frame: HostFrame) -> None:
+        if self._thread.running:
+            self._thread.submit(self.adapter.send(frame))
+
+    def _log(self, kind: str, **data: object) -> None:
+        if self.showlog is not None:
+            try:
+                self.showlog.append(kind, **data)
+            except ValueError:
+                log.warning("interaction: show log is closed; %s not logged", kind)
+
+    def announce(self, text: str) -> Announcement:
+        """Send an announcement to every viewer (and to the show log)."""
+        limit = DEFAULT_LIMITS.announcement_max
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError("announcement text must not be empty")
+        if len(text) > limit:
+            raise ValueError(f"announcement is longer than {limit} characters")
+        announcement = Announcement(text=text.strip())
+        self._send(announcement)
+        self._log("announcement", id=announcement.id, text=announcement.text)
+        self.announcements.emit(announcement)
+        return announcement
+
+    # ---- polls ----
+
+    @property
+    def poll(self) -> Poll | None:
+        return self._poll
+
+    def open_poll(
+        self,
+        question: str,
+        options: Sequence[str],
+        duration_s: float = 60.0,
+        *,
+        tie_rule: TieRule = "default",
+        default_option: int = 0,
+        branch_binding: str | None = None,
+    ) -> Poll:
+        """Open a poll (one at a time); votes for its id count from now until it closes."""
+        current = self._poll
+        if current is not None and current.state in ("open", "needs_pick"):
+            raise ValueError(f"poll {current.id} is still {current.state}; close it first")
+        poll = Poll(
+            question, options, duration_s, tie_rule=tie_rule, default_option=default_option,
+            branch_binding=branch_binding, clock=self._poll_clock,
+        )  # fmt: skip
+        poll.updated.connect(self._on_poll_updated)
+        poll.closed.connect(self._on_poll_closed)
+        self._poll = poll
+        self._log(
+            "poll_opened", poll=poll.id, question=poll.question, options=poll.options,
+            duration_s=poll.duration_s, tie_rule=poll.tie_rule, default_option=poll.default_option,
+            branch_binding=poll.branch_binding,
+        )  # fmt: skip
+        poll.open()
+        return poll
+
+    def _current_poll(self) -> Poll:
+        if self._poll is None:
+            raise ValueError("there is no poll")
+        return self._poll
+
+    def close_poll(self) -> PollClosed | None:
+        """Close the open poll now; None when a tie waits for ``pick``."""
+        return self._current_poll().close()
+
+    def pick(self, option: int) -> PollClosed:
+        return self._current_poll().pick(option)
+
+    def _on_poll_updated(self, update: PollUpdated) -> None:
+        self.poll_updated.emit(update)
+        poll = self._poll
+        if poll is not None and poll.id == update.poll:
+            self._send(poll.to_state())
+
+    def _on_poll_closed(self, result: PollClosed) -> None:
+        poll = self._poll
+        self._log(
+            "poll_closed", poll=result.poll, question=result.question, options=result.options,
+            counts=result.counts, winner=result.winner, winner_option=result.winner_option,
+            tie=result.tie, decided_by=result.decided_by, branch_binding=result.branch_binding,
+            duplicate_votes=result.duplicate_votes, late_votes=poll.late_votes if poll else 0,
+        )  # fmt: skip
+        self.poll_closed.emit(result)

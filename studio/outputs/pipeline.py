@@ -1,0 +1,264 @@
+"""Program picture and mixed sound -> one encode per rendition -> every output.
+
+    program frames (video-clock) --submit--> enc-video --> video fan-out --+--> WHIP session
+    mixer blocks (audio) -------------------> enc-audio (Opus) ----------+--> recorder (.mkv)
+                                         \\--> enc-audio (AAC, only for .mp4 recordings) --> recorder
+
+Encoders run only while an output needs them. Audio timestamps are moved onto the video clock's
+timeline (both count from their own start; the difference is measured once when audio starts),
+so the recorder and the WHIP session see one clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from encoders.audio import AudioEncoderWorker
+from encoders.fanout import PacketFanout
+from encoders.settings import AudioEncoderSettings, VideoEncoderSettings
+from encoders.video import FallbackEvent, VideoEncoderStats, VideoEncoderWorker
+from scenes.audio import SAMPLE_RATE
+from scenes.events import Signal
+from studio.audio.mixer import AudioMixer
+from studio.engine import Studio
+from studio.events import ProgramFrame
+from studio.net.loop import NetLoop
+from studio.outputs.audio_routing import ClipAudioRouter
+from studio.outputs.bitrate import BitrateGovernor
+from studio.outputs.recorder import Recorder, RecorderStats
+from studio.outputs.whip import WhipConfig, WhipOutput
+from studio.outputs.whip_events import OutputState, WhipStats
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StreamTarget:
+    """Where to push, and within which bitrate range the receiver may steer us."""
+
+    url: str
+    token: str | None = None
+    min_bitrate_kbps: int = 1000
+    max_bitrate_kbps: int = 6000
+
+    def __repr__(self) -> str:  # the token never reaches logs
+        return f"StreamTarget(url={self.url!r}, token={'***' if self.token else None})"
+
+
+@dataclass(frozen=True)
+class PipelineStats:
+    video: VideoEncoderStats | None
+    recorder: RecorderStats | None
+    stream: WhipStats | None
+    stream_state: OutputState | None
+    audio_skipped_blocks: int
+
+
+class OutputPipeline:
+    def __init__(self, studio: Studio, mixer: AudioMixer, video: VideoEncoderSettings | None = None,
+                 net: NetLoop | None = None) -> None:
+        self.studio = studio
+        self.mixer = mixer
+        self.video_settings = video or VideoEncoderSettings(width=studio.width, height=studio.height,
+                                                            fps=studio.fps)
+        if (self.video_settings.width, self.video_settings.height) != (studio.width, studio.height):
+            raise ValueError("the encoder's frame size must match the canvas (scaling outputs is not supported)")
+        self._net = net
+        self._own_net = False
+        self.video_fanout = PacketFanout()
+        self.opus_fanout = PacketFanout()
+        self.aac_fanout = PacketFanout()
+        self.fallbacks: Signal[FallbackEvent] = Signal()
+        self.stream_state: Signal[OutputState] = Signal()
+        self.stream_stats: Signal[WhipStats] = Signal()
+        self.stats: Signal[PipelineStats] = Signal()
+        self._lock = threading.RLock()
+        self._video: VideoEncoderWorker | None = None
+        self._opus: AudioEncoderWorker | None = None
+        self._aac: AudioEncoderWorker | None = None
+        self.recorder: Recorder | None = None
+        self.stream: WhipOutput | None = None
+        self._governor: BitrateGovernor | None = None
+        self._last_stream_stats: WhipStats | None = None
+        self._audio_offset_samples: int | None = None
+        self._router = ClipAudioRouter(mixer, studio.sources)
+        self._disconnects = [
+            studio.frame_hooks.connect(self._router.sync),
+            studio.events.program_frame.connect(self._on_frame),
+            studio.events.stats.connect(lambda _s: self.stats.emit(self.snapshot())),
+            mixer.add_listener(self._on_audio),
+        ]
+
+    # ---- outputs (any thread but the clock's) ------------------------------------------------
+    def start_recording(self, target: Path, container: str = "mkv") -> Path:
+        """Record to ``target`` (a file: the container follows its extension; a folder: dated name)."""
+        with self._lock:
+            if self.recorder is not None:
+                raise ValueError("already recording")
+            suffix = Path(target).suffix.lower() or f".{container}"
+            video = self._ensure_video()
+            audio = self._ensure_aac() if suffix == ".mp4" else self._ensure_opus()
+            recorder = Recorder(target, video.stream_info, audio.stream_info, container=suffix[1:])
+            path = recorder.start()
+            self.recorder = recorder
+            self.video_fanout.add_sink("recorder", recorder)
+            (self.aac_fanout if suffix == ".mp4" else self.opus_fanout).add_sink("recorder", recorder)
+            video.force_keyframe()  # the recording starts at a keyframe: make the next frame one
+            log.info("recording to %s", path)
+            return path
+
+    def stop_recording(self) -> RecorderStats | None:
+        with self._lock:
+            recorder, self.recorder = self.recorder, None
+            if recorder is None:
+                return None
+            self.video_fanout.remove_sink("recorder")
+            self.opus_fanout.remove_sink("recorder")
+            self.aac_fanout.remove_sink("recorder")
+        recorder.stop()
+        self._release_unused()
+        return recorder.stats()
+
+    def start_streaming(self, target: StreamTarget) -> WhipOutput:
+        with self._lock:
+            if self.stream is not None:
+                raise ValueError("already streaming")
+            start_kbps = min(max(self.video_settings.bitrate_kbps, target.min_bitrate_kbps),
+                             target.max_bitrate_kbps)
+            video = self._ensure_video()
+            opus = self._ensure_opus()
+            if start_kbps != video.stats().target_bitrate_kbps:
+                video.set_bitrate(start_kbps)
+            governor = BitrateGovernor(video.set_bitrate, target.min_bitrate_kbps, target.max_bitrate_kbps,
+                                       start_kbps)
+            config = WhipConfig(url=target.url, token=target.token, video=video.stream_info,
+                                audio=opus.stream_info, min_bitrate_bps=target.min_bitrate_kbps * 1000,
+                                max_bitrate_bps=target.max_bitrate_kbps * 1000)
+            stream = WhipOutput(config, self._ensure_net(), on_keyframe_request=video.force_keyframe,
+                                on_bitrate_estimate=governor.estimate)
+            stream.state_changed.connect(self.stream_state.emit)
+            stream.stats_changed.connect(self._on_stream_stats)
+            self.video_fanout.add_sink("whip", stream)
+            self.opus_fanout.add_sink("whip", stream)
+            self.stream, self._governor = stream, governor
+        stream.start()
+        return stream
+
+    def stop_streaming(self) -> None:
+        with self._lock:
+            stream, self.stream = self.stream, None
+            if stream is None:
+                return
+            self.video_fanout.remove_sink("whip")
+            self.opus_fanout.remove_sink("whip")
+        stream.stop()
+        self._release_unused()
+
+    def close(self) -> None:
+        self.stop_streaming()
+        self.stop_recording()
+        for disconnect in self._disconnects:
+            disconnect()
+        self._disconnects.clear()
+        self._release_unused()
+        if self._own_net and self._net is not None:
+            self._net.stop()
+
+    # ---- stats -------------------------------------------------------------------------------
+    def snapshot(self) -> PipelineStats:
+        with self._lock:
+            video, recorder, stream, opus, aac = self._video, self.recorder, self.stream, self._opus, self._aac
+        skipped = sum(w.stats().skipped_blocks for w in (opus, aac) if w is not None)
+        return PipelineStats(video.stats() if video else None, recorder.stats() if recorder else None,
+                             self._last_stream_stats if stream else None, stream.state if stream else None,
+                             skipped)
+
+    def _on_stream_stats(self, stats: WhipStats) -> None:
+        self._last_stream_stats = stats
+        self.stream_stats.emit(stats)
+
+    # ---- frames and blocks (engine threads) -----------------------------------------------------
+    def _on_frame(self, frame: ProgramFrame) -> None:
+        video = self._video
+        if video is not None:
+            video.submit(frame, frame.index, frame.composite_ns)
+
+    def _on_audio(self, samples: np.ndarray, pts: int) -> None:
+        opus, aac = self._opus, self._aac
+        if opus is None and aac is None:
+            return
+        if self._audio_offset_samples is None:
+            self._audio_offset_samples = self._measure_audio_offset(pts)
+        at = pts + self._audio_offset_samples
+        for worker in (opus, aac):
+            if worker is not None:
+                worker.submit(samples, at)
+
+    def _measure_audio_offset(self, block_pts: int) -> int:
+        """Samples from the video clock's origin to the mixer's: the block being mixed now starts
+        now on the video timeline (its sound was read from the rings just now)."""
+        if not self.studio.started_ns:
+            return 0
+        now_on_video_ns = time.perf_counter_ns() - self.studio.started_ns
+        return now_on_video_ns * SAMPLE_RATE // 1_000_000_000 - block_pts
+
+    # ---- encoders on demand ------------------------------------------------------------------------
+    def _ensure_video(self) -> VideoEncoderWorker:
+        if self._video is None:
+            worker = VideoEncoderWorker(self.video_settings, self.video_fanout, on_fallback=self._fallback)
+            worker.start()
+            self._video = worker
+        return self._video
+
+    def _fallback(self, event: FallbackEvent) -> None:
+        log.warning("%s", event.message)
+        self.fallbacks.emit(event)
+
+    def _ensure_opus(self) -> AudioEncoderWorker:
+        if self._opus is None:
+            worker = AudioEncoderWorker(AudioEncoderSettings("opus"), self.opus_fanout, thread_name="enc-audio")
+            worker.start()
+            self._opus = worker
+        return self._opus
+
+    def _ensure_aac(self) -> AudioEncoderWorker:
+        if self._aac is None:
+            worker = AudioEncoderWorker(AudioEncoderSettings("aac"), self.aac_fanout, thread_name="enc-audio-aac")
+            worker.start()
+            self._aac = worker
+        return self._aac
+
+    def _release_unused(self) -> None:
+        """Stop encoders no output needs any more (an idle studio encodes nothing)."""
+        with self._lock:
+            recording_mp4 = self.recorder is not None and self.recorder.path.suffix.lower() == ".mp4"
+            needs_video = self.recorder is not None or self.stream is not None
+            needs_opus = self.stream is not None or (self.recorder is not None and not recording_mp4)
+            stop: list[VideoEncoderWorker | AudioEncoderWorker] = []
+            if not needs_video and self._video is not None:
+                stop.append(self._video)
+                self._video = None
+            if not needs_opus and self._opus is not None:
+                stop.append(self._opus)
+                self._opus = None
+            if not recording_mp4 and self._aac is not None:
+                stop.append(self._aac)
+                self._aac = None
+            if self._opus is None and self._aac is None:
+                self._audio_offset_samples = None
+        for worker in stop:
+            worker.stop()
+
+    def _ensure_net(self) -> NetLoop:
+        if self._net is None:
+            self._net = NetLoop()
+            self._own_net = True
+        self._net.start()
+        return self._net
+
