@@ -103,7 +103,7 @@ def _gui(collection: Path | None) -> int:
         from studio.headless import run_headless
 
         return run_headless(argparse.Namespace(collection=collection, scene=None, record=None, stream=None,
-                                               token_env=None, seconds=None))
+                                               token_env=None, seconds=None), local_show=True)
     from widgets.app import run_gui
 
     return run_gui(collection)

@@ -26,7 +26,7 @@ from studio.paths import demo_dir
 
 log = logging.getLogger(__name__)
 
-DEMO_VERSION = 1
+DEMO_VERSION = 2
 CLIP_FPS = 30
 SAMPLE_RATE = 48_000
 
@@ -169,7 +169,7 @@ def _draw_figures(img: np.ndarray, t: float, duration: float, scale: float) -> N
                     colour, -1, cv2.LINE_AA)
     # the product on the counter glints every second
     glint = 0.5 + 0.5 * math.sin(t * 2 * math.pi)
-    cv2.rectangle(img, (int(w * 0.76), int(h * 0.47)), (int(w * 0.79), int(h * 0.55)),
+    cv2.rectangle(img, (int(w * 0.88), int(h * 0.47)), (int(w * 0.91), int(h * 0.55)),
                   (40, 30, int(160 + 90 * glint)), -1)
 
 
@@ -243,7 +243,8 @@ def demo_collection(assets: DemoAssets, size: tuple[int, int] = (1920, 1080)) ->
     card_w = col.source("商品卡 Product").settings.get("width", 560)
     drama = col.add_scene("Drama")
     drama.add_item(SceneItem("剧集 Episode"))
-    drama.add_item(SceneItem("商品卡 Product", x=w - card_w * k - 40 * k, y=h - 300 * k, scale_x=k, scale_y=k))
+    # top right: the subtitles own the bottom of the picture
+    drama.add_item(SceneItem("商品卡 Product", x=w - card_w * k - 40 * k, y=40 * k, scale_x=k, scale_y=k))
     live = col.add_scene("Live")
     live.add_item(SceneItem("摄像头 Camera", scale_x=w / 1280, scale_y=h / 720))
     live.add_item(SceneItem("商品卡 Product", x=w - card_w * k - 40 * k, y=h - 300 * k, scale_x=k, scale_y=k))

@@ -102,6 +102,10 @@ class Studio:
         self._commands.put(command)
 
     def start(self) -> None:
+        # open the sources before the first deadline (nothing else runs yet, so this thread may),
+        # so slow first renders (fonts, product cards) do not count as lagged frames
+        for name, problem in self.sources.sync():
+            self.events.source_problem.emit(SourceProblem(name, problem))
         self._clock.start()
 
     def stop(self) -> None:

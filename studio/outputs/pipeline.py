@@ -34,6 +34,7 @@ from studio.outputs.bitrate import BitrateGovernor
 from studio.outputs.recorder import Recorder, RecorderStats
 from studio.outputs.whip import WhipConfig, WhipOutput
 from studio.outputs.whip_events import OutputState, WhipStats
+from studio.secrets import Secret
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +44,9 @@ class StreamTarget:
     """Where to push, and within which bitrate range the receiver may steer us."""
 
     url: str
-    token: str | None = None
+    token: Secret | None = None  # never shows itself in repr or logs
     min_bitrate_kbps: int = 1000
     max_bitrate_kbps: int = 6000
-
-    def __repr__(self) -> str:  # the token never reaches logs
-        return f"StreamTarget(url={self.url!r}, token={'***' if self.token else None})"
 
 
 @dataclass(frozen=True)
