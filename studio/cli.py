@@ -33,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     render = sub.add_parser("render", help="render a scene or a rundown path to a video file")
     _add_collection_args(render, "scene to render")
+    render.add_argument("--rundown", type=Path, help="render a rundown instead of a scene")
+    render.add_argument("--path", help="branch choices for --rundown, in order, e.g. A,B")
     render.add_argument("--seconds", type=float, default=10.0)
     render.add_argument("-o", "--output", type=Path, required=True)
     render.add_argument("--encoder", default="libx264", help="video encoder id (default libx264)")

@@ -72,7 +72,9 @@ class SourceRuntime(Mapping[str, Source]):
             if current is not None:
                 self._close(name, current)
             try:
-                self._sources[name] = get_type(type_id).factory(settings)
+                created = get_type(type_id).factory(settings)
+                created.frame_ns = self._collection.video.frame_ns
+                self._sources[name] = created
                 self._settings_seen[name] = settings
             except Exception as exc:
                 log.exception("creating source %s failed", name)
@@ -89,6 +91,7 @@ class SourceRuntime(Mapping[str, Source]):
         if settings is None:
             raise ValueError(f"no source named {name!r}")
         old = self._sources.get(name)
+        source.frame_ns = self._collection.video.frame_ns
         self._sources[name] = source
         self._settings_seen[name] = settings
         if old is not None and old is not source:

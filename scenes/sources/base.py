@@ -18,6 +18,9 @@ class Source(ABC):
     """
 
     type_id: str = ""
+    # the program's frame duration, set by the engine when it adopts the source (0: unknown);
+    # sources that release sound hand out one frame's worth with each frame
+    frame_ns: int = 0
 
     def __init__(self, settings: dict[str, Any]) -> None:
         self.settings = settings

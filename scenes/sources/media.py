@@ -37,6 +37,7 @@ NS = 1_000_000_000
 QUEUE_FRAMES = 6  # decoded frames kept ahead of the clock (a 1080p BGRA frame is 8 MB)
 MAX_QUEUE_FRAMES = 10  # hard cap while waiting for lagging audio to catch up
 AUDIO_AHEAD_SAMPLES = 2 * SAMPLE_RATE  # decoded audio kept ahead of the clock
+MAX_AUDIO_LEAD_NS = 100_000_000  # a tick hands out at most this much sound ahead of its frame
 MAX_CONSECUTIVE_ERRORS = 100  # a clip this broken is treated as ended where it broke
 MAX_LAPS = 64
 JOIN_TIMEOUT_S = 5.0
@@ -743,12 +744,22 @@ class MediaSource(Source):
             self._playing = False
         return tau
 
+    def _audio_lead_ns(self) -> int:
+        """How far past the shown frame to hand out sound: one frame (when the engine told us its
+        frame duration), so a tick delivers the sound that plays *with* its frame, not the span
+        that played before it; otherwise the mixer's audio would trail the picture by a frame."""
+        if not self._playing:
+            return 0
+        return min(self.frame_ns, MAX_AUDIO_LEAD_NS)
+
     def tick(self, clock_ns: int) -> None:
         with self._lock:
             if self._closed:
                 return
             with self._sh.cond:
-                self._release_audio(self._sync(clock_ns))
+                lead = self._audio_lead_ns()
+                tau = self._sync(clock_ns)
+                self._release_audio(tau + lead if self._playing else tau)
 
     def _release_audio(self, tau: int) -> None:
         """Hand the ring the samples of the span played since the last tick (silence for gaps)."""
@@ -824,7 +835,7 @@ class MediaSource(Source):
         if sh.end_tau_ns is not None:
             return True
         video_ok = not sh.has_video or bool(sh.frames and sh.frames[-1].tau_ns > tau)
-        audio_ok = not sh.has_audio or not self._playing or sh.audio_tau_ns >= tau
+        audio_ok = not sh.has_audio or not self._playing or sh.audio_tau_ns >= tau + self._audio_lead_ns()
         # a parked worker that is still full will bring nothing more for this time (e.g. the
         # clip's audio ends before its video): what is here is all there is, deterministically
         return (video_ok and audio_ok) or (sh.parked and sh.worker_full())
