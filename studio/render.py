@@ -63,6 +63,7 @@ def render_studio(studio: Studio, frames: int, output: Path, encoder: str = "lib
         raise ValueError(f"{studio.fps} fps does not divide {SAMPLE_RATE} Hz audio evenly")
     started = time.perf_counter()
     mixer = AudioMixer(block_size=SAMPLE_RATE // studio.fps)  # exactly one frame of sound per frame
+    mixer.follow_timeline(None)  # lockstep: block k is frame k's sound
     router = ClipAudioRouter(mixer, studio.sources)
     unhook = studio.frame_hooks.connect(router.sync)
     video = VideoEncoder(file_video_settings(studio, encoder))
@@ -82,7 +83,7 @@ def render_studio(studio: Studio, frames: int, output: Path, encoder: str = "lib
             for packet in video.encode(picture, index):
                 recorder.put(packet)
             block = mixer.mix_block()
-            for packet in audio.encode(block.samples, block.pts):
+            for packet in audio.encode(block.samples, block.timeline_pts):
                 recorder.put(packet)
             done = index + 1
             if progress is not None:

@@ -1,42 +1,391 @@
-"""The studio's main window: for now the program picture and a status line."""
+"""The studio's main window: preview | transitions | program, with docks around them.
+
+Studio mode shows the editable preview (left), the transition controls and the program (right);
+outside studio mode one view shows the program, is editable, and clicking a scene switches to it.
+Docks (Scenes, Sources, Properties, Stats, Controls) are movable; their layout, the hotkeys and the
+language persist in the UI settings. The window only reads slots and events and sends commands.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QMainWindow, QMenu, QVBoxLayout, QWidget
 
+from scenes.model import ItemChanged, ModelEvent, SceneItemsChanged, ScenesChanged, VideoFormat
+from scenes.transitions import TransitionKind
+from studio import commands as cmd
 from studio.engine import Studio
-from studio.events import ClockStats, SourceProblem
+from studio.events import ClockStats, CommandFailed, ProgramChanged, SourceProblem, TransitionState
 from widgets.bridge import EngineBridge
+from widgets.docks.controls import ControlsPanel
+from widgets.docks.properties import PropertiesPanel
+from widgets.docks.scenes import ScenesPanel
+from widgets.docks.sources import SourcesPanel
+from widgets.docks.stats import StatsPanel
+from widgets.editor_state import EditorState
 from widgets.frame_view import FrameView
+from widgets.hotkeys import HotkeyManager
+from widgets.i18n import bind, on_change, tr, translator
+from widgets.scene_editor import SceneEditor
+from widgets.settings_dialog import SettingsDialog, SettingsValues
+from widgets.settings_store import SettingsStore
+from widgets.transition_panel import TransitionPanel
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, studio: Studio) -> None:
+    def __init__(self, studio: Studio, store: SettingsStore | None = None) -> None:
         super().__init__()
         self.studio = studio
-        self.setWindowTitle(f"Drama Live Studio — {studio.collection.name}")
+        self._owns_store = store is None
+        self.store = store or SettingsStore()
+        self.settings = self.store.settings
+        self.setObjectName("mainWindow")
+        try:
+            translator().set_language(self.settings.language)
+        except ValueError as exc:  # a missing catalog must not stop the show
+            self.store.problem = str(exc)
         self.bridge = EngineBridge(studio, self)
-        central = QWidget(self)
-        layout = QVBoxLayout(central)
-        self.program_view = FrameView(studio.program, central)
-        layout.addWidget(self.program_view, 1)
-        self.status = QLabel(central)
-        self.status.setTextFormat(Qt.TextFormat.PlainText)
-        layout.addWidget(self.status)
-        self.setCentralWidget(central)
+        self.state = EditorState(studio, self)
+        self.editor = SceneEditor(self.state, self)
+        self.editor.show_safe_areas = self.settings.safe_areas
+        self.settings_dialog: SettingsDialog | None = None
+        self._studio_mode = self.settings.studio_mode
+        if studio.studio_mode != self._studio_mode:
+            studio.submit(cmd.SetStudioMode(self._studio_mode))
+        on_change(self, self._retranslate_title)
+        self._layout_restored = False
+        self._docks_menu: QMenu | None = None
+
+        self._build_center()
+        self._build_docks()
+        self._build_menus()
+        self.status_figures = QLabel(self)
+        self.status_figures.setTextFormat(Qt.TextFormat.PlainText)
+        self.statusBar().addPermanentWidget(self.status_figures)
+        self._last_stats: ClockStats | None = None
+        on_change(self.status_figures, self._show_figures)
+
+        self.hotkeys = HotkeyManager(self, self.settings.hotkeys)
+        self.hotkeys.triggered.connect(self.run_hotkey)
+        self.editor.properties_requested.connect(self.show_properties)
+        self.bridge.program_changed.connect(self._on_program_changed)
+        self.bridge.transition.connect(self._on_transition)
         self.bridge.stats.connect(self._on_stats)
+        self.bridge.command_failed.connect(self._on_command_failed)
         self.bridge.source_problem.connect(self._on_problem)
-        self.resize(1280, 800)
+        self.bridge.model_changed.connect(self._on_model)
+
+        self.resize(1600, 900)
+        with studio.collection.lock:
+            names = list(studio.collection.sources)
+        self.properties.prepare(names)
+        self._restore_layout()
+        self._apply_studio_mode()
+        if self.store.problem:
+            self.statusBar().showMessage(self.store.problem, 15_000)
+
+    # ---- construction ---------------------------------------------------------------------------
+    def _view_box(self, view: FrameView, title: str, live: bool) -> tuple[QWidget, QLabel]:
+        box = QWidget(self)
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        label = QLabel(box)
+        label.setObjectName("viewTitle")
+        label.setProperty("live", live)
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        bind(label, "setText", title)
+        layout.addWidget(label)
+        layout.addWidget(view, 1)
+        return box, label
+
+    def _build_center(self) -> None:
+        canvas = (self.studio.width, self.studio.height)
+        self.preview_view = FrameView(self.studio.preview, self, canvas=canvas)
+        self.preview_view.setObjectName("previewView")
+        self.program_view = FrameView(self.studio.program, self, canvas=canvas)
+        self.program_view.setObjectName("programView")
+        self.preview_box, self.preview_title = self._view_box(self.preview_view, "Preview", False)
+        self.program_box, self.program_title = self._view_box(self.program_view, "Program", True)
+        self.transitions = TransitionPanel(self.studio, self.settings, self)
+        central = QWidget(self)
+        row = QHBoxLayout(central)
+        row.setContentsMargins(6, 6, 6, 6)
+        row.setSpacing(6)
+        row.addWidget(self.preview_box, 1)
+        row.addWidget(self.transitions)
+        row.addWidget(self.program_box, 1)
+        self.setCentralWidget(central)
+
+    def add_dock(self, title: str, name: str, widget: QWidget,
+                 area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
+        """Add a movable dock (also for docks other features bring, e.g. danmaku or polls).
+
+        ``name`` must be unique and stable: the saved layout finds docks by it. A dock added after
+        start-up gets its saved place back through ``restoreDockWidget``.
+        """
+        dock = QDockWidget(self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        bind(dock, "setWindowTitle", title)
+        # a dock added after start-up takes the place the saved layout kept for it, if any
+        if not (self._layout_restored and self.restoreDockWidget(dock)):
+            self.addDockWidget(area, dock)
+        if self._docks_menu is not None:
+            self._docks_menu.addAction(dock.toggleViewAction())
+        return dock
+
+    def _build_docks(self) -> None:
+        col = self.studio.collection
+        self.scenes = ScenesPanel(col, self)
+        self.scenes.scene_clicked.connect(self.choose_scene)
+        self.sources = SourcesPanel(self.state, self)
+        self.properties = PropertiesPanel(self.state, self)
+        self.stats = StatsPanel(self)
+        self.controls = ControlsPanel(self._studio_mode, self)
+        self.controls.studio_mode_toggled.connect(self.set_studio_mode)
+        self.controls.settings_requested.connect(self.open_settings)
+        self.sources.properties_requested.connect(self.show_properties)
+        for panel in (self.scenes, self.sources):
+            panel.message.connect(self._show_message)
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        self.docks = {
+            "scenes": self.add_dock("Scenes", "scenesDock", self.scenes, bottom),
+            "sources": self.add_dock("Sources", "sourcesDock", self.sources, bottom),
+            "stats": self.add_dock("Stats", "statsDock", self.stats, bottom),
+            "controls": self.add_dock("Controls", "controlsDock", self.controls, bottom),
+            "properties": self.add_dock("Properties", "propertiesDock", self.properties,
+                                     Qt.DockWidgetArea.RightDockWidgetArea),
+        }
+        self.resizeDocks([self.docks["scenes"]], [260], Qt.Orientation.Vertical)
+        self._default_state = self.saveState()
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("")
+        bind(file_menu, "setTitle", "&File")
+        settings = QAction(self)
+        bind(settings, "setText", "Settings…")
+        settings.triggered.connect(self.open_settings)
+        file_menu.addAction(settings)
+        file_menu.addSeparator()
+        quit_action = QAction(self)
+        bind(quit_action, "setText", "Exit")
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+
+        view_menu = bar.addMenu("")
+        bind(view_menu, "setTitle", "&View")
+        self.studio_mode_action = QAction(self)
+        self.studio_mode_action.setCheckable(True)
+        self.studio_mode_action.setChecked(self._studio_mode)
+        bind(self.studio_mode_action, "setText", "Studio Mode")
+        self.studio_mode_action.toggled.connect(self.set_studio_mode)
+        view_menu.addAction(self.studio_mode_action)
+        safe = QAction(self)
+        safe.setCheckable(True)
+        safe.setChecked(self.editor.show_safe_areas)
+        bind(safe, "setText", "Show Safe Areas")
+        safe.toggled.connect(self._set_safe_areas)
+        view_menu.addAction(safe)
+        self.safe_action = safe
+        view_menu.addSeparator()
+        docks_menu = view_menu.addMenu("")
+        bind(docks_menu, "setTitle", "Docks")
+        for dock in self.docks.values():
+            docks_menu.addAction(dock.toggleViewAction())
+        self._docks_menu = docks_menu
+        reset = QAction(self)
+        bind(reset, "setText", "Reset Layout")
+        reset.triggered.connect(lambda _=False: self.restoreState(self._default_state))
+        view_menu.addAction(reset)
+
+    def _retranslate_title(self) -> None:
+        self.setWindowTitle(f"{tr('Drama Live Studio')} — {self.studio.collection.name}")
+
+    # ---- studio mode and scenes -----------------------------------------------------------------
+    @property
+    def studio_mode(self) -> bool:
+        return self._studio_mode
+
+    def set_studio_mode(self, enabled: bool) -> None:
+        if enabled == self._studio_mode:
+            return
+        self._studio_mode = enabled
+        self.settings.studio_mode = enabled
+        self.studio.submit(cmd.SetStudioMode(enabled))
+        if enabled:
+            # the engine copies program into preview; show that at once
+            with self.studio.collection.lock:
+                self.studio.collection.preview_scene = self.studio.collection.program_scene
+        self._apply_studio_mode()
+
+    def _apply_studio_mode(self) -> None:
+        on = self._studio_mode
+        for widget in (self.preview_box, self.transitions):
+            widget.setVisible(on)
+        self.program_title.setVisible(on)
+        for control in (self.controls.studio_mode, self.studio_mode_action):
+            control.blockSignals(True)
+            control.setChecked(on)
+            control.blockSignals(False)
+        self.editor.attach(self.preview_view if on else self.program_view)
+        self.scenes.studio_mode = on
+        self._sync_edited_scene()
+        self.scenes.refresh()
+
+    def _sync_edited_scene(self) -> None:
+        col = self.studio.collection
+        with col.lock:
+            name = col.preview_scene if self._studio_mode else col.program_scene
+        self.state.set_scene(name)
+
+    def choose_scene(self, name: str) -> None:
+        """A scene was clicked (or its hotkey pressed): preview it in studio mode, else switch to it."""
+        if self._studio_mode:
+            self.studio.submit(cmd.SetPreviewScene(name))
+        else:
+            self.studio.submit(cmd.Transition(scene=name, spec=self.transitions.spec()))
+        self.state.set_scene(name)
+
+    def scene_by_number(self, number: int) -> str | None:
+        scenes = self.studio.collection.scenes
+        return scenes[number - 1].name if 0 < number <= len(scenes) else None
+
+    def run_hotkey(self, action: str) -> None:
+        if action.startswith("scene."):
+            name = self.scene_by_number(int(action.split(".", 1)[1]))
+            if name is not None:
+                self.choose_scene(name)
+        elif not self._studio_mode:
+            return  # transitions need a preview to take
+        elif action == "transition":
+            self.transitions.run_transition()
+        elif action == "quick_cut":
+            self.transitions.run_transition(TransitionKind.CUT)
+        elif action == "quick_fade":
+            self.transitions.run_transition(TransitionKind.FADE)
+
+    # ---- engine events (UI thread, via the bridge) ----------------------------------------------
+    def _on_program_changed(self, event: ProgramChanged) -> None:
+        if event.studio_mode == self._studio_mode:
+            self.state.set_scene(event.preview if self._studio_mode else event.program)
+        self.scenes.refresh()
+
+    def _on_transition(self, event: TransitionState) -> None:
+        if not event.active and not self.transitions.tbar.isSliderDown():
+            slider = self.transitions.tbar
+            if slider.value() != 0 and event.position >= 1.0:
+                slider.blockSignals(True)
+                slider.setValue(0)
+                slider.blockSignals(False)
 
     def _on_stats(self, s: ClockStats) -> None:
-        self.status.setText(f"{s.fps:.1f} fps · render {s.render_ms_p50:.1f} ms · lagged {s.lagged}")
+        self.stats.show_clock(s)
+        self._last_stats = s
+        self._show_figures()
+
+    def _show_figures(self) -> None:
+        s = self._last_stats
+        if s is not None:
+            self.status_figures.setText(tr("{fps:.1f} fps · render {ms:.1f} ms · lagged {lagged}").format(
+                fps=s.fps, ms=s.render_ms_p50, lagged=s.lagged))
+
+    def _on_command_failed(self, event: CommandFailed) -> None:
+        self._show_message(event.message)
 
     def _on_problem(self, p: SourceProblem) -> None:
         if p.message:
-            self.statusBar().showMessage(f"{p.source}: {p.message}", 10_000)
+            self._show_message(f"{p.source}: {p.message}")
+
+    def _on_model(self, event: ModelEvent) -> None:
+        self.sources.on_model(event)
+        self.properties.on_model(event)
+        if isinstance(event, ScenesChanged):
+            self.scenes.refresh()
+            self._sync_edited_scene()
+        elif isinstance(event, ItemChanged | SceneItemsChanged) and event.scene == self.state.scene \
+                and self.editor.view is not None:
+            self.editor.view.update()
+
+    def _show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 10_000)
+
+    # ---- docks, settings ----------------------------------------------------------------------------
+    def show_properties(self) -> None:
+        dock = self.docks["properties"]
+        dock.show()
+        dock.raise_()
+
+    def _set_safe_areas(self, on: bool) -> None:
+        self.settings.safe_areas = on
+        self.editor.set_safe_areas(on)
+
+    def open_settings(self) -> SettingsDialog:
+        """Show the settings dialog (non-blocking); hotkeys pause while it is open."""
+        if self.settings_dialog is not None:
+            self.settings_dialog.raise_()
+            return self.settings_dialog
+        video = VideoFormat(**self.settings.video) if self.settings.video else self.studio.collection.video
+        running = VideoFormat(self.studio.width, self.studio.height, self.studio.fps)
+        dialog = SettingsDialog(translator().language, video, running, self.hotkeys.bindings(), self)
+        dialog.applied.connect(self.apply_settings)
+        dialog.finished.connect(self._settings_closed)
+        self.hotkeys.set_enabled(False)
+        self.settings_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _settings_closed(self, _result: int) -> None:
+        self.hotkeys.set_enabled(True)
+        if self.settings_dialog is not None:
+            self.settings_dialog.deleteLater()
+        self.settings_dialog = None
+
+    def apply_settings(self, values: SettingsValues) -> None:
+        translator().set_language(values.language)
+        self.settings.language = values.language
+        self.hotkeys.set_bindings(values.hotkeys)
+        self.settings.hotkeys = self.hotkeys.bindings()
+        if self.settings_dialog is not None:
+            self.hotkeys.set_enabled(False)
+        video = values.video
+        running = (self.studio.width, self.studio.height, self.studio.fps)
+        self.settings.video = None if (video.width, video.height, video.fps) == running and \
+            video == self.studio.collection.video else {"width": video.width, "height": video.height,
+                                                         "fps": video.fps}
+        if (video.width, video.height, video.fps) != running:
+            self._show_message(tr("The new canvas and frame rate apply the next time the studio starts."))
+        self.save_settings()
+
+    def _restore_layout(self) -> None:
+        geometry, state = self.settings.window_geometry, self.settings.window_state
+        if geometry:
+            self.restoreGeometry(QByteArray.fromBase64(geometry.encode("ascii")))
+        if state and not self.restoreState(QByteArray.fromBase64(state.encode("ascii"))):
+            self._show_message(tr("The saved dock layout could not be restored; using the default."))
+        self._layout_restored = True
+
+    def save_settings(self) -> None:
+        self.settings.window_geometry = bytes(self.saveGeometry().toBase64().data()).decode("ascii")
+        self.settings.window_state = bytes(self.saveState().toBase64().data()).decode("ascii")
+        self.settings.hotkeys = self.hotkeys.bindings()
+        self.settings.language = translator().language
+        self.store.save()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt naming
+        self.save_settings()
+        self.hotkeys.close()
         self.bridge.close()
+        if self._owns_store:
+            self.store.close()
         super().closeEvent(event)
+
+    def refresh_views(self) -> None:
+        """Pull the newest frames now (tests and screenshots; the timers do this on their own)."""
+        self.preview_view.refresh()
+        self.program_view.refresh()

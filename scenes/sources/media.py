@@ -759,10 +759,12 @@ class MediaSource(Source):
             with self._sh.cond:
                 lead = self._audio_lead_ns()
                 tau = self._sync(clock_ns)
-                self._release_audio(tau + lead if self._playing else tau)
+                # the span ends, on the program timeline, at clock_ns (+ the lead when playing)
+                self._release_audio(tau + lead if self._playing else tau, clock_ns + lead)
 
-    def _release_audio(self, tau: int) -> None:
-        """Hand the ring the samples of the span played since the last tick (silence for gaps)."""
+    def _release_audio(self, tau: int, clock_end_ns: int) -> None:
+        """Hand the ring the samples of the span played since the last tick (silence for gaps),
+        placed on the program timeline so the mixer reads them at exactly their time."""
         sh = self._sh
         target = _samples(tau)
         need = target - self._audio_written
@@ -797,7 +799,8 @@ class MediaSource(Source):
             pieces.append(np.zeros((target - pos, CHANNELS), np.float32))
         self._audio_written = target
         if pieces:
-            self.audio.write(np.concatenate(pieces) if len(pieces) > 1 else pieces[0])
+            samples = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
+            self.audio.write(samples, at=_samples(clock_end_ns) - len(samples))
         sh.changed()
 
     def wait_ready(self, clock_ns: int, timeout_s: float) -> bool:

@@ -89,10 +89,10 @@ class ToneRing(AudioRing):
     def available(self) -> int:
         return 1 << 62  # a generator has as many samples as anyone asks for
 
-    def write(self, samples: np.ndarray) -> None:
+    def write(self, samples: np.ndarray, at: int | None = None) -> None:
         raise TypeError("a tone generator's ring cannot be written to")
 
-    def read(self, n: int, out: np.ndarray | None = None) -> np.ndarray:
+    def read(self, n: int, out: np.ndarray | None = None, at: int | None = None) -> np.ndarray:
         if out is None:
             out = np.empty((n, CHANNELS), np.float32)
         with self._lock_tone:
@@ -208,7 +208,7 @@ class _PumpedRing(AudioRing):
         self._fill()
         return super().available
 
-    def read(self, n: int, out: np.ndarray | None = None) -> np.ndarray:
+    def read(self, n: int, out: np.ndarray | None = None, at: int | None = None) -> np.ndarray:
         self._fill()
         return super().read(n, out)
 

@@ -87,10 +87,13 @@ class MixerChange:
 
 @dataclass(frozen=True)
 class MixedBlock:
-    """One block of the program mix: ``samples`` (n, 2) float32, read-only; ``pts`` in samples."""
+    """One block of the program mix: ``samples`` (n, 2) float32, read-only; ``pts`` in samples
+    since the mixer started; ``timeline_pts`` the block's place on the video program timeline
+    (samples since the program's frame 0) when the mixer follows one (see ``follow_timeline``)."""
 
     samples: np.ndarray
     pts: int
+    timeline_pts: int | None = None
 
     @property
     def end(self) -> int:
@@ -165,6 +168,11 @@ class AudioMixer:
         self._lock = threading.Lock()
         self._strips: dict[str, _Strip] = {}
         self._samples_mixed = 0
+        # the video program timeline this mix follows (see follow_timeline)
+        self._timeline_origin_ns: int | None = None
+        self._timeline_latency_ns = 0
+        self._timeline_next: int | None = None
+        self.timeline_resyncs = 0
         # preallocated working buffers, reused every block
         self._scratch = np.zeros((block_size, CHANNELS), np.float32)
         self._mix = np.zeros((block_size, CHANNELS), np.float32)
@@ -270,6 +278,33 @@ class AudioMixer:
 
     # ---- mixing ------------------------------------------------------------------------------
 
+    def follow_timeline(self, origin_ns: int | None, latency_ns: int = 0) -> None:
+        """Mix the program timeline whose frame 0 was at ``origin_ns`` (time.perf_counter_ns), as it
+        stood ``latency_ns`` ago: clip audio is read from its rings by timeline position, so it can
+        never drift from the picture. ``origin_ns=None``: offline lockstep (block k is timeline
+        samples k*n.., for `studio render`). The latency gives producers (clips, released with each
+        frame) time to deliver before their span is mixed; it must cover a frame and a block."""
+        if latency_ns < 0:
+            raise ValueError("timeline latency must be >= 0")
+        with self._lock:
+            self._timeline_origin_ns = origin_ns
+            self._timeline_latency_ns = latency_ns
+            self._timeline_next = 0 if origin_ns is None else None
+
+    def _timeline_position(self) -> int | None:
+        """Where on the program timeline the next block belongs (None: not following one)."""
+        with self._lock:
+            origin, latency, expected = self._timeline_origin_ns, self._timeline_latency_ns, self._timeline_next
+        if origin is None:
+            return expected
+        now = (time.perf_counter_ns() - origin - latency) * SAMPLE_RATE // 1_000_000_000
+        # continue seamlessly from the last block; re-anchor only when far off (a stall, a resync)
+        if expected is None or abs(now - expected) > 2 * self.block_size:
+            if expected is not None:
+                self.timeline_resyncs += 1
+            return int(now)
+        return expected
+
     def mix_block(self) -> MixedBlock:
         """Mix, publish and return the next block. Offline mode (``studio render``) only: while the
         ``audio`` thread runs, it alone mixes."""
@@ -283,11 +318,14 @@ class AudioMixer:
         mix.fill(0.0)
         monitor.fill(0.0)
         any_monitored = False
+        at = self._timeline_position()
         with self._lock:
             strips = [(s, s.state) for s in self._strips.values()]
+            if at is not None and (self._timeline_origin_ns is not None or self._timeline_next is not None):
+                self._timeline_next = at + n
         for strip, state in strips:
             # always read, muted or not, so every ring stays in step with the clock
-            strip.input.ring.read(n, out=scratch)
+            strip.input.ring.read(n, out=scratch, at=at)
             strip.fader_now = self._apply_gain(scratch, strip.fader_now, db_to_gain(state.volume_db))
             self.meters.measure(state.name, scratch)
             strip.mute_now = self._apply_gain(scratch, strip.mute_now, 0.0 if state.muted else 1.0)
@@ -299,7 +337,7 @@ class AudioMixer:
         pts = self._samples_mixed
         self._samples_mixed += n
         self.blocks_mixed += 1
-        block = MixedBlock(mix.copy(), pts)
+        block = MixedBlock(mix.copy(), pts, at)
         block.samples.flags.writeable = False
         self.meters.end_block(block.samples, pts + n)
         self.blocks.emit(block)

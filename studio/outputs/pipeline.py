@@ -4,28 +4,24 @@
     mixer blocks (audio) -------------------> enc-audio (Opus) ----------+--> recorder (.mkv)
                                          \\--> enc-audio (AAC, only for .mp4 recordings) --> recorder
 
-Encoders run only while an output needs them. Audio timestamps are moved onto the video clock's
-timeline (both count from their own start; the difference is measured once when audio starts),
-so the recorder and the WHIP session see one clock.
+Encoders run only while an output needs them. The mixer follows the video clock's program
+timeline (clip sound is placed on it and read back by position), so audio and video packets
+carry timestamps from one clock.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from encoders.audio import AudioEncoderWorker
 from encoders.fanout import PacketFanout
 from encoders.settings import AudioEncoderSettings, VideoEncoderSettings
 from encoders.video import FallbackEvent, VideoEncoderStats, VideoEncoderWorker
-from scenes.audio import SAMPLE_RATE
 from scenes.events import Signal
-from studio.audio.mixer import AudioMixer
+from studio.audio.mixer import AudioMixer, MixedBlock
 from studio.engine import Studio
 from studio.events import ProgramFrame
 from studio.net.loop import NetLoop
@@ -37,6 +33,10 @@ from studio.outputs.whip_events import OutputState, WhipStats
 from studio.secrets import Secret
 
 log = logging.getLogger(__name__)
+
+# How far behind the program clock the live mix runs: a clip hands out one frame of sound per
+# frame (33 ms at 30 fps) and the mixer takes 21 ms blocks; the rest is scheduling margin.
+MIX_LATENCY_NS = 80_000_000
 
 
 @dataclass(frozen=True)
@@ -84,13 +84,13 @@ class OutputPipeline:
         self.stream: WhipOutput | None = None
         self._governor: BitrateGovernor | None = None
         self._last_stream_stats: WhipStats | None = None
-        self._audio_offset_samples: int | None = None
+        self._timeline_set = False
         self._router = ClipAudioRouter(mixer, studio.sources)
         self._disconnects = [
             studio.frame_hooks.connect(self._router.sync),
             studio.events.program_frame.connect(self._on_frame),
             studio.events.stats.connect(lambda _s: self.stats.emit(self.snapshot())),
-            mixer.add_listener(self._on_audio),
+            mixer.blocks.connect(self._on_audio),
         ]
 
     # ---- outputs (any thread but the clock's) ------------------------------------------------
@@ -183,28 +183,20 @@ class OutputPipeline:
 
     # ---- frames and blocks (engine threads) -----------------------------------------------------
     def _on_frame(self, frame: ProgramFrame) -> None:
+        if not self._timeline_set and self.studio.started_ns:
+            # the mix follows the program clock, a little behind so each clip's sound is there
+            self.mixer.follow_timeline(self.studio.started_ns, MIX_LATENCY_NS)
+            self._timeline_set = True
         video = self._video
         if video is not None:
             video.submit(frame, frame.index, frame.composite_ns)
 
-    def _on_audio(self, samples: np.ndarray, pts: int) -> None:
-        opus, aac = self._opus, self._aac
-        if opus is None and aac is None:
-            return
-        if self._audio_offset_samples is None:
-            self._audio_offset_samples = self._measure_audio_offset(pts)
-        at = pts + self._audio_offset_samples
-        for worker in (opus, aac):
+    def _on_audio(self, block: MixedBlock) -> None:
+        if block.timeline_pts is None:
+            return  # not yet on the program timeline: no timestamp to give it
+        for worker in (self._opus, self._aac):
             if worker is not None:
-                worker.submit(samples, at)
-
-    def _measure_audio_offset(self, block_pts: int) -> int:
-        """Samples from the video clock's origin to the mixer's: the block being mixed now starts
-        now on the video timeline (its sound was read from the rings just now)."""
-        if not self.studio.started_ns:
-            return 0
-        now_on_video_ns = time.perf_counter_ns() - self.studio.started_ns
-        return now_on_video_ns * SAMPLE_RATE // 1_000_000_000 - block_pts
+                worker.submit(block.samples, block.timeline_pts)
 
     # ---- encoders on demand ------------------------------------------------------------------------
     def _ensure_video(self) -> VideoEncoderWorker:
@@ -248,8 +240,6 @@ class OutputPipeline:
             if not recording_mp4 and self._aac is not None:
                 stop.append(self._aac)
                 self._aac = None
-            if self._opus is None and self._aac is None:
-                self._audio_offset_samples = None
         for worker in stop:
             worker.stop()
 

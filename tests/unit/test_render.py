@@ -2,50 +2,21 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
 from pathlib import Path
 
 import av
-import numpy as np
 import pytest
 
 from scenes.model import SceneCollection, SceneItem, VideoFormat
 from studio.render import render_scene
+from studio.sync_clip import av_offsets_ms, click_times, flash_times, write_sync_clip
 
 FPS = 30
 FLASHES_S = (1.0, 2.0)
 
 
 def clap_and_flash(path: Path, seconds: float = 3.0) -> None:
-    """A clip that is black and silent except for a white frame and a click at the same moments."""
-    with av.open(str(path), "w") as out:
-        vs = out.add_stream("libx264", rate=FPS)
-        vs.width, vs.height, vs.pix_fmt = 320, 240, "yuv420p"
-        aus = out.add_stream("aac", rate=48_000)
-        aus.layout = "stereo"
-        for i in range(int(seconds * FPS)):
-            white = any(i == round(t * FPS) for t in FLASHES_S)
-            img = np.full((240, 320, 3), 255 if white else 0, np.uint8)
-            frame = av.VideoFrame.from_ndarray(img, format="bgr24")
-            frame.pts = i
-            frame.time_base = Fraction(1, FPS)
-            for p in vs.encode(frame):
-                out.mux(p)
-        samples = np.zeros((2, int(seconds * 48_000)), np.float32)
-        for t in FLASHES_S:
-            start = int(t * 48_000)
-            samples[:, start:start + 480] = 0.8  # a 10 ms click
-        for start in range(0, samples.shape[1], 1024):
-            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples[:, start:start + 1024]),
-                                               format="fltp", layout="stereo")
-            frame.sample_rate = 48_000
-            frame.pts = start
-            for p in aus.encode(frame):
-                out.mux(p)
-        for p in vs.encode(None):
-            out.mux(p)
-        for p in aus.encode(None):
-            out.mux(p)
+    write_sync_clip(path, FLASHES_S, seconds, FPS)
 
 
 def collection_with_clip(clip: Path) -> SceneCollection:
@@ -81,18 +52,9 @@ def test_sound_stays_in_sync_with_the_picture(tmp_path: Path) -> None:
     clap_and_flash(clip)
     out = tmp_path / "sync.mkv"
     render_scene(collection_with_clip(clip), "Show", 3.0, out)
-    with av.open(str(out)) as container:
-        flashes = [float(f.time) for f in container.decode(video=0)
-                   if f.to_ndarray(format="gray")[360, 640] > 200]
-    with av.open(str(out)) as container:
-        chunks = []
-        for frame in container.decode(audio=0):
-            chunks.append((float(frame.time), frame.to_ndarray()[0]))
-    clicks = []
-    for t0, samples in chunks:
-        loud = np.nonzero(np.abs(samples) > 0.3)[0]
-        if len(loud) and (not clicks or t0 + loud[0] / 48_000 - clicks[-1] > 0.5):
-            clicks.append(t0 + loud[0] / 48_000)
+    flashes = flash_times(out, (600, 340, 80, 40))
+    clicks = click_times(out)
     assert len(flashes) == 2 and len(clicks) == 2, (flashes, clicks)
-    offsets_ms = [(c - f) * 1000 for c, f in zip(clicks, flashes, strict=True)]
+    offsets_ms = av_offsets_ms(flashes, clicks)
+    assert len(offsets_ms) == 2
     assert all(abs(o) <= 40 for o in offsets_ms), offsets_ms

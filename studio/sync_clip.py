@@ -1,0 +1,90 @@
+"""A clap-and-flash clip: black and silent except for a white frame and a click at the same moments.
+
+Used to measure audio/video sync end to end (the render test, `studio bench pipeline`): find the
+flashes in the picture and the clicks in the sound of an output file and compare their times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+CLICK_LEVEL = 0.8
+SAMPLE_RATE = 48_000
+
+
+def write_sync_clip(path: Path, flashes_s: Sequence[float], seconds: float, fps: int = 30,
+                    size: tuple[int, int] = (320, 240)) -> None:
+    w, h = size
+    with av.open(str(path), "w") as out:
+        vs = out.add_stream("libx264", rate=fps)
+        vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
+        aus = out.add_stream("aac", rate=SAMPLE_RATE)
+        aus.layout = "stereo"
+        flash_frames = {round(t * fps) for t in flashes_s}
+        for i in range(int(seconds * fps)):
+            img = np.full((h, w, 3), 255 if i in flash_frames else 0, np.uint8)
+            frame = av.VideoFrame.from_ndarray(img, format="bgr24")
+            frame.pts = i
+            frame.time_base = Fraction(1, fps)
+            for p in vs.encode(frame):
+                out.mux(p)
+        samples = np.zeros((2, int(seconds * SAMPLE_RATE)), np.float32)
+        for t in flashes_s:
+            start = int(t * SAMPLE_RATE)
+            samples[:, start:start + SAMPLE_RATE // 100] = CLICK_LEVEL  # a 10 ms click
+        for start in range(0, samples.shape[1], 1024):
+            block = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples[:, start:start + 1024]),
+                                               format="fltp", layout="stereo")
+            block.sample_rate = SAMPLE_RATE
+            block.pts = start
+            for p in aus.encode(block):
+                out.mux(p)
+        for p in vs.encode(None):
+            out.mux(p)
+        for p in aus.encode(None):
+            out.mux(p)
+
+
+def flash_times(path: Path, region: tuple[int, int, int, int]) -> list[float]:
+    """Times of frames whose ``region`` (x, y, w, h) is bright, first frame of each flash."""
+    x, y, w, h = region
+    times: list[float] = []
+    with av.open(str(path)) as container:
+        previous = False
+        for frame in container.decode(video=0):
+            bright = float(frame.to_ndarray(format="gray")[y:y + h, x:x + w].mean()) > 200
+            if bright and not previous and frame.time is not None:
+                times.append(float(frame.time))
+            previous = bright
+    return times
+
+
+def click_times(path: Path, threshold: float = 0.6, min_gap_s: float = 0.5) -> list[float]:
+    times: list[float] = []
+    with av.open(str(path)) as container:
+        for frame in container.decode(audio=0):
+            if frame.time is None:
+                continue
+            samples = frame.to_ndarray()
+            mono = samples[0] if samples.ndim == 2 and samples.shape[0] <= 8 else samples.reshape(-1)
+            loud = np.nonzero(np.abs(mono) > threshold)[0]
+            if len(loud):
+                t = float(frame.time) + loud[0] / frame.sample_rate
+                if not times or t - times[-1] > min_gap_s:
+                    times.append(t)
+    return times
+
+
+def av_offsets_ms(flashes: Sequence[float], clicks: Sequence[float], tolerance_s: float = 0.4) -> list[float]:
+    """Pair each flash with the nearest click (sound minus picture, in ms)."""
+    offsets = []
+    for f in flashes:
+        nearest = min(clicks, key=lambda c: abs(c - f), default=None)
+        if nearest is not None and abs(nearest - f) <= tolerance_s:
+            offsets.append((nearest - f) * 1000)
+    return offsets

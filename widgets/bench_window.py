@@ -1,0 +1,160 @@
+"""Timing the desktop while the engine renders: event-loop gaps and paint cost (``studio bench ui``).
+
+A 5 ms probe timer records how late the Qt event loop gets to it; the longest gaps are what a
+director feels as a frozen window. Meanwhile a scripted director switches preview scenes, selects
+and nudges items, and the views paint every frame. The engine's own render time comes from its
+stats events, so the two are reported side by side.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEventLoop, Qt, QTimer
+from PySide6.QtWidgets import QApplication
+
+from scenes.model import Scene, SceneCollection, SceneItem, VideoFormat
+from studio.engine import Studio
+from studio.events import ClockStats
+from widgets.main_window import MainWindow
+from widgets.settings_store import SettingsStore
+from widgets.theme import apply_theme
+
+PROBE_MS = 5
+
+
+def color_collection(size: tuple[int, int] = (1920, 1080), fps: int = 30) -> SceneCollection:
+    """A demo-shaped show from colour sources only: background, picture-in-picture, card, lower third."""
+    w, h = size
+    col = SceneCollection("Bench (colour sources)", VideoFormat(w, h, fps))
+    col.add_source("background", "color", {"color": "#FF1E2A44", "width": w, "height": h})
+    col.add_source("host", "color", {"color": "#FF3C7A5A", "width": 1280, "height": 720})
+    col.add_source("card", "color", {"color": "#E0FFFFFF", "width": 560, "height": 220})
+    col.add_source("lower third", "color", {"color": "#C0000000", "width": w, "height": h // 8})
+    k = h / 1080
+    col.add_scene(Scene("Drama", [SceneItem("background"), SceneItem("lower third", y=h * 0.8)]))
+    col.add_scene(Scene("Live", [SceneItem("host", scale_x=w / 1280, scale_y=h / 720),
+                                 SceneItem("card", x=w - 600 * k, y=h - 300 * k, scale_x=k, scale_y=k)]))
+    col.add_scene(Scene("Drama + Host", [
+        SceneItem("background"), SceneItem("host", x=w - 680 * k, y=40 * k, scale_x=0.5 * k, scale_y=0.5 * k),
+        SceneItem("card", x=40 * k, y=h - 300 * k, scale_x=k, scale_y=k), SceneItem("lower third", y=h * 0.8)]))
+    return col
+
+
+def _open(collection: Path | None, colors: bool) -> tuple[SceneCollection, str | None]:
+    if colors:
+        return color_collection(), "colour sources requested (--colors)"
+    try:
+        from studio.session import open_collection
+
+        with contextlib.redirect_stdout(sys.stderr):  # demo progress must not corrupt the JSON on stdout
+            col, _path = open_collection(collection)
+        return col, None
+    except (ValueError, OSError, ImportError) as exc:
+        return color_collection(), f"demo collection unavailable ({exc}); used colour sources instead"
+
+
+def _percentile(values: list[float], share: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+def measure(seconds: float = 10.0, warmup: float = 1.0, collection: Path | None = None,
+            colors: bool = False) -> dict[str, Any]:
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication([])
+        assert isinstance(app, QApplication)
+        apply_theme(app)
+    col, note = _open(collection, colors)
+    studio = Studio(col, studio_mode=True)
+    with tempfile.TemporaryDirectory(prefix="bench-ui-") as home:
+        store = SettingsStore(Path(home))
+        window = MainWindow(studio, store)
+        window.resize(1600, 900)
+        window.show()
+        stats: list[ClockStats] = []
+        window.bridge.stats.connect(stats.append)
+        gaps: list[float] = []
+        last = [time.perf_counter()]
+        measuring = [False]
+
+        def probe() -> None:
+            now = time.perf_counter()
+            if measuring[0]:
+                gaps.append((now - last[0]) * 1000.0)
+            last[0] = now
+
+        step = [0]
+
+        def director() -> None:
+            # what a director does between takes: pick a scene for preview, select an item, nudge it
+            scenes = col.scenes
+            step[0] += 1
+            window.choose_scene(scenes[step[0] % len(scenes)].name)
+            placed = window.state.placements()
+            if placed:
+                window.state.select(placed[-1][0].id)
+                window.editor.nudge(1 if step[0] % 2 else -1, 0)
+
+        timers = []
+        for interval, slot in ((PROBE_MS, probe), (700, director)):
+            timer = QTimer()
+            timer.setTimerType(Qt.TimerType.PreciseTimer)
+            timer.timeout.connect(slot)
+            timer.start(interval)
+            timers.append(timer)
+        loop = QEventLoop()
+
+        def start_measuring() -> None:
+            measuring[0] = True
+            for view in (window.preview_view, window.program_view):
+                view.paint_ms.clear()
+            stats.clear()
+
+        studio.start()
+        try:
+            QTimer.singleShot(int(warmup * 1000), start_measuring)
+            QTimer.singleShot(int((warmup + seconds) * 1000), loop.quit)
+            loop.exec()
+        finally:
+            for timer in timers:
+                timer.stop()
+            studio.stop()
+            window.close()
+            store.close()
+        preview_ms, program_ms = list(window.preview_view.paint_ms), list(window.program_view.paint_ms)
+        window.deleteLater()
+    render_p50 = [s.render_ms_p50 for s in stats]
+    render_p95 = [s.render_ms_p95 for s in stats]
+    result: dict[str, Any] = {
+        "canvas": f"{studio.width}x{studio.height}@{studio.fps}",
+        "seconds": seconds,
+        "collection": col.name,
+        "event_loop": {
+            "probe_interval_ms": PROBE_MS,
+            "probes": len(gaps),
+            "p50_gap_ms": round(_percentile(gaps, 0.50), 2),
+            "p99_gap_ms": round(_percentile(gaps, 0.99), 2),
+            "max_gap_ms": round(max(gaps, default=0.0), 2),
+            "target_max_gap_ms": 50,
+        },
+        "preview_paint_ms": {"paints": len(preview_ms), "p50": round(_percentile(preview_ms, 0.5), 2),
+                             "p95": round(_percentile(preview_ms, 0.95), 2)},
+        "program_paint_ms": {"paints": len(program_ms), "p50": round(_percentile(program_ms, 0.5), 2),
+                             "p95": round(_percentile(program_ms, 0.95), 2)},
+        "engine_render_ms": {"p50": round(_percentile(render_p50, 0.5), 2),
+                             "p95": round(max(render_p95, default=0.0), 2)},
+        "engine_fps": round(stats[-1].fps, 2) if stats else None,
+        "engine_lagged_frames": stats[-1].lagged if stats else None,
+    }
+    if note:
+        result["note"] = note
+    return result

@@ -1,0 +1,1 @@
+"""The main window's docks: scenes, sources, properties, stats and controls."""

@@ -1,0 +1,43 @@
+"""Small helpers shared by the docks: a tool button row and running a model edit safely."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from PySide6.QtWidgets import QHBoxLayout, QToolButton, QWidget
+
+from scenes.model import SceneCollection
+from widgets.i18n import bind
+from widgets.theme import icon
+
+T = TypeVar("T")
+
+
+def tool_button(parent: QWidget, icon_name: str, tip: str, slot: Callable[[], object]) -> QToolButton:
+    button = QToolButton(parent)
+    button.setIcon(icon(icon_name))
+    button.setAutoRaise(True)
+    bind(button, "setToolTip", tip)
+    button.clicked.connect(lambda _=False: slot())
+    return button
+
+
+def button_row(parent: QWidget, buttons: list[QToolButton]) -> QHBoxLayout:
+    row = QHBoxLayout()
+    row.setContentsMargins(0, 0, 0, 0)
+    row.setSpacing(2)
+    for b in buttons:
+        row.addWidget(b)
+    row.addStretch(1)
+    return row
+
+
+def edit_model(collection: SceneCollection, change: Callable[[], T], report: Callable[[str], None]) -> T | None:
+    """Run a structural model change under the collection lock; a ValueError is reported, not raised."""
+    try:
+        with collection.lock:
+            return change()
+    except ValueError as exc:
+        report(str(exc))
+        return None

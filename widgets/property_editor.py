@@ -1,0 +1,269 @@
+"""One generic editor for any source type, generated from its PropertySpec list.
+
+Each field validates with the spec (and the type's full ``validate``) before anything is sent; a
+rejected value stays in the field with the ValueError text shown under it, and is not applied.
+Accepted values go to the engine as ``UpdateSource`` commands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QColorDialog,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from scenes.properties import PropertyKind, PropertySpec
+from scenes.registry import get_type
+from studio import commands as cmd
+from studio.engine import Studio
+from widgets.i18n import tr, translator
+from widgets.theme import icon, repolish
+
+INT_LIMIT = 2**31 - 1
+FLOAT_LIMIT = 1e12
+TEXT_COMMIT_MS = 500  # multi-line text is applied once typing pauses
+
+
+class _Field:
+    """One property: its input widget, how to read/write it, and its error label."""
+
+    def __init__(self, spec: PropertySpec, editor: QWidget, error: QLabel) -> None:
+        self.spec = spec
+        self.editor = editor
+        self.error = error
+        self.swatch: QToolButton | None = None  # colour fields: shows the colour, opens the picker
+
+    def value(self) -> Any:
+        w = self.editor
+        if isinstance(w, QSpinBox | QDoubleSpinBox):
+            return w.value()
+        if isinstance(w, QCheckBox):
+            return w.isChecked()
+        if isinstance(w, QComboBox):
+            return w.currentText()
+        if isinstance(w, QPlainTextEdit):
+            return w.toPlainText()
+        if isinstance(w, QLineEdit):
+            return w.text()
+        raise TypeError(type(w))
+
+    def set_value(self, value: Any) -> None:
+        w = self.editor
+        w.blockSignals(True)
+        try:
+            if isinstance(w, QSpinBox):
+                w.setValue(int(value))
+            elif isinstance(w, QDoubleSpinBox):
+                w.setValue(float(value))
+            elif isinstance(w, QCheckBox):
+                w.setChecked(bool(value))
+            elif isinstance(w, QComboBox):
+                w.setCurrentText(str(value))
+            elif isinstance(w, QPlainTextEdit):
+                if w.toPlainText() != value:
+                    w.setPlainText(str(value))
+            elif isinstance(w, QLineEdit):
+                w.setText(str(value))
+        finally:
+            w.blockSignals(False)
+
+
+class PropertyEditor(QWidget):
+    """Edits the settings of the source ``name``."""
+
+    def __init__(self, studio: Studio, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.studio = studio
+        self.name = name
+        cfg = studio.collection.source(name)
+        self.type_id = cfg.type_id
+        self.fields: dict[str, _Field] = {}
+        self.applied = 0  # accepted edits sent to the engine
+        self.language = translator().language  # labels are in this language; rebuilt when it changes
+        form = QFormLayout(self)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)  # labels above fields: fits a narrow dock
+        for spec in get_type(cfg.type_id).properties:
+            field = self._make_field(spec)
+            self.fields[spec.name] = field
+            label = QLabel(tr(spec.label or spec.name), self)
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setWordWrap(True)
+            form.addRow(label, self._row(field))
+        self.load()
+
+    # ---- building ---------------------------------------------------------------------------------
+    def _make_field(self, spec: PropertySpec) -> _Field:
+        error = QLabel(self)
+        error.setObjectName("fieldError")
+        error.setTextFormat(Qt.TextFormat.PlainText)
+        error.setWordWrap(True)
+        error.hide()
+        kind = spec.kind
+        editor: QWidget
+        if kind is PropertyKind.INT:
+            spin = QSpinBox(self)
+            spin.setRange(int(spec.minimum) if spec.minimum is not None else -INT_LIMIT,
+                          int(spec.maximum) if spec.maximum is not None else INT_LIMIT)
+            spin.setKeyboardTracking(False)
+            editor = spin
+        elif kind is PropertyKind.FLOAT:
+            dspin = QDoubleSpinBox(self)
+            dspin.setDecimals(3)
+            dspin.setRange(spec.minimum if spec.minimum is not None else -FLOAT_LIMIT,
+                           spec.maximum if spec.maximum is not None else FLOAT_LIMIT)
+            dspin.setKeyboardTracking(False)
+            editor = dspin
+        elif kind is PropertyKind.BOOL:
+            editor = QCheckBox(self)
+        elif kind is PropertyKind.ENUM:
+            combo = QComboBox(self)
+            combo.addItems(list(spec.choices))
+            editor = combo
+        elif kind is PropertyKind.TEXT:
+            text = QPlainTextEdit(self)
+            text.setTabChangesFocus(True)
+            text.setFixedHeight(72)
+            editor = text
+        else:  # STRING, COLOR, PATH: a line edit
+            editor = QLineEdit(self)
+        field = _Field(spec, editor, error)
+        self._connect(field)
+        return field
+
+    def _connect(self, field: _Field) -> None:
+        w = field.editor
+        commit = lambda *_: self.commit(field.spec.name)  # noqa: E731 - tiny adapter
+        if isinstance(w, QSpinBox | QDoubleSpinBox):
+            w.valueChanged.connect(commit)
+        elif isinstance(w, QCheckBox):
+            w.toggled.connect(commit)
+        elif isinstance(w, QComboBox):
+            w.currentTextChanged.connect(commit)
+        elif isinstance(w, QPlainTextEdit):
+            timer = QTimer(w)
+            timer.setSingleShot(True)
+            timer.setInterval(TEXT_COMMIT_MS)
+            timer.timeout.connect(commit)
+            w.textChanged.connect(timer.start)
+        elif isinstance(w, QLineEdit):
+            w.editingFinished.connect(commit)
+
+    def _row(self, field: _Field) -> QWidget:
+        row = QWidget(self)
+        outer = QVBoxLayout(row)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(2)
+        line = QHBoxLayout()
+        line.setContentsMargins(0, 0, 0, 0)
+        line.addWidget(field.editor, 1)
+        spec = field.spec
+        if spec.kind is PropertyKind.COLOR:
+            pick = QToolButton(row)
+            pick.setToolTip(tr("Choose colour"))
+            pick.clicked.connect(lambda _=False: self._pick_color(field))
+            field.swatch = pick
+            line.addWidget(pick)
+        elif spec.kind is PropertyKind.PATH:
+            browse = QToolButton(row)
+            browse.setIcon(icon("folder"))
+            browse.setToolTip(tr("Browse…"))
+            browse.clicked.connect(lambda _=False: self._browse(field))
+            line.addWidget(browse)
+        outer.addLayout(line)
+        outer.addWidget(field.error)
+        return row
+
+    # ---- values -----------------------------------------------------------------------------------
+    def load(self) -> None:
+        """Show the model's current settings (fields being typed in are left alone)."""
+        col = self.studio.collection
+        with col.lock:
+            cfg = col.sources.get(self.name)
+            settings = dict(cfg.settings) if cfg is not None else {}
+        for name, field in self.fields.items():
+            if name in settings and not field.editor.hasFocus() and not field.error.isVisible():
+                field.set_value(settings[name])
+            self._update_swatch(field)
+
+    def commit(self, name: str) -> bool:
+        """Validate the field's value; apply it, or show why not. True when it was applied."""
+        field = self.fields[name]
+        spec = field.spec
+        col = self.studio.collection
+        try:
+            value = spec.coerce(field.value())
+            if spec.kind is PropertyKind.PATH and value and not Path(value).is_file():
+                raise ValueError(f"{spec.label or spec.name}: file not found: {value}")
+            with col.lock:
+                current = dict(col.source(self.name).settings)
+            if current.get(name) == value:
+                self._show_error(field, None)
+                return False
+            get_type(self.type_id).validate({**current, name: value})  # the type's own cross-field rules
+        except ValueError as exc:
+            self._show_error(field, str(exc))
+            return False
+        self._show_error(field, None)
+        self.studio.submit(cmd.UpdateSource(self.name, {name: value}))
+        self.applied += 1
+        self._update_swatch(field)
+        return True
+
+    def _show_error(self, field: _Field, message: str | None) -> None:
+        field.error.setText(message or "")
+        field.error.setVisible(message is not None)
+        field.editor.setProperty("invalid", message is not None)
+        repolish(field.editor)
+
+    def _update_swatch(self, field: _Field) -> None:
+        swatch = field.swatch
+        if swatch is None:
+            return
+        color = _qcolor(field.value())
+        swatch.setStyleSheet(
+            f"background-color: {color.name(QColor.NameFormat.HexArgb)}; border: 1px solid #8b909a;"
+            if color.isValid() else "")
+
+    def _pick_color(self, field: _Field) -> None:
+        start = _qcolor(field.value())
+        chosen = QColorDialog.getColor(start if start.isValid() else QColor("white"), self, tr("Choose colour"),
+                                       QColorDialog.ColorDialogOption.ShowAlphaChannel)
+        if chosen.isValid():
+            field.editor.blockSignals(True)
+            assert isinstance(field.editor, QLineEdit)
+            field.editor.setText(chosen.name(QColor.NameFormat.HexArgb).upper())
+            field.editor.blockSignals(False)
+            self.commit(field.spec.name)
+
+    def _browse(self, field: _Field) -> None:
+        current = str(field.value())
+        path, _ = QFileDialog.getOpenFileName(self, tr("Choose a file"), str(Path(current).parent) if current else "",
+                                              field.spec.file_filter or tr("All files (*)"))
+        if path:
+            assert isinstance(field.editor, QLineEdit)
+            field.editor.setText(path)
+            self.commit(field.spec.name)
+
+
+def _qcolor(value: Any) -> QColor:
+    """"#AARRGGBB" / "#RRGGBB" (the spec's format, also Qt's) -> QColor; invalid when not a colour."""
+    return QColor(value) if isinstance(value, str) and QColor.isValidColorName(value) else QColor()

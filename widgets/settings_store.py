@@ -1,0 +1,158 @@
+"""The desktop's own settings (language, hotkeys, dock layout, transition, video for next start).
+
+Stored as ``<data dir>/ui-settings.json`` with a ``schema_version``, written atomically with a
+``.bak`` (``studio.storage``). Saving happens on a named ``ui-settings`` writer thread so the UI
+never waits on the disk; ``close()`` writes what is pending and joins it.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scenes.model import VideoFormat
+from scenes.transitions import TransitionKind
+from studio.paths import data_dir
+from studio.storage import DamagedFileError, read_json, write_json_atomic
+from widgets.i18n import LANGUAGES
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+KIND = "drama-live-studio/ui-settings"
+FILE_NAME = "ui-settings.json"
+
+
+@dataclass
+class UISettings:
+    language: str = "en"
+    hotkeys: dict[str, list[str]] = field(default_factory=dict)  # action id -> key sequences
+    window_geometry: str = ""  # QMainWindow.saveGeometry(), base64
+    window_state: str = ""  # QMainWindow.saveState() (docks), base64
+    studio_mode: bool = True
+    transition_kind: str = TransitionKind.FADE.value
+    transition_ms: int = 300
+    stinger_path: str = ""
+    safe_areas: bool = True
+    video: dict[str, int] | None = None  # canvas for the next start; None: the collection's own
+
+    def validate(self) -> UISettings:
+        """Check every field; raise ValueError naming the field."""
+        if self.language not in LANGUAGES:
+            raise ValueError(f"language: {self.language!r} is not one of {', '.join(LANGUAGES)}")
+        if not isinstance(self.hotkeys, dict) or not all(
+            isinstance(k, str) and isinstance(v, list) and all(isinstance(s, str) for s in v)
+            for k, v in self.hotkeys.items()
+        ):
+            raise ValueError("hotkeys: expected an object of action -> list of key sequences")
+        for name in ("window_geometry", "window_state", "stinger_path"):
+            if not isinstance(getattr(self, name), str):
+                raise ValueError(f"{name}: expected text")
+        for name in ("studio_mode", "safe_areas"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name}: expected true or false")
+        TransitionKind(self.transition_kind)  # ValueError names the bad value
+        if isinstance(self.transition_ms, bool) or not isinstance(self.transition_ms, int) \
+                or not 0 <= self.transition_ms <= 10_000:
+            raise ValueError(f"transition_ms: {self.transition_ms!r} is outside 0..10000")
+        if self.video is not None:
+            if not isinstance(self.video, dict) or set(self.video) != {"width", "height", "fps"}:
+                raise ValueError("video: expected {width, height, fps}")
+            VideoFormat(**self.video)
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": KIND, "schema_version": SCHEMA_VERSION, **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> UISettings:
+        if not isinstance(data, dict) or data.get("kind") != KIND:
+            raise ValueError("not a UI settings file")
+        version = data.get("schema_version")
+        if not isinstance(version, int) or version > SCHEMA_VERSION:
+            raise ValueError(f"schema_version {version!r} is not supported (up to {SCHEMA_VERSION})")
+        known = {f for f in cls.__dataclass_fields__}
+        values = {k: v for k, v in data.items() if k in known}
+        try:
+            return cls(**values).validate()
+        except TypeError as exc:
+            raise ValueError(str(exc)) from None
+
+
+class SettingsStore:
+    """Loads settings once; ``save()`` hands a copy to the writer thread and returns at once."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.path = (folder or data_dir()) / FILE_NAME
+        self.problem: str | None = None  # why the file was not used (shown once by the window)
+        self.settings = self._load()
+        self.saves = 0
+        self.last_error: str | None = None
+        self._pending: dict[str, Any] | None = None
+        self._cond = threading.Condition()
+        self._closing = False
+        self._thread: threading.Thread | None = None
+
+    def _load(self) -> UISettings:
+        if not self.path.exists():
+            return UISettings()
+        try:
+            return UISettings.from_dict(read_json(self.path))
+        except DamagedFileError as exc:
+            self.problem = str(exc)
+        except ValueError as exc:
+            self.problem = f"{self.path}: {exc}; using default settings"
+        log.warning("%s", self.problem)
+        return UISettings()
+
+    def save(self) -> None:
+        data = copy.deepcopy(self.settings.validate().to_dict())
+        with self._cond:
+            if self._closing:
+                self._write(data)
+                return
+            self._pending = data
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="ui-settings", daemon=True)
+                self._thread.start()
+            self._cond.notify_all()
+
+    def wait_saved(self, count: int, timeout: float) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: self.saves >= count, timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._pending is not None or self._closing)
+                data, self._pending = self._pending, None
+                closing = self._closing
+            if data is not None:
+                self._write(data)
+            if closing:
+                return
+
+    def _write(self, data: dict[str, Any]) -> None:
+        try:
+            write_json_atomic(self.path, data)
+            self.last_error = None
+        except OSError as exc:
+            self.last_error = f"saving settings to {self.path} failed: {exc}"
+            log.error(self.last_error)
+        with self._cond:
+            self.saves += 1
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        """Write anything pending and stop the writer thread."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout=10)
+            self._thread = None
