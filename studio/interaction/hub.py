@@ -26,7 +26,6 @@ from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from studio.interaction.loopthread import LoopThread
 from studio.interaction.messages import Enter, HostFrame, PollState, ViewerMessage
 from studio.interaction.protocol import (
     _BAD_CHARS,
@@ -44,6 +43,7 @@ from studio.interaction.protocol import (
     parse_viewer_frame,
 )
 from studio.interaction.ratelimit import Clock, TokenBucket
+from studio.net.loop import NetLoop
 
 log = logging.getLogger(__name__)
 
@@ -470,11 +470,11 @@ class HubThread:
     def __init__(self, config: HubConfig | None = None, *, clock: Clock = time.monotonic) -> None:
         self.server = HubServer(config, clock=clock)
         self.listening = threading.Event()
-        self._thread = LoopThread("net-hub")
+        self._thread = NetLoop("net-hub")
 
     def start(self, timeout: float = 10.0) -> HubThread:
         """Start the thread and the server; returns once it is listening (raises if it cannot bind)."""
-        self._thread.start(timeout)
+        self._thread.start()
         future = self._thread.submit(self._serve())
         try:
             if not self.listening.wait(timeout):

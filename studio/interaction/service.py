@@ -16,7 +16,6 @@ from dataclasses import dataclass, replace
 
 from scenes.events import Signal
 from studio.interaction.adapters import Adapter, EmbeddedHubAdapter
-from studio.interaction.loopthread import LoopThread
 from studio.interaction.messages import (
     Announcement,
     Danmaku,
@@ -33,6 +32,7 @@ from studio.interaction.polls import Poll, PollClosed, PollUpdated, TieRule
 from studio.interaction.protocol import DEFAULT_LIMITS
 from studio.interaction.ratelimit import Clock
 from studio.interaction.showlog import ShowLog
+from studio.net.loop import NetLoop
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,10 @@ class InteractionService:
         showlog: ShowLog | None = None,
         tick_s: float = 0.25,
         poll_clock: Clock = time.monotonic,
+        net: NetLoop | None = None,
     ) -> None:
+        """``net``: the studio's shared ``net`` loop (DESIGN.md: one asyncio thread); without it
+        the service runs its own loop thread (tests, tools)."""
         if not 0 < tick_s <= 5:
             raise ValueError(f"interaction tick must be 0-5 s, got {tick_s}")
         self.adapter = adapter or EmbeddedHubAdapter()
@@ -96,22 +99,27 @@ class InteractionService:
         self.status: Signal[SourceStatus] = Signal()
         self._tick_s = tick_s
         self._poll_clock = poll_clock
-        self._thread = LoopThread("net-interaction")
+        self._loop = net or NetLoop("net-interaction")
+        self._owns_loop = net is None
         self._lock = threading.Lock()
         self._counters = InteractionCounters()
         self._poll: Poll | None = None
         self._poll_links: list[object] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self._started = False
 
     # ---- life cycle ----
 
     def start(self, timeout: float = 10.0) -> None:
         """Start the loop thread and the adapter; returns once the adapter is ready."""
-        self._thread.start(timeout)
+        self._loop.start()
+        self._started = True
         try:
-            self._thread.run(self._start(), timeout)
+            self._loop.run(self._start(), timeout)
         except BaseException:
-            self._thread.stop(timeout)
+            self._started = False
+            if self._owns_loop:
+                self._loop.stop(timeout)
             raise
 
     async def _start(self) -> None:
@@ -122,12 +130,14 @@ class InteractionService:
         ]
 
     def stop(self, timeout: float = 10.0) -> None:
-        if not self._thread.running:
+        if not self._started or not self._loop.running:
             return
+        self._started = False
         try:
-            self._thread.run(self._stop(), timeout)
+            self._loop.run(self._stop(), timeout)
         finally:
-            self._thread.stop(timeout)
+            if self._owns_loop:
+                self._loop.stop(timeout)
         self.status.emit(SourceStatus("stopped"))
 
     async def _stop(self) -> None:
@@ -147,7 +157,7 @@ class InteractionService:
     def wait_ready(self, timeout: float = 10.0) -> None:
         """For the embedded hub: until the studio's host connection is up."""
         if isinstance(self.adapter, EmbeddedHubAdapter):
-            self._thread.run(self.adapter.wait_connected(timeout), timeout + 1)
+            self._loop.run(self.adapter.wait_connected(timeout), timeout + 1)
 
     # ---- the source ----
 
@@ -218,8 +228,8 @@ class InteractionService:
     # ---- host -> viewers ----
 
     def _send(self, frame: HostFrame) -> None:
-        if self._thread.running:
-            self._thread.submit(self.adapter.send(frame))
+        if self._loop.running:
+            self._loop.submit(self.adapter.send(frame))
 
     def _log(self, kind: str, **data: object) -> None:
         if self.showlog is not None:
