@@ -97,7 +97,7 @@ class Compositor:
             frame = source.frame() if source is not None else None
             if frame is None:
                 continue
-            prep = self._prepare(item, frame)
+            prep = self._prepare(item, frame, _content_bounds(source))
             seen.add(item.id)
             if prep is not None:
                 prepared.append(prep)
@@ -118,16 +118,21 @@ class Compositor:
         for p in prepared[start:]:
             _blend_into(out, p)
 
-    def _prepare(self, item: ItemSnapshot, frame: VideoFrame) -> _Prepared | None:
+    def _prepare(self, item: ItemSnapshot, frame: VideoFrame,
+                 bounds: tuple[int, int, int, int] | None = None) -> _Prepared | None:
         place = placement(item, (frame.width, frame.height))
         w, h = int(round(place.width)), int(round(place.height))
         if w <= 0 or h <= 0 or item.opacity <= 0.0:
             return None
         key = (frame.serial, w, h, item.crop, item.rotation, item.opacity,
-               item.scale_x < 0, item.scale_y < 0, int(round(item.x)), int(round(item.y)))
+               item.scale_x < 0, item.scale_y < 0, int(round(item.x)), int(round(item.y)), bounds)
         cached = self._cache.get(item.id)
         if cached is not None and cached.key == key:
             return cached
+        if bounds is not None and (w, h) == (frame.width, frame.height) and item.crop == (0, 0, 0, 0) \
+                and item.rotation % 360.0 == 0.0 and item.scale_x > 0 and item.scale_y > 0:
+            # a full-canvas overlay that says where its pixels are: blend only that box
+            return self._prepare_box(item, frame, bounds, key)
 
         left, top, right, bottom = item.crop
         px = frame.pixels[top: frame.height - bottom, left: frame.width - right]
@@ -150,6 +155,28 @@ class Compositor:
         prep = _Prepared(key, px, inv, x, y)
         self._cache[item.id] = prep
         return prep
+
+
+    def _prepare_box(self, item: ItemSnapshot, frame: VideoFrame, bounds: tuple[int, int, int, int],
+                     key: tuple[object, ...]) -> _Prepared | None:
+        x0, y0, x1, y1 = bounds
+        x0, y0 = max(0, x0), max(0, y0)
+        x1, y1 = min(frame.width, x1), min(frame.height, y1)
+        if x0 >= x1 or y0 >= y1:
+            return None
+        px = frame.pixels[y0:y1, x0:x1]
+        if item.opacity < 1.0:
+            px = cv2.convertScaleAbs(px, alpha=item.opacity)
+        inv = None if frame.opaque and item.opacity >= 1.0 else cv2.merge([255 - px[:, :, 3]] * 4)
+        prep = _Prepared(key, px, inv, int(round(item.x)) + x0, int(round(item.y)) + y0)
+        self._cache[item.id] = prep
+        return prep
+
+
+def _content_bounds(source: Source | None) -> tuple[int, int, int, int] | None:
+    """Sources whose frames are mostly transparent may say where their pixels are (x0, y0, x1, y1)."""
+    bounds = getattr(source, "content_bounds", None)
+    return bounds() if callable(bounds) else None
 
 
 def _rotate(px: np.ndarray, degrees: float) -> tuple[np.ndarray, int, int]:

@@ -159,3 +159,25 @@ def test_stinger_overlay_is_drawn_over_the_switch() -> None:
     draw_transition(TransitionKind.STINGER, 0.2, a, b, out, stinger=sting, cut_point=0.5)
     expected = reference_over(a, sting.pixels)
     assert np.abs(out.astype(int) - expected).max() <= 1
+
+
+class Sparse(Still):
+    """A full-canvas overlay that reports where its pixels are."""
+
+    def __init__(self, pixels: np.ndarray, box: tuple[int, int, int, int]) -> None:
+        super().__init__(pixels)
+        self.box = box
+
+    def content_bounds(self) -> tuple[int, int, int, int]:
+        return self.box
+
+
+def test_content_bounds_blend_only_the_box_with_the_same_result(comp: Compositor) -> None:
+    bg = solid(1280, 720, (10, 200, 30, 255))
+    overlay = np.zeros((720, 1280, 4), np.uint8)
+    overlay[100:140, 300:500] = premultiply(solid(200, 40, (0, 0, 255, 160)))
+    full, boxed = canvas(), canvas()
+    comp.render((item("bg"), item("ov")), {"bg": Still(bg, True), "ov": Still(overlay)}, full)
+    Compositor(1280, 720).render((item("bg"), item("ov")),
+                                 {"bg": Still(bg, True), "ov": Sparse(overlay, (300, 100, 500, 140))}, boxed)
+    assert (full == boxed).all()

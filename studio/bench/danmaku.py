@@ -1,0 +1,156 @@
+"""`studio bench danmaku`: per-frame cost of the bullet-comment overlay at 1080p.
+
+Side by side in one run: the overlay with 300 comments on screen (target p50 <= 3 ms) and with 100,
+both as it really runs (dirty rectangles: clear the strip each comment left, copy its pixels);
+the naive way (every comment a full-canvas layer blended over the whole canvas) to show the
+ratio; and what compositing the overlay's full-canvas frame onto a 1080p
+program costs in ``scenes.compositor`` (reported, not part of the overlay's own figure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from typing import Any
+
+import cv2
+import numpy as np
+
+from scenes.compositor import Compositor, ItemSnapshot
+from scenes.frame import VideoFrame
+from scenes.registry import get_type
+from scenes.sources.base import Source
+from scenes.sources.danmaku_overlay import DanmakuOverlaySource
+from scenes.text_raster import init_text_rendering
+
+HELP = "bullet-comment overlay cost per frame at 1080p (300 and 100 comments, naive blend side by side)"
+TARGET_P50_MS = 3.0
+FRAME_NS = 33_333_333
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--frames", type=int, default=300, help="frames to time per case (default 300)")
+    parser.add_argument("--resolution", default="1920x1080", help="canvas WxH (default 1920x1080)")
+    parser.add_argument("--comments", type=int, default=300, help="comments on screen (default 300)")
+
+
+def _pct(sorted_ms: list[float], q: float) -> float:
+    return round(sorted_ms[min(len(sorted_ms) - 1, int(len(sorted_ms) * q))], 3)
+
+
+def _time(step: Callable[[int], None], frames: int) -> list[float]:
+    samples = []
+    for i in range(frames):
+        t0 = time.perf_counter_ns()
+        step(i)
+        samples.append((time.perf_counter_ns() - t0) / 1e6)
+    return sorted(samples)
+
+
+def _overlay(w: int, h: int, n: int) -> DanmakuOverlaySource:
+    source = get_type("danmaku_overlay").create({"width": w, "height": h})
+    assert isinstance(source, DanmakuOverlaySource)
+    source.fill_for_benchmark(n)
+    source.tick(0)  # first frame draws everything; the steady state is what is timed
+    return source
+
+
+def _ours(w: int, h: int, n: int, frames: int) -> list[float]:
+    overlay = _overlay(w, h, n)
+
+    def step(i: int) -> None:
+        overlay.tick((i + 1) * FRAME_NS)
+        overlay.frame()
+
+    return _time(step, frames)
+
+
+def _naive(w: int, h: int, n: int, frames: int) -> list[float]:
+    """Each comment pasted into its own full-canvas layer and blended over the whole canvas with
+    the compositor's uint8 OpenCV blend (what drawing comments as whole-frame layers costs)."""
+    overlay = _overlay(w, h, n)
+    items = list(overlay._live)  # the same comments and trajectories
+    canvas = np.zeros((h, w, 4), np.uint8)
+    layer = np.zeros((h, w, 4), np.uint8)
+
+    def step(i: int) -> None:
+        now = (i + 1) * FRAME_NS
+        canvas.fill(0)
+        for item in items:
+            assert item.traj is not None
+            layer.fill(0)
+            x = item.traj.x_int(now)
+            x0, x1 = max(0, x), min(w, x + item.pixels.shape[1])
+            if x0 < x1:
+                layer[item.y : item.y + item.pixels.shape[0], x0:x1] = item.pixels[:, x0 - x : x1 - x]
+            inv = cv2.merge([255 - layer[:, :, 3]] * 4)
+            cv2.add(layer, cv2.multiply(canvas, inv, scale=1.0 / 255.0), dst=canvas)
+
+    return _time(step, frames)
+
+
+class _Still(Source):
+    def __init__(self, frame: VideoFrame) -> None:
+        super().__init__({})
+        self._frame = frame
+
+    def frame(self) -> VideoFrame:
+        return self._frame
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self._frame.width, self._frame.height
+
+
+def _compositing(w: int, h: int, n: int, frames: int) -> tuple[list[float], list[float]]:
+    """Program compositing with and without the overlay item (the overlay's tick not included)."""
+    overlay = _overlay(w, h, n)
+    background = _Still(VideoFrame(np.full((h, w, 4), 60, np.uint8), opaque=True))
+    sources: dict[str, Source] = {"bg": background, "danmaku": overlay}
+    comp = Compositor(w, h)
+    out = np.zeros((h, w, 4), np.uint8)
+
+    def item(name: str) -> ItemSnapshot:
+        return ItemSnapshot(name, name, 0.0, 0.0, 1.0, 1.0, 0.0, (0, 0, 0, 0), 1.0)
+
+    with_overlay, without = (item("bg"), item("danmaku")), (item("bg"),)
+    samples: dict[bool, list[float]] = {True: [], False: []}
+    for i in range(frames):
+        overlay.tick((i + 1) * FRAME_NS)
+        for use in (True, False):
+            t0 = time.perf_counter_ns()
+            comp.render(with_overlay if use else without, sources, out)
+            samples[use].append((time.perf_counter_ns() - t0) / 1e6)
+    return sorted(samples[True]), sorted(samples[False])
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    init_text_rendering()
+    w, h = (int(v) for v in str(args.resolution).lower().split("x"))
+    frames = max(10, int(args.frames))
+    n = int(args.comments)
+    ours = _ours(w, h, n, frames)
+    ours_100 = _ours(w, h, 100, frames)
+    naive_frames = max(3, frames // 100)  # seconds per frame: a few samples suffice
+    naive = _naive(w, h, n, naive_frames)
+    comp_with, comp_without = _compositing(w, h, n, max(10, frames // 3))
+    p50 = _pct(ours, 0.5)
+    naive_p50 = _pct(naive, 0.5)
+    return {
+        "benchmark": "danmaku",
+        "resolution": f"{w}x{h}",
+        "comments": n,
+        "frames": frames,
+        "p50_ms": p50,
+        "p95_ms": _pct(ours, 0.95),
+        "max_ms": round(ours[-1], 3),
+        "comments_100": {"p50_ms": _pct(ours_100, 0.5), "p95_ms": _pct(ours_100, 0.95)},
+        "naive_full_canvas_blend": {"frames": naive_frames, "p50_ms": naive_p50, "p95_ms": _pct(naive, 0.95)},
+        "speedup_vs_naive": round(naive_p50 / max(p50, 1e-6), 1),
+        "compositor_with_overlay_p50_ms": _pct(comp_with, 0.5),
+        "compositor_without_overlay_p50_ms": _pct(comp_without, 0.5),
+        "frame_budget_ms": round(1000 / 30, 2),
+        "target": {"p50_ms": TARGET_P50_MS},
+        "meets_target": p50 <= TARGET_P50_MS,
+    }

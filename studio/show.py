@@ -1,0 +1,82 @@
+"""A running show, wired once: the engine, the audio mixer, the outputs, the local relay and
+interaction hub, the interaction service and autosave. The GUI and `studio headless` both use it,
+so what runs on air is the same with or without a window.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from scenes.model import SceneCollection
+from studio.audio.mixer import AudioMixer
+from studio.collections import Autosaver
+from studio.engine import Studio
+from studio.interaction.adapters import WebSocketAdapter
+from studio.interaction.service import InteractionService
+from studio.net.loop import NetLoop
+from studio.outputs.pipeline import OutputPipeline, StreamTarget
+from studio.paths import recordings_dir
+from studio.services.local import DEFAULT_HUB_PORT, DEFAULT_RELAY_PORT, LocalServices, ServiceUrls
+
+log = logging.getLogger(__name__)
+
+
+class Show:
+    def __init__(self, collection: SceneCollection, path: Path | None = None, *, studio_mode: bool = False,
+                 serve_locally: bool = True, relay_port: int = DEFAULT_RELAY_PORT,
+                 hub_port: int = DEFAULT_HUB_PORT) -> None:
+        self.collection = collection
+        self.studio = Studio(collection, studio_mode=studio_mode)
+        self.mixer = AudioMixer()
+        self.net = NetLoop()
+        self.pipeline = OutputPipeline(self.studio, self.mixer, net=self.net)
+        self.services: LocalServices | None = None
+        if serve_locally:
+            self.services = LocalServices(self.net, relay_port=relay_port, hub_port=hub_port)
+        self.interaction: InteractionService | None = None
+        self.autosaver = Autosaver(collection, path) if path is not None else None
+        self.urls: ServiceUrls | None = None
+        self._started = False
+
+    def start(self) -> ServiceUrls | None:
+        """Start serving, the engine and the mixer. Returns the local URLs when serving locally."""
+        if self.services is not None:
+            self.urls = self.services.start()
+            self.interaction = InteractionService(
+                WebSocketAdapter(self.urls.hub_host, token=self.urls.hub_token), net=self.net)
+            self.interaction.start()
+        self.studio.start()
+        self.mixer.start()
+        self._started = True
+        return self.urls
+
+    def start_streaming(self, target: StreamTarget | None = None) -> None:
+        """Push the program to ``target``, or to the local relay (the viewer page) by default."""
+        if target is None:
+            if self.urls is None:
+                raise ValueError("no stream URL: set one in Settings, or serve locally")
+            target = StreamTarget(self.urls.whip)
+        self.pipeline.start_streaming(target)
+
+    def stop_streaming(self) -> None:
+        self.pipeline.stop_streaming()
+
+    def start_recording(self, target: Path | None = None, container: str = "mkv") -> Path:
+        return self.pipeline.start_recording(target or recordings_dir(), container)
+
+    def stop_recording(self) -> None:
+        self.pipeline.stop_recording()
+
+    def stop(self) -> None:
+        """Stop everything; a recording in progress is finalised first."""
+        self.pipeline.close()
+        self.mixer.stop()
+        self.studio.stop()
+        if self.interaction is not None:
+            self.interaction.stop()
+        if self.services is not None and self._started:
+            self.services.stop()
+        self.net.stop()
+        if self.autosaver is not None:
+            self.autosaver.close()
