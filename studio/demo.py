@@ -19,14 +19,14 @@ import av
 import cv2
 import numpy as np
 
-from scenes.model import SceneCollection, SceneItem, VideoFormat
+from scenes.model import Scene, SceneCollection, SceneItem, VideoFormat
 from scenes.text_raster import TextStyle, ensure_gui_app, render_text
 from studio.collections import save_collection
 from studio.paths import demo_dir
 
 log = logging.getLogger(__name__)
 
-DEMO_VERSION = 2
+DEMO_VERSION = 3
 CLIP_FPS = 30
 SAMPLE_RATE = 48_000
 
@@ -240,19 +240,32 @@ def demo_collection(assets: DemoAssets, size: tuple[int, int] = (1920, 1080)) ->
         "text": "主播小林 · 走出剧情来带货", "font_size": int(44 * k), "color": "#FFFFFFFF",
         "background": "#C0D0306A",
     })
+    # the audience's layer: bullet comments, the poll's live result and likes/gifts
+    col.add_source("弹幕 Danmaku", "danmaku_overlay", {"width": w, "height": h, "font_size": int(40 * k)})
+    col.add_source("投票 Poll", "poll_overlay", {})
+    col.add_source("点赞 Reactions", "reactions_overlay", {})
     card_w = col.source("商品卡 Product").settings.get("width", 560)
+
+    def audience(scene: Scene) -> None:
+        scene.add_item(SceneItem("投票 Poll", x=40 * k, y=300 * k, scale_x=k, scale_y=k))
+        scene.add_item(SceneItem("点赞 Reactions", x=40 * k, y=140 * k, scale_x=k, scale_y=k))
+        scene.add_item(SceneItem("弹幕 Danmaku"))
+
     drama = col.add_scene("Drama")
     drama.add_item(SceneItem("剧集 Episode"))
     # top right: the subtitles own the bottom of the picture
     drama.add_item(SceneItem("商品卡 Product", x=w - card_w * k - 40 * k, y=40 * k, scale_x=k, scale_y=k))
+    audience(drama)
     live = col.add_scene("Live")
     live.add_item(SceneItem("摄像头 Camera", scale_x=w / 1280, scale_y=h / 720))
     live.add_item(SceneItem("商品卡 Product", x=w - card_w * k - 40 * k, y=h - 300 * k, scale_x=k, scale_y=k))
     live.add_item(SceneItem("字幕条 Lower third", x=60 * k, y=h - 160 * k))
+    audience(live)
     both = col.add_scene("Drama + Host")
     both.add_item(SceneItem("剧集 Episode"))
     both.add_item(SceneItem("摄像头 Camera", x=w - 640 * k - 40 * k, y=40 * k,
                             scale_x=640 * k / 1280, scale_y=360 * k / 720))
+    both.add_item(SceneItem("弹幕 Danmaku"))
     col.program_scene = "Drama"
     col.preview_scene = "Live"
     return col

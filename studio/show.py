@@ -13,6 +13,7 @@ from studio.audio.mixer import AudioMixer
 from studio.collections import Autosaver
 from studio.engine import Studio
 from studio.interaction.adapters import WebSocketAdapter
+from studio.interaction.overlays import OverlayBinding
 from studio.interaction.service import InteractionService
 from studio.net.loop import NetLoop
 from studio.outputs.pipeline import OutputPipeline, StreamTarget
@@ -35,6 +36,7 @@ class Show:
         if serve_locally:
             self.services = LocalServices(self.net, relay_port=relay_port, hub_port=hub_port)
         self.interaction: InteractionService | None = None
+        self.overlays: OverlayBinding | None = None
         self.autosaver = Autosaver(collection, path) if path is not None else None
         self.urls: ServiceUrls | None = None
         self._started = False
@@ -46,6 +48,8 @@ class Show:
             self.interaction = InteractionService(
                 WebSocketAdapter(self.urls.hub_host, token=self.urls.hub_token), net=self.net)
             self.interaction.start()
+            # viewers' danmaku, likes, gifts and polls reach the overlay sources in the program
+            self.overlays = OverlayBinding(self.interaction, self.studio)
         self.studio.start()
         self.mixer.start()
         self._started = True
@@ -73,6 +77,8 @@ class Show:
         self.pipeline.close()
         self.mixer.stop()
         self.studio.stop()
+        if self.overlays is not None:
+            self.overlays.close()
         if self.interaction is not None:
             self.interaction.stop()
         if self.services is not None and self._started:

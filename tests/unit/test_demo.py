@@ -25,7 +25,8 @@ def test_demo_assets_are_generated_once_and_load(studio_home: Path) -> None:
     col = load_collection(assets.collection)
     assert [s.name for s in col.scenes] == ["Drama", "Live", "Drama + Host"]
     assert (col.video.width, col.video.height) == (1280, 720)
-    assert {c.type_id for c in col.sources.values()} >= {"media", "camera", "product_card", "text"}
+    assert {c.type_id for c in col.sources.values()} >= {"media", "camera", "product_card", "text",
+                                                        "danmaku_overlay", "poll_overlay", "reactions_overlay"}
     # a second call reuses what is there
     before = assets.collection.stat().st_mtime_ns
     again = ensure_demo(size=(1280, 720))
