@@ -10,7 +10,6 @@ from typing import Any
 
 from studio.display import display_available
 
-
 # distribution -> module, for frozen builds where package metadata may be missing
 _MODULES = {"PySide6-Essentials": "PySide6", "opencv-python-headless": "cv2", "drama-live-studio": "studio"}
 
