@@ -39,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("-o", "--output", type=Path, required=True)
     render.add_argument("--encoder", default="libx264", help="video encoder id (default libx264)")
 
+    serve = sub.add_parser("serve", help="run the local relay (WHIP/WHEP + viewer page) and interaction hub")
+    from studio.serve import add_arguments as serve_arguments
+
+    serve_arguments(serve)
+
     doctor = sub.add_parser("doctor", help="check versions, encoders, audio, fonts and display")
     doctor.add_argument("--json", action="store_true")
 
@@ -74,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
             from studio.render import render_command
 
             return render_command(args)
+        if command == "serve":
+            from studio.serve import run_serve
+
+            return run_serve(args)
         if command == "doctor":
             return _doctor(args.json)
         if command == "demo":
