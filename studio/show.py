@@ -15,6 +15,7 @@ from studio.engine import Studio
 from studio.interaction.adapters import WebSocketAdapter
 from studio.interaction.overlays import OverlayBinding
 from studio.interaction.service import InteractionService
+from studio.interaction.showlog import ShowLog
 from studio.net.loop import NetLoop
 from studio.outputs.pipeline import OutputPipeline, StreamTarget
 from studio.paths import recordings_dir
@@ -37,6 +38,7 @@ class Show:
             self.services = LocalServices(self.net, relay_port=relay_port, hub_port=hub_port)
         self.interaction: InteractionService | None = None
         self.overlays: OverlayBinding | None = None
+        self.showlog: ShowLog | None = None
         self.autosaver = Autosaver(collection, path) if path is not None else None
         self.urls: ServiceUrls | None = None
         self._started = False
@@ -45,8 +47,11 @@ class Show:
         """Start serving, the engine and the mixer. Returns the local URLs when serving locally."""
         if self.services is not None:
             self.urls = self.services.start()
+            # every live show keeps a JSONL log: polls and their results, gifts, announcements
+            self.showlog = ShowLog.for_new_show()
             self.interaction = InteractionService(
-                WebSocketAdapter(self.urls.hub_host, token=self.urls.hub_token), net=self.net)
+                WebSocketAdapter(self.urls.hub_host, token=self.urls.hub_token), net=self.net,
+                showlog=self.showlog)
             self.interaction.start()
             # viewers' danmaku, likes, gifts and polls reach the overlay sources in the program
             self.overlays = OverlayBinding(self.interaction, self.studio)
@@ -81,6 +86,8 @@ class Show:
             self.overlays.close()
         if self.interaction is not None:
             self.interaction.stop()
+        if self.showlog is not None:
+            self.showlog.close()
         if self.services is not None and self._started:
             self.services.stop()
         self.net.stop()

@@ -106,6 +106,11 @@ class InteractionSender {
     this.onState("connecting");
     const ws = new WebSocket(this.url);
     ws.onopen = () => { this.backoffMs = 1000; this.onState("open"); };
+    ws.onmessage = (event) => {
+      let frame = null;
+      try { frame = JSON.parse(event.data); } catch (err) { return; }
+      if (frame && frame.type === "poll_state" && this.onPoll) this.onPoll(frame);
+    };
     ws.onclose = () => {
       this.onState("closed");
       setTimeout(() => this.connect(), this.backoffMs);
@@ -120,7 +125,45 @@ class InteractionSender {
   }
   danmaku(text) { return this.send({ type: "danmaku", text: text }); }
   like(count) { return this.send({ type: "like", count: count || 1 }); }
+  vote(poll, option) { return this.send({ type: "vote", poll: poll, option: option }); }
 }
+
+// The current poll as buttons (one vote per viewer; the studio enforces it too). Built with
+// textContent only: poll text comes from the studio but is never interpreted as HTML.
+function renderPoll(container, hub, poll, votedFor) {
+  container.replaceChildren();
+  if (!poll || poll.state === "closed" && poll.winner === null) return;
+  const question = document.createElement("p");
+  question.className = "poll-question";
+  question.textContent = poll.question;
+  container.appendChild(question);
+  const total = poll.counts.reduce((a, b) => a + b, 0);
+  poll.options.forEach((label, index) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "poll-option";
+    button.dataset.option = String(index);
+    const pct = total ? Math.round(100 * poll.counts[index] / total) : 0;
+    button.textContent = label + " · " + pct + "%";
+    button.disabled = poll.state !== "open" || votedFor !== undefined;
+    if (votedFor === index) button.classList.add("chosen");
+    if (poll.winner === index) button.classList.add("winner");
+    button.addEventListener("click", () => {
+      if (hub.vote(poll.poll, index)) {
+        votes[poll.poll] = index;
+        renderPoll(container, hub, poll, index);
+      }
+    });
+    container.appendChild(button);
+  });
+  if (poll.state === "open") {
+    const remaining = document.createElement("span");
+    remaining.className = "poll-remaining";
+    remaining.textContent = Math.max(0, Math.round(poll.remaining)) + " s";
+    container.appendChild(remaining);
+  }
+}
+const votes = {};
 
 const hubUrl = params.get("hub");
 if (hubUrl && /^wss?:\/\//.test(hubUrl)) {
@@ -135,6 +178,11 @@ if (hubUrl && /^wss?:\/\//.test(hubUrl)) {
     const text = input.value.trim();
     if (text && hub.danmaku(text)) input.value = "";
   });
+  const polls = document.getElementById("polls");
+  hub.onPoll = (poll) => {
+    window.viewerState.poll = poll;
+    renderPoll(polls, hub, poll, votes[poll.poll]);
+  };
   let likes = 0;
   document.getElementById("like").addEventListener("click", () => {
     if (hub.like(1)) document.getElementById("like-count").textContent = String(++likes);

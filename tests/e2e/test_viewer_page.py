@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -18,22 +17,7 @@ from studio.services.relay import RelayServer
 from studio.webrtc.playout_delay import PLAYOUT_DELAY_URI
 from studio.webrtc.synthetic import SyntheticH264, SyntheticOpus, SyntheticPump
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--use-fake-ui-for-media-stream",
-    "--autoplay-policy=no-user-gesture-required",
-]
 WAIT_MS = 30_000
-
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed")
-
 
 @pytest.fixture
 def net() -> Iterator[NetLoop]:
@@ -41,18 +25,6 @@ def net() -> Iterator[NetLoop]:
     loop.start()
     yield loop
     loop.stop()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def test_the_page_plays_the_stream(net: NetLoop, browser: Any) -> None:
