@@ -88,9 +88,10 @@ def main(argv: list[str] | None = None) -> int:
         if command == "demo":
             use_offscreen_qt()
             from studio.demo import ensure_demo
+            from studio.demo_rundown import ensure_demo_rundown
 
-            assets = ensure_demo(force=args.force, progress=print)
-            print(f"demo ready: {assets.collection}")
+            rundown = ensure_demo_rundown(force=args.force, progress=print)
+            print(f"demo ready: {ensure_demo().collection} (rundown {rundown})")
             return 0
         if command == "bench":
             use_offscreen_qt()

@@ -134,6 +134,7 @@ def render_command(args: argparse.Namespace) -> int:
     use_offscreen_qt()
     from studio.session import open_collection
 
+    result: RenderResult
     if getattr(args, "rundown", None):
         from studio.render_rundown import render_rundown
 

@@ -14,8 +14,10 @@ def open_collection(path: Path | None, scene: str | None = None) -> tuple[SceneC
     init_text_rendering()  # text sources rasterise with QtGui: app and fonts first, on the main thread
     if path is None:
         from studio.demo import ensure_demo
+        from studio.demo_rundown import ensure_demo_rundown
 
-        path = ensure_demo(progress=lambda msg: print(f"studio: {msg}")).collection
+        ensure_demo_rundown(progress=lambda msg: print(f"studio: {msg}"))  # the demo includes its rundown
+        path = ensure_demo().collection
     collection = load_collection(path)
     if scene is not None:
         collection.scene(scene)  # raises ValueError naming the scene

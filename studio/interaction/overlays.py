@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Protocol, TypeVar
 
+from scenes.events import Signal
 from scenes.sources.base import Source
 from scenes.sources.danmaku_overlay import DanmakuOverlaySource
 from scenes.sources.poll_overlay import PollOverlaySource, PollView
@@ -161,3 +162,25 @@ class OverlayBinding:
         self._poll = view
         for overlay in self.overlays(PollOverlaySource):
             overlay.set_state(view)
+
+
+class PollEvents(Protocol):
+    poll_updated: Signal[PollUpdated]
+    poll_closed: Signal[PollClosed]
+
+
+def show_polls_on_overlays(polls: PollEvents, studio: HasSources) -> None:
+    """Draw a poll host's polls on every poll overlay in the studio (offline renders: FramePolls)."""
+    results: dict[str, PollClosed] = {}
+
+    def each_overlay(view: PollView) -> None:
+        for source in list(studio.sources.values()):
+            if isinstance(source, PollOverlaySource):
+                source.set_state(view)
+
+    def closed(result: PollClosed) -> None:
+        results[result.poll] = result
+        each_overlay(view_from_result(result))
+
+    polls.poll_updated.connect(lambda update: each_overlay(view_from_update(update, results.get(update.poll))))
+    polls.poll_closed.connect(closed)

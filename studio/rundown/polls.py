@@ -11,7 +11,8 @@ import threading
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from studio.interaction.polls import Poll, TieRule
+from scenes.events import Signal
+from studio.interaction.polls import Poll, PollClosed, PollUpdated, TieRule
 
 
 class PollHost(Protocol):
@@ -41,6 +42,9 @@ class FramePolls:
         self._now_s = 0.0
         self._lock = threading.Lock()
         self.polls: list[Poll] = []
+        # every poll's updates and result, re-emitted (as InteractionService does for live shows)
+        self.poll_updated: Signal[PollUpdated] = Signal()
+        self.poll_closed: Signal[PollClosed] = Signal()
 
     def now(self) -> float:
         return self._now_s
@@ -69,6 +73,8 @@ class FramePolls:
     ) -> Poll:
         poll = Poll(question, options, duration_s, tie_rule=tie_rule, default_option=default_option,
                     branch_binding=branch_binding, clock=self.now)
+        poll.updated.connect(self.poll_updated.emit)
+        poll.closed.connect(self.poll_closed.emit)
         with self._lock:
             self.polls.append(poll)
         poll.open()

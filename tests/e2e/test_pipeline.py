@@ -6,7 +6,9 @@ import threading
 from pathlib import Path
 
 import av
+from whep_viewer import open_viewer
 
+from encoders.packets import EncodedPacket
 from scenes.model import SceneCollection, SceneItem, VideoFormat
 from studio.audio.mixer import AudioMixer
 from studio.engine import Studio
@@ -15,6 +17,7 @@ from studio.net.loop import NetLoop
 from studio.outputs.pipeline import OutputPipeline, StreamTarget
 from studio.outputs.whip_events import OutputStatus
 from studio.services.local import LocalServices
+from studio.services.relay import RelayServer
 from studio.sync_clip import write_sync_clip
 
 
@@ -67,3 +70,116 @@ def test_record_and_stream_from_one_encode(tmp_path: Path) -> None:
         frames = sum(1 for _ in container.decode(video=0))
     assert kinds == ["audio", "video"]
     assert frames >= 45
+
+
+class Live:
+    """Studio + mixer + pipeline streaming to a relay on a fixed loopback port, recording meanwhile."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        col = SceneCollection("live", VideoFormat(1280, 720, 30))
+        col.add_source("pattern", "test_pattern", {"width": 1280, "height": 720})
+        col.add_scene("Show").add_item(SceneItem("pattern"))
+        self.studio = Studio(col)
+        self.mixer = AudioMixer()
+        self.net = NetLoop()
+        self.net.start()
+        self.pipeline = OutputPipeline(self.studio, self.mixer, net=self.net)
+        self.relay = RelayServer(port=0, keyframe_request_interval_s=0.0)
+        self.net.run(self.relay.start())
+        self.states: list[OutputStatus] = []
+        self.changed = threading.Condition()
+        self.pipeline.stream_state.connect(self._state)
+        self.recording = tmp_path / "rec.mkv"
+
+    def _state(self, state: object) -> None:
+        with self.changed:
+            self.states.append(state.state)  # type: ignore[attr-defined]
+            self.changed.notify_all()
+
+    def wait_for(self, status: OutputStatus, after: int = 0) -> int:
+        with self.changed:
+            assert self.changed.wait_for(lambda: status in self.states[after:], 60), self.states
+            return len(self.states)
+
+    def start(self) -> None:
+        self.studio.start()
+        self.mixer.start()
+        self.pipeline.start_recording(self.recording)
+        self.pipeline.start_streaming(StreamTarget(self.relay.url("/whip/live")))
+
+    def close(self) -> None:
+        self.pipeline.close()
+        self.mixer.stop()
+        self.studio.stop()
+        self.net.run(self.relay.stop())
+        self.net.stop()
+
+
+def test_stream_resumes_after_the_relay_returns_and_the_recording_never_stops(tmp_path: Path) -> None:
+    live = Live(tmp_path)
+    try:
+        live.start()
+        seen = live.wait_for(OutputStatus.LIVE)
+        port = live.relay.port
+        live.net.run(live.relay.stop())
+        seen = live.wait_for(OutputStatus.RECONNECTING, seen)
+        live.relay = RelayServer(port=port, keyframe_request_interval_s=0.0)
+        live.net.run(live.relay.start())
+        live.wait_for(OutputStatus.LIVE, seen)
+        assert live.pipeline.recorder is not None
+    finally:
+        live.close()
+    with av.open(str(live.recording)) as container:
+        times = [float(f.time) for f in container.decode(video=0) if f.time is not None]
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert len(times) > 30
+    assert max(gaps) < 0.2, "the recording has a hole where the stream was down"
+
+
+def test_a_viewer_keyframe_request_makes_our_encoder_send_an_idr(tmp_path: Path) -> None:
+    live = Live(tmp_path)
+    packets: list[bool] = []  # keyframe flag of every video packet the encoder sent
+    requests: list[int] = []  # how many packets had been sent when a keyframe was requested
+    changed = threading.Condition()
+
+    class Spy:
+        def put(self, packet: EncodedPacket) -> None:
+            with changed:
+                packets.append(packet.keyframe)
+                changed.notify_all()
+
+    live.pipeline.video_fanout.add_sink("spy", Spy())
+    try:
+        live.start()
+        live.wait_for(OutputStatus.LIVE)
+        video = live.pipeline._video
+        assert video is not None
+        original = video.force_keyframe
+
+        def force_keyframe() -> None:
+            with changed:
+                requests.append(len(packets))
+                changed.notify_all()
+            original()
+
+        video.force_keyframe = force_keyframe  # type: ignore[method-assign]
+
+        async def watch_and_ask() -> None:
+            # joining asks for a keyframe (PLI upstream); an explicit PLI follows
+            viewer = await open_viewer(live.relay.url("/whep/live"))
+            try:
+                await viewer.wait("video", 3)
+                receiver = viewer.receivers["video"]
+                await receiver._send_rtcp_pli(receiver.getSynchronizationSources()[0].source)
+            finally:
+                await viewer.close()
+
+        live.net.run(watch_and_ask(), 60)
+        with changed:
+            assert changed.wait_for(lambda: bool(requests), 30), "no keyframe request reached the encoder"
+            at = requests[0]
+            # the encoder queue holds up to 3 frames: an IDR must follow within them
+            assert changed.wait_for(lambda: len(packets) >= at + 4, 30)
+            assert any(packets[at:at + 4]), packets[at:at + 4]
+    finally:
+        live.close()

@@ -5,20 +5,18 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import aiohttp
 import av
 import pytest
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from whep_viewer import open_viewer
 
 from encoders.packets import EncodedPacket
 from studio.net import NetLoop
 from studio.outputs.whip import WhipConfig, WhipOutput
 from studio.outputs.whip_events import OutputState, OutputStatus, WhipStats
 from studio.services.relay import RelayServer
-from studio.webrtc import passthrough
 from studio.webrtc.synthetic import SyntheticH264, SyntheticOpus, SyntheticPump
 
 WAIT = 30.0
@@ -132,60 +130,6 @@ def studio() -> Iterator[Studio]:
         output.stop()
         net.run(relay.stop())
         net.stop()
-
-
-@dataclass
-class Viewer:
-    pc: RTCPeerConnection
-    receivers: dict[str, RTCRtpReceiver]
-    items: dict[str, list[object]] = field(default_factory=lambda: {"video": [], "audio": []})
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    changed: asyncio.Event = field(default_factory=asyncio.Event)
-
-    async def wait(self, kind: str, count: int) -> list[object]:
-        async def enough() -> None:
-            while len(self.items[kind]) < count:
-                self.changed.clear()
-                await self.changed.wait()
-
-        await asyncio.wait_for(enough(), WAIT)
-        return self.items[kind]
-
-    async def close(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-        await self.pc.close()
-
-
-async def open_viewer(url: str, encoded: bool = False) -> Viewer:
-    """A WHEP viewer; ``encoded`` keeps the received frames encoded (pass-through receivers)."""
-    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    receivers = {k: pc.addTransceiver(k, direction="recvonly").receiver for k in ("video", "audio")}
-    viewer = Viewer(pc, receivers)
-
-    async def pull(kind: str, track: MediaStreamTrack) -> None:
-        try:
-            while True:
-                viewer.items[kind].append(await track.recv())
-                viewer.changed.set()
-        except MediaStreamError:
-            pass
-
-    await pc.setLocalDescription(await pc.createOffer())
-    async with (
-        aiohttp.ClientSession() as http,
-        http.post(url, data=pc.localDescription.sdp, headers={"Content-Type": "application/sdp"}) as resp,
-    ):
-        assert resp.status == 201, await resp.text()
-        assert resp.headers["Location"].startswith("/whep/live/")
-        answer = await resp.text()
-    await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
-    for kind, receiver in receivers.items():
-        if encoded:
-            passthrough.make_passthrough(receiver)
-        viewer.tasks.append(asyncio.create_task(pull(kind, receiver.track)))
-    return viewer
 
 
 def test_frames_reach_a_whep_viewer_unchanged(studio: Studio) -> None:
