@@ -152,17 +152,17 @@ def test_a_viewer_keyframe_request_makes_our_encoder_send_an_idr(tmp_path: Path)
     try:
         live.start()
         live.wait_for(OutputStatus.LIVE)
-        video = live.pipeline._video
-        assert video is not None
-        original = video.force_keyframe
+        stream = live.pipeline.stream
+        assert stream is not None
+        forward = stream.on_keyframe_request  # the pipeline wired it to our encoder's force_keyframe
 
-        def force_keyframe() -> None:
+        def keyframe_request() -> None:
             with changed:
                 requests.append(len(packets))
                 changed.notify_all()
-            original()
+            forward()
 
-        video.force_keyframe = force_keyframe  # type: ignore[method-assign]
+        stream.on_keyframe_request = keyframe_request
 
         async def watch_and_ask() -> None:
             # joining asks for a keyframe (PLI upstream); an explicit PLI follows
