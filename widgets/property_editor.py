@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from scenes.properties import PropertyKind, PropertySpec
 from scenes.registry import get_type
 from studio import commands as cmd
+from studio.interaction.compliance import default_checker
 from studio.engine import Studio
 from widgets.i18n import tr, translator
 from widgets.theme import icon, repolish
@@ -42,7 +43,10 @@ TEXT_COMMIT_MS = 500  # multi-line text is applied once typing pauses
 
 
 class _Field:
-    """One property: its input widget, how to read/write it, and its error label."""
+    """One property: its input widget, how to read/write it, its error label and (for text shown
+    on screen) its advertising-law warning label."""
+
+    warning: QLabel | None = None
 
     def __init__(self, spec: PropertySpec, editor: QWidget, error: QLabel) -> None:
         self.spec = spec
@@ -146,6 +150,13 @@ class PropertyEditor(QWidget):
         else:  # STRING, COLOR, PATH: a line edit
             editor = QLineEdit(self)
         field = _Field(spec, editor, error)
+        if kind in (PropertyKind.STRING, PropertyKind.TEXT):
+            warning = QLabel(self)
+            warning.setObjectName("fieldWarning")
+            warning.setTextFormat(Qt.TextFormat.PlainText)
+            warning.setWordWrap(True)
+            warning.hide()
+            field.warning = warning
         self._connect(field)
         return field
 
@@ -190,6 +201,8 @@ class PropertyEditor(QWidget):
             line.addWidget(browse)
         outer.addLayout(line)
         outer.addWidget(field.error)
+        if field.warning is not None:
+            outer.addWidget(field.warning)
         return row
 
     # ---- values -----------------------------------------------------------------------------------
@@ -203,6 +216,7 @@ class PropertyEditor(QWidget):
             if name in settings and not field.editor.hasFocus() and not field.error.isVisible():
                 field.set_value(settings[name])
             self._update_swatch(field)
+            self._check_compliance(field, settings.get(name))
 
     def commit(self, name: str) -> bool:
         """Validate the field's value; apply it, or show why not. True when it was applied."""
@@ -223,10 +237,20 @@ class PropertyEditor(QWidget):
             self._show_error(field, str(exc))
             return False
         self._show_error(field, None)
+        self._check_compliance(field, value)
         self.studio.submit(cmd.UpdateSource(self.name, {name: value}))
         self.applied += 1
         self._update_swatch(field)
         return True
+
+    def _check_compliance(self, field: _Field, value: Any) -> None:
+        """Extreme words (Advertising Law) in on-screen text: a warning, never a block."""
+        if field.warning is None:
+            return
+        hits = default_checker().check(value) if isinstance(value, str) and value else []
+        words = "、".join(dict.fromkeys(h.word for h in hits))
+        field.warning.setText(tr("Advertising law: extreme words {words}").format(words=words) if hits else "")
+        field.warning.setVisible(bool(hits))
 
     def _show_error(self, field: _Field, message: str | None) -> None:
         field.error.setText(message or "")

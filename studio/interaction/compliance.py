@@ -10,6 +10,9 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from scenes.model import SceneCollection
+from scenes.properties import PropertyKind
+from scenes.registry import get_type
 from studio.interaction.textnorm import find_words, fold
 
 DEFAULT_EXTREME_WORDS: tuple[str, ...] = (
@@ -72,3 +75,38 @@ class ComplianceChecker:
 
 def check_text(text: str, words: Iterable[str] = DEFAULT_EXTREME_WORDS) -> list[ComplianceWarning]:
     return ComplianceChecker(words).check(text)
+
+
+_default = ComplianceChecker()
+
+
+def default_checker() -> ComplianceChecker:
+    """The studio's one extreme-word list (the properties editor and the pre-live check share it)."""
+    return _default
+
+
+@dataclass(frozen=True)
+class SourceTextWarning:
+    source: str
+    field: str
+    text: str
+    warning: ComplianceWarning
+
+    def describe(self) -> str:
+        return f"{self.source} · {self.field}: {self.warning.describe(self.text)}"
+
+
+def scan_collection(collection: SceneCollection, checker: ComplianceChecker | None = None) -> list[SourceTextWarning]:
+    """Every extreme word in the text that sources put on screen (titles, captions, cards)."""
+    checker = checker or _default
+    found: list[SourceTextWarning] = []
+    with collection.lock:
+        configs = list(collection.sources.values())
+    for cfg in configs:
+        for spec in get_type(cfg.type_id).properties:
+            if spec.kind not in (PropertyKind.STRING, PropertyKind.TEXT):
+                continue
+            text = cfg.settings.get(spec.name)
+            if isinstance(text, str) and text:
+                found += [SourceTextWarning(cfg.name, spec.label or spec.name, text, w) for w in checker.check(text)]
+    return found
