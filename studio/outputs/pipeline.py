@@ -47,6 +47,7 @@ class StreamTarget:
     token: Secret | None = None  # never shows itself in repr or logs
     min_bitrate_kbps: int = 1000
     max_bitrate_kbps: int = 6000
+    playout_delay: bool = True  # ask receivers for no playout delay (see DESIGN.md, latency)
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,7 @@ class OutputPipeline:
                  net: NetLoop | None = None) -> None:
         self.studio = studio
         self.mixer = mixer
-        self.video_settings = video or VideoEncoderSettings(width=studio.width, height=studio.height,
-                                                            fps=studio.fps)
+        self.video_settings = video or default_video_settings(studio)
         if (self.video_settings.width, self.video_settings.height) != (studio.width, studio.height):
             raise ValueError("the encoder's frame size must match the canvas (scaling outputs is not supported)")
         self._net = net
@@ -137,7 +137,8 @@ class OutputPipeline:
                                        start_kbps)
             config = WhipConfig(url=target.url, token=target.token, video=video.stream_info,
                                 audio=opus.stream_info, min_bitrate_bps=target.min_bitrate_kbps * 1000,
-                                max_bitrate_bps=target.max_bitrate_kbps * 1000)
+                                max_bitrate_bps=target.max_bitrate_kbps * 1000,
+                                playout_delay=target.playout_delay)
             stream = WhipOutput(config, self._ensure_net(), on_keyframe_request=video.force_keyframe,
                                 on_bitrate_estimate=governor.estimate)
             stream.state_changed.connect(self.stream_state.emit)
@@ -250,3 +251,7 @@ class OutputPipeline:
         self._net.start()
         return self._net
 
+
+def default_video_settings(studio: Studio) -> VideoEncoderSettings:
+    """The live rendition: the canvas size and rate with the encoder defaults (auto, low latency)."""
+    return VideoEncoderSettings(width=studio.width, height=studio.height, fps=studio.fps)
