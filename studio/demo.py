@@ -10,17 +10,16 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 
 from scenes.model import Scene, SceneCollection, SceneItem, VideoFormat
 from scenes.text_raster import TextStyle, ensure_gui_app, render_text
+from studio.clip_writer import write_clip
 from studio.collections import save_collection
 from studio.paths import demo_dir
 
@@ -89,7 +88,7 @@ def ensure_demo(size: tuple[int, int] = (1920, 1080), force: bool = False,
     for plan in CLIPS:
         if progress:
             progress(f"generating demo clip {plan.file}")
-        write_clip(assets.clips[plan.file], plan, size)
+        write_demo_clip(assets.clips[plan.file], plan, size)
     _write_lipstick(assets.products["lipstick"])
     _write_bag(assets.products["bag"])
     save_collection(demo_collection(assets, size), assets.collection)
@@ -100,10 +99,9 @@ def ensure_demo(size: tuple[int, int] = (1920, 1080), force: bool = False,
 # ---- clips ------------------------------------------------------------------------------------
 
 
-def write_clip(path: Path, plan: ClipPlan, size: tuple[int, int]) -> None:
+def write_demo_clip(path: Path, plan: ClipPlan, size: tuple[int, int]) -> None:
     """Encode one demo clip (H.264 + AAC) with drawn scenery, moving figures and subtitles."""
     width, height = size
-    tmp = path.with_name(path.name + ".part")
     scale = height / 1080
     sub_style = TextStyle(size_px=int(54 * scale), bold=True, color="#FFFFFFFF",
                           outline_width=4 * scale, outline_color="#E0000000", align="center")
@@ -112,15 +110,8 @@ def write_clip(path: Path, plan: ClipPlan, size: tuple[int, int]) -> None:
     subs = [(a, b, render_text(sub_style, text).pixels) for a, b, text in plan.subtitles]
     title = render_text(title_style, plan.title).pixels
     background = _gradient(width, height, *plan.palette)
-    frames = int(plan.seconds * CLIP_FPS)
-    audio = _melody(plan)
-    with av.open(str(tmp), "w", format="mp4") as out:
-        vs = out.add_stream("libx264", rate=CLIP_FPS)
-        vs.width, vs.height, vs.pix_fmt = width, height, "yuv420p"
-        vs.options = {"preset": "ultrafast", "crf": "23", "g": str(CLIP_FPS)}
-        aus = out.add_stream("aac", rate=SAMPLE_RATE)
-        aus.layout = "stereo"
-        for i in range(frames):
+    def pictures() -> Iterator[np.ndarray]:
+        for i in range(int(plan.seconds * CLIP_FPS)):
             t = i / CLIP_FPS
             img = background.copy()
             _draw_figures(img, t, plan.seconds, scale)
@@ -128,24 +119,9 @@ def write_clip(path: Path, plan: ClipPlan, size: tuple[int, int]) -> None:
             for a, b, px in subs:
                 if a <= t < b:
                     _over(img, px, (width - px.shape[1]) // 2, height - px.shape[0] - int(70 * scale))
-            frame = av.VideoFrame.from_ndarray(img, format="bgr24")
-            frame.pts = i
-            frame.time_base = Fraction(1, CLIP_FPS)
-            for packet in vs.encode(frame):
-                out.mux(packet)
-        block = 1024
-        for start in range(0, len(audio), block):
-            chunk = np.ascontiguousarray(audio[start:start + block].T)
-            aframe = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
-            aframe.sample_rate = SAMPLE_RATE
-            aframe.pts = start
-            for packet in aus.encode(aframe):
-                out.mux(packet)
-        for packet in vs.encode(None):
-            out.mux(packet)
-        for packet in aus.encode(None):
-            out.mux(packet)
-    tmp.replace(path)
+            yield img
+
+    write_clip(path, pictures(), CLIP_FPS, size, _melody(plan))
 
 
 def _gradient(w: int, h: int, top: tuple[int, int, int], bottom: tuple[int, int, int]) -> np.ndarray:

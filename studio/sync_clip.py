@@ -7,47 +7,27 @@ flashes in the picture and the clicks in the sound of an output file and compare
 from __future__ import annotations
 
 from collections.abc import Sequence
-from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 
+from studio.clip_writer import SAMPLE_RATE, write_clip
+
 CLICK_LEVEL = 0.8
-SAMPLE_RATE = 48_000
 
 
 def write_sync_clip(path: Path, flashes_s: Sequence[float], seconds: float, fps: int = 30,
                     size: tuple[int, int] = (320, 240)) -> None:
     w, h = size
-    with av.open(str(path), "w") as out:
-        vs = out.add_stream("libx264", rate=fps)
-        vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
-        aus = out.add_stream("aac", rate=SAMPLE_RATE)
-        aus.layout = "stereo"
-        flash_frames = {round(t * fps) for t in flashes_s}
-        for i in range(int(seconds * fps)):
-            img = np.full((h, w, 3), 255 if i in flash_frames else 0, np.uint8)
-            frame = av.VideoFrame.from_ndarray(img, format="bgr24")
-            frame.pts = i
-            frame.time_base = Fraction(1, fps)
-            for p in vs.encode(frame):
-                out.mux(p)
-        samples = np.zeros((2, int(seconds * SAMPLE_RATE)), np.float32)
-        for t in flashes_s:
-            start = int(t * SAMPLE_RATE)
-            samples[:, start:start + SAMPLE_RATE // 100] = CLICK_LEVEL  # a 10 ms click
-        for start in range(0, samples.shape[1], 1024):
-            block = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples[:, start:start + 1024]),
-                                               format="fltp", layout="stereo")
-            block.sample_rate = SAMPLE_RATE
-            block.pts = start
-            for p in aus.encode(block):
-                out.mux(p)
-        for p in vs.encode(None):
-            out.mux(p)
-        for p in aus.encode(None):
-            out.mux(p)
+    flash_frames = {round(t * fps) for t in flashes_s}
+    black, white = np.zeros((h, w, 3), np.uint8), np.full((h, w, 3), 255, np.uint8)
+    samples = np.zeros((int(seconds * SAMPLE_RATE), 2), np.float32)
+    for t in flashes_s:
+        start = int(t * SAMPLE_RATE)
+        samples[start:start + SAMPLE_RATE // 100] = CLICK_LEVEL  # a 10 ms click
+    frames = (white if i in flash_frames else black for i in range(int(seconds * fps)))
+    write_clip(path, frames, fps, size, samples)
 
 
 def flash_times(path: Path, region: tuple[int, int, int, int]) -> list[float]:

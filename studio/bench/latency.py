@@ -31,6 +31,7 @@ from aiortc.mediastreams import MediaStreamError
 from scenes.model import SceneCollection, SceneItem, VideoFormat
 from scenes.stamp import age_ms, read_stamp, wall_clock_ms
 from studio.audio.mixer import AudioMixer
+from studio.chromium import CHROMIUM, CHROMIUM_ARGS
 from studio.engine import Studio
 from studio.net import NetLoop
 from studio.outputs.pipeline import OutputPipeline, StreamTarget, default_video_settings
@@ -42,17 +43,6 @@ HELP = "glass-to-glass latency via WHIP -> relay -> aiortc or Chromium, relay va
 
 RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080)}
 FREEZE_MS = 200.0  # a gap between shown frames longer than this is a visible freeze
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-]
 
 # The stamp reader for the page: no rescaling on this path, so the 16 px cells sit where they were
 # drawn; sample each cell's centre, check the timing pattern and the CRC (scenes/stamp.py layout).
@@ -167,7 +157,7 @@ def _chromium_receiver(url: str, seconds: float, warmup: float) -> dict[str, Any
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
         try:
             page = browser.new_page()
             page.goto(url, wait_until="domcontentloaded")

@@ -8,18 +8,8 @@ from typing import Any
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--use-fake-ui-for-media-stream",
-    "--autoplay-policy=no-user-gesture-required",
-]
+from studio.chromium import CHROMIUM, CHROMIUM_ARGS
+from studio.net import NetLoop
 
 
 @pytest.fixture
@@ -30,8 +20,17 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
         try:
             yield chromium
         finally:
             chromium.close()
+
+
+@pytest.fixture
+def net() -> Iterator[NetLoop]:
+    """A running ``net`` loop, stopped (and its leftovers cancelled) after the test."""
+    loop = NetLoop()
+    loop.start()
+    yield loop
+    loop.stop()

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from aiohttp import WSMsgType, web
 
 from studio.net import NetLoop
@@ -18,14 +16,6 @@ from studio.webrtc.playout_delay import PLAYOUT_DELAY_URI
 from studio.webrtc.synthetic import SyntheticH264, SyntheticOpus, SyntheticPump
 
 WAIT_MS = 30_000
-
-@pytest.fixture
-def net() -> Iterator[NetLoop]:
-    loop = NetLoop()
-    loop.start()
-    yield loop
-    loop.stop()
-
 
 def test_the_page_plays_the_stream(net: NetLoop, browser: Any) -> None:
     relay = RelayServer()

@@ -137,14 +137,6 @@ class States:
 
 
 @pytest.fixture
-def net() -> Iterator[NetLoop]:
-    loop = NetLoop()
-    loop.start()
-    yield loop
-    loop.stop()
-
-
-@pytest.fixture
 def server(net: NetLoop) -> Iterator[ScriptedServer]:
     srv = ScriptedServer()
     net.run(srv.start())
