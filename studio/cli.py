@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     headless.add_argument("--stream", metavar="URL", help="push to this WHIP endpoint")
     headless.add_argument("--token-env", metavar="VAR", help="environment variable holding the bearer token")
     headless.add_argument("--seconds", type=float, help="stop after this long (default: until Ctrl-C)")
+    headless.add_argument("--rundown", type=Path, help="run this rundown (markers, polls, branches) on air")
 
     render = sub.add_parser("render", help="render a scene or a rundown path to a video file")
     _add_collection_args(render, "scene to render")
@@ -114,8 +115,14 @@ def _gui(collection: Path | None) -> int:
         print(f"studio: no display ({reason}); running the demo show headless instead. Ctrl-C stops it.")
         from studio.headless import run_headless
 
+        demo_rundown = None
+        if collection is None:
+            from studio.demo_rundown import ensure_demo_rundown
+
+            demo_rundown = ensure_demo_rundown()  # the demo show runs its drama with audience votes
         return run_headless(argparse.Namespace(collection=collection, scene=None, record=None, stream=None,
-                                               token_env=None, seconds=None), local_show=True)
+                                               token_env=None, seconds=None, rundown=demo_rundown),
+                            local_show=True)
     from widgets.app import run_gui
 
     return run_gui(collection)

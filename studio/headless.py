@@ -53,6 +53,12 @@ def run_headless(args: argparse.Namespace, local_show: bool = False) -> int:
             show.start_streaming(StreamTarget(args.stream, token))
         elif local_show:
             show.start_streaming()
+        rundown = getattr(args, "rundown", None)
+        if rundown is not None:
+            executor = show.start_rundown(Path(rundown))
+            executor.events.branch_taken.connect(
+                lambda b: print(f"studio: branch {b.branch}: {b.option!r} ({b.decided_by}, votes {list(b.counts)})", flush=True))
+            print(f"studio: running the rundown {rundown}", flush=True)
         started = time.monotonic()
         while not stop.wait(0.2):
             if args.seconds is not None and time.monotonic() - started >= args.seconds:

@@ -19,6 +19,9 @@ from studio.interaction.showlog import ShowLog
 from studio.net.loop import NetLoop
 from studio.outputs.pipeline import OutputPipeline, StreamTarget
 from studio.paths import recordings_dir
+from studio.rundown.executor import RundownExecutor
+from studio.rundown.persistence import load_rundown
+from studio.rundown.polls import FramePolls
 from studio.services.local import DEFAULT_HUB_PORT, DEFAULT_RELAY_PORT, LocalServices, ServiceUrls
 
 log = logging.getLogger(__name__)
@@ -41,6 +44,7 @@ class Show:
         self.showlog: ShowLog | None = None
         self.autosaver = Autosaver(collection, path) if path is not None else None
         self.urls: ServiceUrls | None = None
+        self.rundown: RundownExecutor | None = None
         self._started = False
 
     def start(self) -> ServiceUrls | None:
@@ -77,8 +81,24 @@ class Show:
     def stop_recording(self) -> None:
         self.pipeline.stop_recording()
 
+    # ---- the drama rundown ------------------------------------------------------------------
+    def start_rundown(self, path: Path, segment_id: str | None = None) -> RundownExecutor:
+        """Run a rundown on the program: markers on their frames, polls through the hub, branches
+        chosen by the audience. Reads the file and the clips' lengths: call it off the UI thread."""
+        self.stop_rundown()
+        executor = RundownExecutor(self.studio, load_rundown(path), self.interaction or FramePolls())
+        executor.start(segment_id)
+        self.rundown = executor
+        return executor
+
+    def stop_rundown(self) -> None:
+        executor, self.rundown = self.rundown, None
+        if executor is not None:
+            executor.stop()
+
     def stop(self) -> None:
         """Stop everything; a recording in progress is finalised first."""
+        self.stop_rundown()
         self.pipeline.close()
         self.mixer.stop()
         self.studio.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -41,6 +42,34 @@ def _no_leaked_threads() -> Iterator[None]:
         if t.is_alive():
             leaked.append(t)
     assert not leaked, f"test left threads running: {[t.name for t in leaked]}"
+
+
+def _open_sockets() -> set[str]:
+    """Socket file descriptors of this process (Linux); empty elsewhere."""
+    try:
+        fds = os.listdir("/proc/self/fd")
+    except OSError:
+        return set()
+    found = set()
+    for fd in fds:
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:"):
+            found.add(f"{fd}:{target}")
+    return found
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_sockets() -> Iterator[None]:
+    before = _open_sockets()
+    yield
+    leaked = _open_sockets() - before
+    if leaked:
+        gc.collect()  # sockets of objects that are already unreachable close on collection
+        leaked = _open_sockets() - before
+    assert not leaked, f"test left {len(leaked)} socket(s) open"
 
 
 @pytest.fixture
