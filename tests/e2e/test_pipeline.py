@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from pathlib import Path
 
@@ -164,19 +165,27 @@ def test_a_viewer_keyframe_request_makes_our_encoder_send_an_idr(tmp_path: Path)
 
         stream.on_keyframe_request = keyframe_request
 
+        def asked() -> bool:
+            with changed:
+                return changed.wait_for(lambda: bool(requests), 1.0)
+
         async def watch_and_ask() -> None:
-            # joining asks for a keyframe (PLI upstream); an explicit PLI follows
+            # joining asks for a keyframe (PLI upstream); the output rate-limits requests to one per
+            # 0.5 s, so keep asking (one PLI per second, at most 30) until one gets through
             viewer = await open_viewer(live.relay.url("/whep/live"))
             try:
                 await viewer.wait("video", 3)
                 receiver = viewer.receivers["video"]
-                await receiver._send_rtcp_pli(receiver.getSynchronizationSources()[0].source)
+                for _ in range(30):
+                    await receiver._send_rtcp_pli(receiver.getSynchronizationSources()[0].source)
+                    if await asyncio.to_thread(asked):
+                        return
             finally:
                 await viewer.close()
 
         live.net.run(watch_and_ask(), 60)
         with changed:
-            assert changed.wait_for(lambda: bool(requests), 30), "no keyframe request reached the encoder"
+            assert requests, "no keyframe request reached the encoder"
             at = requests[0]
             # the encoder queue holds up to 3 frames: an IDR must follow within them
             assert changed.wait_for(lambda: len(packets) >= at + 4, 30)

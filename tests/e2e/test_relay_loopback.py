@@ -123,12 +123,13 @@ def studio() -> Iterator[Studio]:
     pump = SyntheticPump(video, recorder, audio)
     pump.start()
     output.start()
+    st = Studio(net, relay, output, watcher, recorder, video)
     try:
-        yield Studio(net, relay, output, watcher, recorder, video)
+        yield st
     finally:
         pump.stop()
         output.stop()
-        net.run(relay.stop())
+        net.run(st.relay.stop())  # a test may have replaced the relay: stop the one running now
         net.stop()
 
 
