@@ -117,3 +117,44 @@ def test_render_dialog_renders_and_cancels(qtbot: QtBot, show_dir: Path, tmp_pat
         pass
     assert "passes only 1 branch point" in blocker.args[0]
     assert bad.wait()
+
+
+def test_dock_opens_starts_and_stops_a_rundown_off_the_ui_thread(qtbot: QtBot, show_dir: Path) -> None:
+    from studio.collections import load_collection
+    from studio.rundown import load_rundown
+
+    studio = Studio(load_collection(show_dir / "collection.json"))
+    running: list[RundownExecutor] = []
+    starter_threads: list[str] = []
+
+    def start(path: Path) -> RundownExecutor:
+        import threading
+
+        starter_threads.append(threading.current_thread().name)
+        executor = RundownExecutor(studio, load_rundown(path), FramePolls(), offline=True)
+        executor.start()
+        running.append(executor)
+        return executor
+
+    def stop() -> None:
+        running.pop().stop()
+
+    dock = RundownDock(start=start, stop=stop, path=show_dir / "show.rundown.json")
+    qtbot.addWidget(dock)
+    dock.show()
+    try:
+        assert dock.file_label.text() == "show.rundown.json"
+        assert dock.start_button.text() == "Start show" and dock.start_button.isEnabled()
+        qtbot.mouseClick(dock.start_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dock.executor is not None, timeout=WAIT_MS)
+        assert starter_threads == ["rundown-start"]  # the files were read off the UI thread
+        studio.render_offline(0)
+        dock.refresh()
+        assert dock.start_button.text() == "Stop show"
+        qtbot.mouseClick(dock.start_button, Qt.MouseButton.LeftButton)
+        assert dock.executor is None and not running
+        assert dock.segment_label.text() == "No show running"
+    finally:
+        for executor in running:
+            executor.stop()
+        studio.stop()
