@@ -1,7 +1,9 @@
-"""Starting the GUI: QApplication, theme, UI settings, the engine for the collection, the window.
+"""Starting the GUI: QApplication, theme, UI settings, the show for the collection, the window.
 
-Autosave runs on its own thread (``studio.collections.Autosaver``); the UI never writes the
-collection itself.
+The window runs on a ``studio.show.Show`` (engine, mixer, outputs, local relay and hub, interaction,
+autosave), the same composition headless runs use. The show starts on the output worker as the
+window opens, so a slow start never freezes the window; at exit the show is stopped (a recording
+in progress is finalised) before the process ends.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from scenes.model import VideoFormat
-from studio.collections import Autosaver
-from studio.engine import Studio
+from studio.secrets import install_log_redaction
 from studio.session import open_collection
+from studio.show import Show
 from studio.storage import DamagedFileError
 from widgets.i18n import translator
 from widgets.main_window import MainWindow
@@ -26,6 +28,7 @@ def run_gui(collection_path: Path | None) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName("Drama Live Studio")
+    install_log_redaction()  # stream tokens never reach a log line
     apply_theme(app)
     store = SettingsStore()
     try:
@@ -41,14 +44,16 @@ def run_gui(collection_path: Path | None) -> int:
     if store.settings.video:
         # the canvas chosen in Settings applies now, at start-up (the engine sizes its canvases once)
         collection.video = VideoFormat(**store.settings.video)
-    studio = Studio(collection, studio_mode=store.settings.studio_mode)
-    autosaver = Autosaver(collection, path)
-    window = MainWindow(studio, store)
-    studio.start()
+    show = Show(collection, path, studio_mode=store.settings.studio_mode)
+    window = MainWindow(show.studio, store, show=show)
+    window.start_show()  # on the output worker; the window shows "Starting the show…" meanwhile
     window.show()
     try:
         return app.exec()
     finally:
-        studio.stop()
-        autosaver.close()
+        binding = window.binding
+        if binding is not None:
+            # normally the window stopped the show before it closed; make sure (e.g. app.quit())
+            binding.outputs.stop_show()
+            binding.close()
         store.close()

@@ -51,7 +51,7 @@ from studio.interaction.moderation import (
     Moderator,
 )
 from studio.interaction.service import InteractionService
-from widgets.i18n import bind, tr
+from widgets.i18n import bind, on_change, tr
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 USER_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -191,6 +191,7 @@ class DanmakuDock(QWidget):
         self._pinned_id: str | None = None
 
         self.model = QStandardItemModel(0, len(COLUMNS), self)
+        on_change(self, lambda: self.model.setHorizontalHeaderLabels([tr(c) for c in COLUMNS]))
         self.proxy = DanmakuFilter(self)
         self.proxy.setSourceModel(self.model)
         self.view = QTableView(self)

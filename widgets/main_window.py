@@ -4,6 +4,10 @@ Studio mode shows the editable preview (left), the transition controls and the p
 outside studio mode one view shows the program, is editable, and clicking a scene switches to it.
 Docks (Scenes, Sources, Properties, Stats, Controls) are movable; their layout, the hotkeys and the
 language persist in the UI settings. The window only reads slots and events and sends commands.
+
+Given a ``Show`` (the GUI always has one; some tests use a bare ``Studio``), the window also runs
+its outputs: ``ShowBinding`` adds the Audio Mixer dock, enables streaming and recording, and adds
+the Danmaku and Votes docks once the show's interaction service is up.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from scenes.transitions import TransitionKind
 from studio import commands as cmd
 from studio.engine import Studio
 from studio.events import ClockStats, CommandFailed, ProgramChanged, SourceProblem, TransitionState
+from studio.show import Show
 from widgets.bridge import EngineBridge
 from widgets.docks.controls import ControlsPanel
 from widgets.docks.properties import PropertiesPanel
@@ -28,15 +33,20 @@ from widgets.frame_view import FrameView
 from widgets.hotkeys import HotkeyManager
 from widgets.i18n import bind, on_change, tr, translator
 from widgets.scene_editor import SceneEditor
-from widgets.settings_dialog import SettingsDialog, SettingsValues
+from widgets.settings_dialog import RecordingValues, SettingsDialog, SettingsValues, StreamValues
 from widgets.settings_store import SettingsStore
+from widgets.show_binding import ShowBinding
 from widgets.transition_panel import TransitionPanel
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, studio: Studio, store: SettingsStore | None = None) -> None:
+    def __init__(self, studio: Studio, store: SettingsStore | None = None, show: Show | None = None) -> None:
         super().__init__()
+        if show is not None and show.studio is not studio:
+            raise ValueError("MainWindow: the show must run this studio")
         self.studio = studio
+        self.studio_show: Show | None = show
+        self.binding: ShowBinding | None = None
         self._owns_store = store is None
         self.store = store or SettingsStore()
         self.settings = self.store.settings
@@ -55,6 +65,7 @@ class MainWindow(QMainWindow):
             studio.submit(cmd.SetStudioMode(self._studio_mode))
         on_change(self, self._retranslate_title)
         self._layout_restored = False
+        self._restored_docks: set[str] = set()  # late docks the saved layout put back
         self._docks_menu: QMenu | None = None
 
         self._build_center()
@@ -133,11 +144,17 @@ class MainWindow(QMainWindow):
                          | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         bind(dock, "setWindowTitle", title)
         # a dock added after start-up takes the place the saved layout kept for it, if any
-        if not (self._layout_restored and self.restoreDockWidget(dock)):
+        if self._layout_restored and self.restoreDockWidget(dock):
+            self._restored_docks.add(name)
+        else:
             self.addDockWidget(area, dock)
         if self._docks_menu is not None:
             self._docks_menu.addAction(dock.toggleViewAction())
         return dock
+
+    def restored_dock(self, name: str) -> bool:
+        """Whether the saved layout placed the dock ``name`` (so defaults must not move it)."""
+        return self._layout_restored and name in self._restored_docks
 
     def _build_docks(self) -> None:
         col = self.studio.collection
@@ -161,6 +178,12 @@ class MainWindow(QMainWindow):
             "properties": self.add_dock("Properties", "propertiesDock", self.properties,
                                      Qt.DockWidgetArea.RightDockWidgetArea),
         }
+        if self.studio_show is not None:
+            self.binding = ShowBinding(self, self.studio_show)
+            self.docks["mixer"] = self.add_dock("Audio Mixer", "mixerDock", self.binding.mixer, bottom)
+            order = ("scenes", "sources", "stats", "controls", "mixer")
+            self.resizeDocks([self.docks[k] for k in order], [170, 210, 440, 320, 420],
+                             Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["scenes"]], [260], Qt.Orientation.Vertical)
         self._default_state = self.saveState()
 
@@ -203,6 +226,12 @@ class MainWindow(QMainWindow):
         bind(reset, "setText", "Reset Layout")
         reset.triggered.connect(lambda _=False: self.restoreState(self._default_state))
         view_menu.addAction(reset)
+
+    def start_show(self) -> None:
+        """Start the show on the output worker (the window stays responsive while it starts)."""
+        if self.binding is None:
+            raise RuntimeError("MainWindow: no show to start (built on a bare Studio)")
+        self.binding.start()
 
     def _retranslate_title(self) -> None:
         self.setWindowTitle(f"{tr('Drama Live Studio')} — {self.studio.collection.name}")
@@ -332,7 +361,12 @@ class MainWindow(QMainWindow):
             return self.settings_dialog
         video = VideoFormat(**self.settings.video) if self.settings.video else self.studio.collection.video
         running = VideoFormat(self.studio.width, self.studio.height, self.studio.fps)
-        dialog = SettingsDialog(translator().language, video, running, self.hotkeys.bindings(), self)
+        s = self.settings
+        dialog = SettingsDialog(
+            translator().language, video, running, self.hotkeys.bindings(), self,
+            stream=StreamValues(s.stream_local_relay, s.stream_url, s.stream_min_kbps, s.stream_max_kbps),
+            recording=RecordingValues(s.recording_folder, s.recording_container),
+            session_token=self.binding.session_token if self.binding is not None else None)
         dialog.applied.connect(self.apply_settings)
         dialog.finished.connect(self._settings_closed)
         self.hotkeys.set_enabled(False)
@@ -360,6 +394,14 @@ class MainWindow(QMainWindow):
                                                          "fps": video.fps}
         if (video.width, video.height, video.fps) != running:
             self._show_message(tr("The new canvas and frame rate apply the next time the studio starts."))
+        stream, recording = values.stream, values.recording
+        self.settings.stream_local_relay = stream.local_relay
+        self.settings.stream_url = stream.url
+        self.settings.stream_min_kbps, self.settings.stream_max_kbps = stream.min_kbps, stream.max_kbps
+        self.settings.recording_folder = recording.folder
+        self.settings.recording_container = recording.container
+        if self.binding is not None:
+            self.binding.session_token = values.session_token  # never saved
         self.save_settings()
 
     def _restore_layout(self) -> None:
@@ -378,6 +420,11 @@ class MainWindow(QMainWindow):
         self.store.save()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt naming
+        if self.binding is not None:
+            if not self.binding.request_close():
+                event.ignore()  # the user said no, or the show is stopping: we close when it has
+                return
+            self.binding.close()
         self.save_settings()
         self.hotkeys.close()
         self.bridge.close()

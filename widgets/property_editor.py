@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
 from scenes.properties import PropertyKind, PropertySpec
 from scenes.registry import get_type
 from studio import commands as cmd
-from studio.interaction.compliance import default_checker
 from studio.engine import Studio
+from studio.interaction.compliance import default_checker
 from widgets.i18n import tr, translator
 from widgets.theme import icon, repolish
 

@@ -1,26 +1,35 @@
-"""The Settings dialog: General (language), Video, Hotkeys, and pages Stream/Recording fill later.
+"""The Settings dialog: General (language), Video, Hotkeys, Stream and Recording.
 
 It edits copies; ``applied`` carries the new values to the window, which switches the language
 live, rebinds hotkeys and saves. Canvas and frame rate take effect the next time the studio starts.
+
+Stream: the local relay (the viewer page) or a WHIP endpoint, its bearer token and the bitrate range
+the receiver may steer within. The token goes straight to the OS keyring (``studio.stream_token``),
+never into ``SettingsValues``' persisted fields, the settings file or logs. Without a keyring the
+dialog says so and hands the token over for this session only (``session_token``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QKeySequenceEdit,
     QLabel,
+    QLineEdit,
     QListWidget,
     QPushButton,
+    QSpinBox,
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
@@ -29,13 +38,37 @@ from PySide6.QtWidgets import (
 )
 
 from scenes.model import CANVAS_SIZES, FRAME_RATES, VideoFormat
+from studio.paths import recordings_dir
+from studio.secrets import Secret, SecretStoreError, delete_token
+from studio.stream_token import keyring_key, store_token
 from widgets.hotkeys import ACTIONS, conflicts, default_bindings, normalize
 from widgets.i18n import LANGUAGES, bind, on_change, tr
+from widgets.settings_store import (
+    CONTAINERS,
+    DEFAULT_MAX_KBPS,
+    DEFAULT_MIN_KBPS,
+    KBPS_RANGE,
+    check_bitrates,
+    check_whip_url,
+)
 
 KEYS_SHOWN = 2  # key + alternate key per action
 RESTART_NOTE = "Changing the canvas or frame rate restarts the engine: the new format applies the next time the studio starts."
-STREAM_NOTE = "Stream settings (WHIP endpoint, bearer token, bitrate) arrive with the WHIP output."
-RECORDING_NOTE = "Recording settings (folder, format, quality) arrive with the recorder output."
+CONTAINER_NAMES = {"mkv": "MKV (Matroska)", "mp4": "MP4 (fragmented)"}
+
+
+@dataclass(frozen=True)
+class StreamValues:
+    local_relay: bool = True
+    url: str = ""
+    min_kbps: int = DEFAULT_MIN_KBPS
+    max_kbps: int = DEFAULT_MAX_KBPS
+
+
+@dataclass(frozen=True)
+class RecordingValues:
+    folder: str = ""  # "": the default recordings folder
+    container: str = "mkv"
 
 
 @dataclass(frozen=True)
@@ -43,6 +76,10 @@ class SettingsValues:
     language: str
     video: VideoFormat
     hotkeys: dict[str, list[str]]
+    stream: StreamValues = field(default_factory=StreamValues)
+    recording: RecordingValues = field(default_factory=RecordingValues)
+    # (url, token) the keyring could not store: used for this session only, never saved
+    session_token: tuple[str, Secret] | None = None
 
 
 def _hint(parent: QWidget, text: str) -> QLabel:
@@ -57,8 +94,11 @@ class SettingsDialog(QDialog):
     applied = Signal(object)  # SettingsValues
 
     def __init__(self, language: str, video: VideoFormat, running_video: VideoFormat,
-                 hotkeys: dict[str, list[str]], parent: QWidget | None = None) -> None:
+                 hotkeys: dict[str, list[str]], parent: QWidget | None = None, *,
+                 stream: StreamValues | None = None, recording: RecordingValues | None = None,
+                 session_token: tuple[str, Secret] | None = None) -> None:
         super().__init__(parent)
+        self._session_token = session_token
         self.setObjectName("settingsDialog")
         self.resize(760, 520)
         self._running_video = running_video
@@ -75,8 +115,8 @@ class SettingsDialog(QDialog):
         self._add_page("General", self._general_page(language))
         self._add_page("Video", self._video_page(video))
         self._add_page("Hotkeys", self._hotkeys_page(hotkeys))
-        self._add_page("Stream", self._placeholder_page(STREAM_NOTE))
-        self._add_page("Recording", self._placeholder_page(RECORDING_NOTE))
+        self._add_page("Stream", self._stream_page(stream or StreamValues()))
+        self._add_page("Recording", self._recording_page(recording or RecordingValues()))
         self.pages_list.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.pages_list.setCurrentRow(0)
         on_change(self, self._retranslate_pages)
@@ -195,13 +235,145 @@ class SettingsDialog(QDialog):
                 cell.setText(tr(action.label).format(n=action.number))
         self._check_conflicts()
 
-    def _placeholder_page(self, text: str) -> QWidget:
+    def _label(self, parent: QWidget, text: str) -> QLabel:
+        label = QLabel(parent)
+        bind(label, "setText", text)
+        return label
+
+    def _stream_page(self, stream: StreamValues) -> QWidget:
         page = QWidget(self)
-        layout = QVBoxLayout(page)
-        label = _hint(page, text)
-        layout.addWidget(label)
-        layout.addStretch(1)
+        form = QFormLayout(page)
+        self.local_relay = QCheckBox(page)
+        bind(self.local_relay, "setText", "Use the local relay (the viewer page on this computer)")
+        self.local_relay.setChecked(stream.local_relay)
+        self.stream_url = QLineEdit(stream.url, page)
+        self.stream_url.setPlaceholderText("https://example.com/whip/endpoint")
+        self.stream_token = QLineEdit(page)
+        self.stream_token.setEchoMode(QLineEdit.EchoMode.Password)
+        bind(self.stream_token, "setPlaceholderText", "Leave empty to keep the stored token")
+        self.forget_token = QPushButton(page)
+        bind(self.forget_token, "setText", "Forget Stored Token")
+        self.forget_token.clicked.connect(lambda _=False: self.forget_stored_token())
+        token_row = QHBoxLayout()
+        token_row.addWidget(self.stream_token, 1)
+        token_row.addWidget(self.forget_token)
+        low, high = KBPS_RANGE
+        self.min_kbps, self.max_kbps = QSpinBox(page), QSpinBox(page)
+        for box, value in ((self.min_kbps, stream.min_kbps), (self.max_kbps, stream.max_kbps)):
+            box.setRange(low, high)
+            box.setSingleStep(100)
+            box.setSuffix(" kb/s")
+            box.setValue(value)
+            box.valueChanged.connect(lambda _v: self._check_stream())
+        form.addRow(self.local_relay)
+        form.addRow(self._label(page, "WHIP URL"), self.stream_url)
+        form.addRow(self._label(page, "Bearer token"), token_row)
+        form.addRow(self._label(page, "Minimum bitrate"), self.min_kbps)
+        form.addRow(self._label(page, "Maximum bitrate"), self.max_kbps)
+        form.addRow(_hint(page, "The token is kept in the system keyring, never in the settings file."))
+        self.stream_error = QLabel(page)
+        self.stream_error.setObjectName("fieldError")
+        self.stream_error.setTextFormat(Qt.TextFormat.PlainText)
+        self.stream_error.setWordWrap(True)
+        self.token_status = QLabel(page)
+        self.token_status.setObjectName("hint")
+        self.token_status.setTextFormat(Qt.TextFormat.PlainText)
+        self.token_status.setWordWrap(True)
+        form.addRow(self.stream_error)
+        form.addRow(self.token_status)
+        self.local_relay.toggled.connect(lambda _on: self._check_stream())
+        self.stream_url.textChanged.connect(lambda _t: self._check_stream())
+        self._check_stream()
         return page
+
+    def _recording_page(self, recording: RecordingValues) -> QWidget:
+        page = QWidget(self)
+        form = QFormLayout(page)
+        self.recording_folder = QLineEdit(recording.folder, page)
+        self.recording_folder.setPlaceholderText(str(recordings_dir()))
+        browse = QPushButton(page)
+        bind(browse, "setText", "Browse…")
+        browse.clicked.connect(lambda _=False: self._browse_folder())
+        row = QHBoxLayout()
+        row.addWidget(self.recording_folder, 1)
+        row.addWidget(browse)
+        self.container = QComboBox(page)
+        for code in CONTAINERS:
+            self.container.addItem(CONTAINER_NAMES[code], code)
+        self.container.setCurrentIndex(list(CONTAINERS).index(recording.container))
+        form.addRow(self._label(page, "Recording folder"), row)
+        form.addRow(self._label(page, "Format"), self.container)
+        form.addRow(_hint(page, "Both formats survive a crash: a killed studio leaves a playable file."))
+        return page
+
+    def _browse_folder(self) -> None:
+        start = self.recording_folder.text() or str(recordings_dir())
+        folder = QFileDialog.getExistingDirectory(self, tr("Recording folder"), start)
+        if folder:
+            self.recording_folder.setText(folder)
+
+    def _stream_problem(self) -> str:
+        local = self.local_relay.isChecked()
+        for widget in (self.stream_url, self.stream_token, self.forget_token):
+            widget.setEnabled(not local)
+        try:
+            if not local:
+                if not self.stream_url.text().strip():
+                    return tr("Enter the WHIP URL, or use the local relay.")
+                check_whip_url(self.stream_url.text())
+            check_bitrates(self.min_kbps.value(), self.max_kbps.value())
+        except ValueError as exc:
+            if "stream_min_kbps" in str(exc) and "above" in str(exc):
+                return tr("The minimum bitrate must not exceed the maximum.")
+            if "stream_url" in str(exc):
+                return tr("The WHIP URL must start with http:// or https://.")
+            return str(exc)
+        return ""
+
+    def _check_stream(self) -> bool:
+        problem = self._stream_problem()
+        self.stream_error.setText(problem)
+        return not problem
+
+    def stream_values(self) -> StreamValues:
+        return StreamValues(self.local_relay.isChecked(), self.stream_url.text().strip(),
+                            self.min_kbps.value(), self.max_kbps.value())
+
+    def recording_values(self) -> RecordingValues:
+        return RecordingValues(self.recording_folder.text().strip(), str(self.container.currentData()))
+
+    def _store_token(self) -> bool:
+        """Put a newly typed token in the keyring; without one, keep it for this session only."""
+        token, url = self.stream_token.text().strip(), self.stream_url.text().strip()
+        if not token or self.local_relay.isChecked():
+            return True
+        self.stream_token.clear()
+        try:
+            store_token(url, token)
+        except SecretStoreError as exc:
+            self._session_token = (url, Secret(token))
+            self.token_status.setText(str(exc) + " " + tr("The token is used for this session only."))
+            return False
+        except ValueError as exc:
+            self.token_status.setText(str(exc))
+            return False
+        if self._session_token is not None and keyring_key(self._session_token[0]) == keyring_key(url):
+            self._session_token = None
+        self.token_status.setText(tr("Token saved in the system keyring."))
+        return True
+
+    def forget_stored_token(self) -> None:
+        url = self.stream_url.text().strip()
+        self._session_token = None
+        if not url:
+            return
+        try:
+            removed = delete_token(keyring_key(url))
+        except SecretStoreError as exc:
+            self.token_status.setText(str(exc))
+            return
+        self.token_status.setText(tr("The stored token was removed.") if removed
+                                  else tr("No token was stored for this URL."))
 
     # ---- values -------------------------------------------------------------------------------------
     def set_hotkeys(self, hotkeys: dict[str, list[str]]) -> None:
@@ -232,12 +404,17 @@ class SettingsDialog(QDialog):
         return VideoFormat(w, h, int(self.fps.currentData()))
 
     def values(self) -> SettingsValues:
-        return SettingsValues(str(self.language.currentData()), self.video_format(), self.hotkeys())
+        return SettingsValues(str(self.language.currentData()), self.video_format(), self.hotkeys(),
+                              self.stream_values(), self.recording_values(), self._session_token)
 
     def apply(self) -> bool:
         if not self._check_conflicts():
             self.pages_list.setCurrentRow(self._page_titles.index("Hotkeys"))
             return False
+        if not self._check_stream():
+            self.pages_list.setCurrentRow(self._page_titles.index("Stream"))
+            return False
+        self._store_token()  # a keyring failure is shown; the token still serves this session
         self.applied.emit(self.values())
         return True
 

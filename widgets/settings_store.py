@@ -1,4 +1,5 @@
-"""The desktop's own settings (language, hotkeys, dock layout, transition, video for next start).
+"""The desktop's own settings (language, hotkeys, dock layout, transition, video for next start,
+stream and recording outputs; never the stream token, which lives in the OS keyring).
 
 Stored as ``<data dir>/ui-settings.json`` with a ``schema_version``, written atomically with a
 ``.bak`` (``studio.storage``). Saving happens on a named ``ui-settings`` writer thread so the UI
@@ -13,6 +14,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from scenes.model import VideoFormat
 from scenes.transitions import TransitionKind
@@ -25,6 +27,9 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 KIND = "drama-live-studio/ui-settings"
 FILE_NAME = "ui-settings.json"
+DEFAULT_MIN_KBPS, DEFAULT_MAX_KBPS = 1000, 6000
+KBPS_RANGE = (100, 100_000)
+CONTAINERS = ("mkv", "mp4")
 
 
 @dataclass
@@ -39,6 +44,13 @@ class UISettings:
     stinger_path: str = ""
     safe_areas: bool = True
     video: dict[str, int] | None = None  # canvas for the next start; None: the collection's own
+    # outputs (the WHIP bearer token lives in the OS keyring, never here)
+    stream_local_relay: bool = True  # push to the embedded relay (the local viewer page)
+    stream_url: str = ""  # WHIP endpoint used when stream_local_relay is off
+    stream_min_kbps: int = DEFAULT_MIN_KBPS
+    stream_max_kbps: int = DEFAULT_MAX_KBPS
+    recording_folder: str = ""  # "": the default recordings folder
+    recording_container: str = "mkv"
 
     def validate(self) -> UISettings:
         """Check every field; raise ValueError naming the field."""
@@ -63,7 +75,20 @@ class UISettings:
             if not isinstance(self.video, dict) or set(self.video) != {"width", "height", "fps"}:
                 raise ValueError("video: expected {width, height, fps}")
             VideoFormat(**self.video)
+        self._validate_outputs()
         return self
+
+    def _validate_outputs(self) -> None:
+        if not isinstance(self.stream_local_relay, bool):
+            raise ValueError("stream_local_relay: expected true or false")
+        for name in ("stream_url", "recording_folder"):
+            if not isinstance(getattr(self, name), str):
+                raise ValueError(f"{name}: expected text")
+        if self.stream_url:
+            check_whip_url(self.stream_url)
+        check_bitrates(self.stream_min_kbps, self.stream_max_kbps)
+        if self.recording_container not in CONTAINERS:
+            raise ValueError(f"recording_container: {self.recording_container!r} is not one of mkv, mp4")
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": KIND, "schema_version": SCHEMA_VERSION, **asdict(self)}
@@ -81,6 +106,24 @@ class UISettings:
             return cls(**values).validate()
         except TypeError as exc:
             raise ValueError(str(exc)) from None
+
+
+def check_whip_url(url: str) -> str:
+    """A WHIP endpoint must be an absolute http(s) URL; ValueError naming the field otherwise."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"stream_url: {url!r} is not an http:// or https:// URL")
+    return url.strip()
+
+
+def check_bitrates(min_kbps: int, max_kbps: int) -> None:
+    """Both within ``KBPS_RANGE`` and min <= max; ValueError naming the field otherwise."""
+    low, high = KBPS_RANGE
+    for name, value in (("stream_min_kbps", min_kbps), ("stream_max_kbps", max_kbps)):
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"{name}: {value!r} is outside {low}..{high} kb/s")
+    if min_kbps > max_kbps:
+        raise ValueError(f"stream_min_kbps: {min_kbps} is above stream_max_kbps {max_kbps}")
 
 
 class SettingsStore:

@@ -1,7 +1,9 @@
-"""The Stats dock: frame rate, render time, lagged/skipped/dropped frames and network figures.
+"""The Stats dock: frame rate, render time, lagged/skipped/dropped frames, encoder and network figures.
 
-Frame counters are coloured as OBS colours them: yellow over 1 %, red over 5 %. The network rows
-show "—" until an output reports figures through ``show_output``.
+Frame counters are coloured as OBS colours them: yellow over 1 %, red over 5 %. The output rows
+show "—" until the pipeline reports figures (``show_pipeline``, about once a second while an
+output runs; ``show_output`` sets single rows). Two columns: the picture on the left, the
+stream on the right, so the dock stays short enough for the bottom dock area.
 """
 
 from __future__ import annotations
@@ -10,20 +12,34 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from studio.events import ClockStats
+from studio.outputs.pipeline import PipelineStats
 from widgets.i18n import bind
 from widgets.theme import repolish
 
 DASH = "—"
-ROWS = (
+LEFT = (
     ("fps", "FPS"),
     ("render", "Render time"),
     ("lagged", "Frames lagged (rendering)"),
+    ("encoder", "Encoder"),
+    ("encoded", "Frames encoded"),
     ("skipped", "Frames skipped (encoding)"),
-    ("dropped", "Frames dropped (network)"),
+    ("recording", "Recording"),
+)
+RIGHT = (
     ("bitrate", "Bitrate"),
+    ("target", "Target bitrate"),
     ("rtt", "Round trip time"),
     ("loss", "Packet loss"),
+    ("nacks", "NACKs"),
+    ("plis", "Keyframe requests (PLI/FIR)"),
+    ("keyframes", "Keyframes sent"),
+    ("dropped", "Packets dropped (network)"),
 )
+ROWS = LEFT + RIGHT
+# rows that belong to a running output: back to "—" when it stops
+ENCODER_ROWS = ("encoder", "encoded", "skipped")
+STREAM_ROWS = ("bitrate", "target", "rtt", "loss", "nacks", "plis", "keyframes", "dropped")
 
 
 def level_for(ratio: float) -> str:
@@ -49,19 +65,22 @@ class StatsPanel(QWidget):
         grid.setVerticalSpacing(4)
         self.values: dict[str, QLabel] = {}
         self.names: dict[str, QLabel] = {}
-        for row, (key, label) in enumerate(ROWS):
-            name = QLabel(self)
-            name.setObjectName("hint")
-            bind(name, "setText", label)
-            value = QLabel(DASH, self)
-            value.setTextFormat(Qt.TextFormat.PlainText)
-            value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            value.setProperty("level", "ok")
-            grid.addWidget(name, row, 0)
-            grid.addWidget(value, row, 1)
-            self.values[key] = value
-            self.names[key] = name
-        grid.setRowStretch(len(ROWS), 1)
+        for column, rows in enumerate((LEFT, RIGHT)):
+            for row, (key, label) in enumerate(rows):
+                name = QLabel(self)
+                name.setObjectName("hint")
+                bind(name, "setText", label)
+                value = QLabel(DASH, self)
+                value.setTextFormat(Qt.TextFormat.PlainText)
+                value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                value.setProperty("level", "ok")
+                grid.addWidget(name, row, column * 2)
+                grid.addWidget(value, row, column * 2 + 1)
+                self.values[key] = value
+                self.names[key] = name
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
+        grid.setRowStretch(max(len(LEFT), len(RIGHT)), 1)
 
     def _set(self, key: str, text: str, level: str = "ok") -> None:
         label = self.values[key]
@@ -79,6 +98,8 @@ class StatsPanel(QWidget):
                     sent: int | None = None, dropped: int | None = None, bitrate_kbps: float | None = None,
                     rtt_ms: float | None = None, loss: float | None = None) -> None:
         """Figures from the encoder and the streaming output (None leaves a row as it is)."""
+        if encoded is not None:
+            self._set("encoded", str(encoded))
         if skipped is not None and encoded is not None:
             self._set("skipped", *_share(skipped, encoded + skipped))
         if dropped is not None and sent is not None:
@@ -89,3 +110,35 @@ class StatsPanel(QWidget):
             self._set("rtt", f"{rtt_ms:.0f} ms")
         if loss is not None:
             self._set("loss", f"{loss * 100:.1f} %", level_for(loss))
+
+    def show_pipeline(self, p: PipelineStats) -> None:
+        """Every output row from one pipeline snapshot; rows of stopped outputs go back to "—"."""
+        video = p.video
+        if video is None:
+            self._clear(ENCODER_ROWS)
+        else:
+            self._set("encoder", f"{video.encoder} · {video.target_bitrate_kbps} kb/s")
+            self.show_output(encoded=video.encoded, skipped=video.skipped)
+        recorder = p.recorder
+        if recorder is None:
+            self._clear(("recording",))
+        else:
+            self._set("recording", f"{recorder.duration_s:.0f} s · {recorder.bytes_written / 1e6:.1f} MB",
+                      "bad" if recorder.mux_errors else "ok")
+        stream = p.stream
+        if stream is None:
+            self._clear(STREAM_ROWS)
+            return
+        self.show_output(sent=stream.packets_sent, dropped=stream.packets_dropped,
+                         bitrate_kbps=stream.bitrate_bps / 1000, rtt_ms=stream.rtt_ms,
+                         loss=stream.packet_loss_pct / 100)
+        if stream.rtt_ms is None:
+            self._set("rtt", DASH)
+        self._set("target", f"{stream.target_bitrate_bps / 1000:.0f} kb/s" if stream.target_bitrate_bps else DASH)
+        self._set("nacks", str(stream.nacks))
+        self._set("plis", f"{stream.plis} / {stream.firs}")
+        self._set("keyframes", str(stream.keyframes_sent))
+
+    def _clear(self, keys: tuple[str, ...]) -> None:
+        for key in keys:
+            self._set(key, DASH)
