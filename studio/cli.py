@@ -68,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for chatty in ("aioice", "aiortc", "aiohttp.access"):  # per-packet/candidate chatter at INFO
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    from studio.secrets import install_log_redaction
+
+    install_log_redaction()  # stream tokens never reach a log line
     command = args.command or "gui"
     try:
         if command == "gui":

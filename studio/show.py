@@ -18,6 +18,7 @@ from studio.interaction.service import InteractionService
 from studio.interaction.showlog import ShowLog
 from studio.net.loop import NetLoop
 from studio.outputs.pipeline import OutputPipeline, StreamTarget
+from studio.outputs.recorder import RecorderStats
 from studio.paths import recordings_dir
 from studio.rundown.executor import RundownExecutor
 from studio.rundown.persistence import load_rundown
@@ -32,6 +33,7 @@ class Show:
                  serve_locally: bool = True, relay_port: int = DEFAULT_RELAY_PORT,
                  hub_port: int = DEFAULT_HUB_PORT) -> None:
         self.collection = collection
+        self.collection_path = path
         self.studio = Studio(collection, studio_mode=studio_mode)
         self.mixer = AudioMixer()
         self.net = NetLoop()
@@ -78,8 +80,15 @@ class Show:
     def start_recording(self, target: Path | None = None, container: str = "mkv") -> Path:
         return self.pipeline.start_recording(target or recordings_dir(), container)
 
-    def stop_recording(self) -> None:
-        self.pipeline.stop_recording()
+    def stop_recording(self) -> RecorderStats | None:
+        return self.pipeline.stop_recording()
+
+    def default_rundown(self) -> Path | None:
+        """A rundown saved beside the collection (the demo's), offered in the rundown dock."""
+        if self.collection_path is None:
+            return None
+        found = sorted(self.collection_path.parent.glob("*rundown*.json"))
+        return found[0] if found else None
 
     # ---- the drama rundown ------------------------------------------------------------------
     def start_rundown(self, path: Path, segment_id: str | None = None) -> RundownExecutor:

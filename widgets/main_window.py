@@ -139,13 +139,18 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(self)
         dock.setObjectName(name)
         dock.setWidget(widget)
+        bind(dock, "setWindowTitle", title)
+        return self.add_dock_widget(dock, area)
+
+    def add_dock_widget(self, dock: QDockWidget,
+                        area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
+        """Add a ready-made dock (it has its objectName); see ``add_dock``."""
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                          | QDockWidget.DockWidgetFeature.DockWidgetClosable)
-        bind(dock, "setWindowTitle", title)
         # a dock added after start-up takes the place the saved layout kept for it, if any
         if self._layout_restored and self.restoreDockWidget(dock):
-            self._restored_docks.add(name)
+            self._restored_docks.add(dock.objectName())
         else:
             self.addDockWidget(area, dock)
         if self._docks_menu is not None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import shutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -120,6 +119,7 @@ class OutputController(QObject):
         self._disconnects = [
             pipeline.stream_state.connect(self.stream_state.emit),
             pipeline.stats.connect(self.pipeline_stats.emit),
+            pipeline.recorder_events.connect(self.recorder_event.emit),
             pipeline.fallbacks.connect(self.fallback.emit),
         ]
 
@@ -288,17 +288,6 @@ class OutputController(QObject):
             log.warning("starting the recording failed: %s", exc)
             self._record_done.emit("idle", None, str(exc) or type(exc).__name__)
             return
-        recorder = self.show.pipeline.recorder
-        if recorder is not None:
-            recorder.events.connect(self.recorder_event.emit)
-            # the recorder checks the disk once before we can listen: repeat that warning here
-            try:
-                free = shutil.disk_usage(path.parent).free
-            except OSError:
-                free = None
-            if free is not None and free < recorder.warn_free_bytes:
-                self.recorder_event.emit(RecorderEvent(
-                    "disk_low", path, f"low disk space: {free / 1e9:.2f} GB free", free))
         self._record_done.emit("active", path, "")
 
     def stop_recording(self) -> None:
@@ -309,7 +298,7 @@ class OutputController(QObject):
 
     def _job_stop_record(self) -> None:
         try:
-            stats = self.show.pipeline.stop_recording()
+            stats = self.show.stop_recording()
         except Exception as exc:
             log.exception("stopping the recording failed")
             self._record_done.emit("idle", None, str(exc))

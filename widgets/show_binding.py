@@ -30,6 +30,7 @@ from widgets.docks.controls import format_elapsed, format_size, stream_status
 from widgets.i18n import tr
 from widgets.mixer_dock import MixerDock
 from widgets.output_controller import OutputController, StreamRequest, session_token_for
+from widgets.rundown_dock import RundownDock
 from widgets.viewer_link import ViewerLink
 from widgets.votes_dock import VotesDock
 
@@ -115,7 +116,16 @@ class ShowBinding(QObject):
                 self.window.tabifyDockWidget(self.window.docks["danmaku"], self.window.docks["votes"])
                 self.window.docks["danmaku"].raise_()
             self.interaction_docks = [danmaku, votes]
+        self._add_rundown_dock()
         self.timer.start()
+
+    def _add_rundown_dock(self) -> None:
+        if "rundown" in self.window.docks:
+            return
+        dock = RundownDock(self.show.rundown, self.window, start=self.show.start_rundown,
+                           stop=self.show.stop_rundown, path=self.show.default_rundown())
+        self.window.add_dock_widget(dock)
+        self.window.docks["rundown"] = dock
 
     def _on_failed(self, message: str) -> None:
         for which in ("stream", "record"):

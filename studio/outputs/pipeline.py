@@ -27,7 +27,7 @@ from studio.events import ProgramFrame
 from studio.net.loop import NetLoop
 from studio.outputs.audio_routing import ClipAudioRouter
 from studio.outputs.bitrate import BitrateGovernor
-from studio.outputs.recorder import Recorder, RecorderStats
+from studio.outputs.recorder import Recorder, RecorderEvent, RecorderStats
 from studio.outputs.whip import WhipConfig, WhipOutput
 from studio.outputs.whip_events import OutputState, WhipStats
 from studio.secrets import Secret
@@ -76,6 +76,7 @@ class OutputPipeline:
         self.stream_state: Signal[OutputState] = Signal()
         self.stream_stats: Signal[WhipStats] = Signal()
         self.stats: Signal[PipelineStats] = Signal()
+        self.recorder_events: Signal[RecorderEvent] = Signal()  # disk low, errors, stopped
         self._lock = threading.RLock()
         self._video: VideoEncoderWorker | None = None
         self._opus: AudioEncoderWorker | None = None
@@ -103,6 +104,7 @@ class OutputPipeline:
             video = self._ensure_video()
             audio = self._ensure_aac() if suffix == ".mp4" else self._ensure_opus()
             recorder = Recorder(target, video.stream_info, audio.stream_info, container=suffix[1:])
+            recorder.events.connect(self.recorder_events.emit)  # before start: its first disk check counts
             path = recorder.start()
             self.recorder = recorder
             self.video_fanout.add_sink("recorder", recorder)
