@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QFrame, QMessageBox, QScrollArea, QWidget
 
 from encoders.video import FallbackEvent
+from studio.interaction.compliance import scan_collection
 from studio.interaction.service import SourceStatus
 from studio.outputs.pipeline import PipelineStats
 from studio.outputs.recorder import RecorderEvent, RecorderStats
@@ -145,6 +146,9 @@ class ShowBinding(QObject):
         return StreamRequest(url, s.stream_min_kbps, s.stream_max_kbps, token)
 
     def _stream_clicked(self, on: bool) -> None:
+        if on and not self.confirm_compliance():
+            self.controls.set_output_phase("stream", self.outputs.phases["stream"])
+            return
         if on:
             self._stream_state = None
             self.controls.set_status("stream", None)
@@ -259,6 +263,25 @@ class ShowBinding(QObject):
     # ---- closing -------------------------------------------------------------------------------------------
     def on_air(self) -> bool:
         return any(phase != "idle" for phase in self.outputs.phases.values())
+
+    def confirm_compliance(self) -> bool:
+        """Before going live: list extreme words (Advertising Law) in on-screen text; the director
+        decides. Nothing to list, nothing to ask."""
+        found = scan_collection(self.show.collection)
+        if not found:
+            return True
+        lines = "\n".join(f"• {w.source} · {tr(w.field)}: {w.warning.word}" for w in found[:12])
+        more = len(found) - 12
+        if more > 0:
+            lines += "\n" + tr("…and {count} more").format(count=more)
+        box = QMessageBox(QMessageBox.Icon.Warning, tr("Drama Live Studio"),
+                          tr("On-screen text has words the Advertising Law forbids:") + "\n\n" + lines
+                          + "\n\n" + tr("Go live anyway?"),
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self.window)
+        box.setObjectName("confirmCompliance")
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        return box.exec() == QMessageBox.StandardButton.Yes
 
     def confirm_close(self) -> bool:
         """Ask before ending a live stream or a recording (tests answer the box like a user)."""

@@ -349,3 +349,31 @@ def test_the_running_show_switches_language_live(show_window, qtbot: QtBot) -> N
     assert window.docks["mixer"].windowTitle() == "音频混音器" and binding.mixer.add_tone.text() == "添加测试音"
     assert binding.link.hub_text() == "弹幕服务：运行中 · 0 位观众" and binding.link.copy_button.text() == "复制"
     assert window.stats.names["nacks"].text() == "重传请求（NACK）"
+
+
+def test_going_live_lists_advertising_law_words_and_the_director_decides(show_window, qtbot: QtBot) -> None:
+    window = show_window()
+    binding = window.binding
+    assert binding is not None
+    col = binding.show.collection
+    with col.lock:
+        col.add_source("slogan", "text", {"text": "全网最低价 国家级品质"})
+
+    seen: list[str] = []
+
+    def answer(button: QMessageBox.StandardButton) -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox) and box.objectName() == "confirmCompliance"
+        seen.append(box.text())
+        box.button(button).click()
+
+    QTimer.singleShot(0, lambda: answer(QMessageBox.StandardButton.No))
+    qtbot.mouseClick(window.controls.stream, Qt.MouseButton.LeftButton)
+    assert seen and "全网最低" in seen[0] and "国家级" in seen[0]
+    assert binding.outputs.phases["stream"] == "idle"  # "No": not on air
+
+    QTimer.singleShot(0, lambda: answer(QMessageBox.StandardButton.Yes))
+    qtbot.mouseClick(window.controls.stream, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: binding.outputs.phases["stream"] == "active", timeout=START_S)
+    binding.outputs.stop_streaming()
+    qtbot.waitUntil(lambda: binding.outputs.phases["stream"] == "idle", timeout=START_S)
