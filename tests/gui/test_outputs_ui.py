@@ -15,12 +15,11 @@ import keyring
 import keyring.backends.fail
 import pytest
 from gui_helpers import make_collection
-from keyring.backend import KeyringBackend
-from keyring.errors import PasswordDeleteError
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
+from tests_keyring import MemoryKeyring
 
 from studio.outputs.whip_events import OutputStatus
 from studio.secrets import SERVICE
@@ -30,38 +29,6 @@ from widgets.output_controller import StreamRequest
 from widgets.settings_store import SettingsStore
 
 START_S = 60_000  # ms: generous, the machine is shared
-
-
-class MemoryKeyring(KeyringBackend):
-    """A real keyring backend that keeps passwords in memory (no OS keyring here)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if (service, username) not in self.store:
-            raise PasswordDeleteError("not found")
-        del self.store[(service, username)]
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
 
 
 @pytest.fixture
