@@ -26,22 +26,34 @@ def write_clip(path: Path, frames: Iterable[np.ndarray], fps: int, size: tuple[i
         if audio is not None:
             sound = out.add_stream("aac", rate=SAMPLE_RATE)
             sound.layout = "stereo"
+        written = 0  # audio samples muxed so far: kept level with the pictures (interleaved file)
         for index, img in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(img, format="bgr24")
             frame.pts = index
             frame.time_base = Fraction(1, fps)
             for packet in video.encode(frame):
                 out.mux(packet)
+            if sound is not None and audio is not None:
+                written = _mux_audio(out, sound, audio, written, (index + 1) * SAMPLE_RATE // fps)
         if sound is not None and audio is not None:
-            for start in range(0, len(audio), 1024):
-                block = av.AudioFrame.from_ndarray(np.ascontiguousarray(audio[start:start + 1024].T),
-                                                   format="fltp", layout="stereo")
-                block.sample_rate = SAMPLE_RATE
-                block.pts = start
-                for packet in sound.encode(block):
-                    out.mux(packet)
+            _mux_audio(out, sound, audio, written, len(audio))
             for packet in sound.encode(None):
                 out.mux(packet)
         for packet in video.encode(None):
             out.mux(packet)
     tmp.replace(path)
+
+
+def _mux_audio(out: av.container.OutputContainer, sound: av.audio.stream.AudioStream, audio: np.ndarray,
+               start: int, end: int) -> int:
+    """Encode ``audio[start:end]`` in 1024-sample frames; returns where it stopped."""
+    end = min(end, len(audio))
+    while start + 1024 <= end or (end == len(audio) and start < end):
+        block = av.AudioFrame.from_ndarray(np.ascontiguousarray(audio[start:start + 1024].T),
+                                           format="fltp", layout="stereo")
+        block.sample_rate = SAMPLE_RATE
+        block.pts = start
+        for packet in sound.encode(block):
+            out.mux(packet)
+        start += len(audio[start:start + 1024])
+    return start

@@ -25,7 +25,7 @@ from studio.paths import demo_dir
 
 log = logging.getLogger(__name__)
 
-DEMO_VERSION = 3
+DEMO_VERSION = 4
 CLIP_FPS = 30
 SAMPLE_RATE = 48_000
 
