@@ -8,9 +8,11 @@ in progress is finalised) before the process ends.
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from scenes.model import VideoFormat
@@ -22,6 +24,20 @@ from widgets.i18n import translator
 from widgets.main_window import MainWindow
 from widgets.settings_store import SettingsStore
 from widgets.theme import apply_theme
+
+
+def _close_on_signals(window: MainWindow) -> None:
+    """Ctrl-C in the terminal and SIGTERM close the window the way its close button does (asking
+    first when on air, finalising a recording). Python runs signal handlers only when it gets
+    control, so a light timer hands it control while Qt's event loop waits."""
+    def close(*_: object) -> None:
+        QTimer.singleShot(0, window.close)
+
+    signal.signal(signal.SIGINT, close)
+    signal.signal(signal.SIGTERM, close)
+    wake = QTimer(window)
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
 
 
 def run_gui(collection_path: Path | None) -> int:
@@ -48,6 +64,7 @@ def run_gui(collection_path: Path | None) -> int:
     window = MainWindow(show.studio, store, show=show)
     window.start_show()  # on the output worker; the window shows "Starting the show…" meanwhile
     window.show()
+    _close_on_signals(window)
     try:
         return app.exec()
     finally:
