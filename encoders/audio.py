@@ -9,7 +9,6 @@ reports it (so the first packets may have slightly negative pts).
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from av.codec.context import Flags
 
 from encoders.packets import EncodedPacket, PacketSink, StreamInfo
 from encoders.settings import AudioEncoderSettings
+from encoders.worker import EncoderThread
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ class AudioEncoderStats:
     encode_ms_p95: float
 
 
-class AudioEncoderWorker:
+class AudioEncoderWorker(EncoderThread):
     """The ``enc-audio`` thread. ``submit`` copies the block into a bounded queue (never blocks; a
     full queue skips the block, which the encoder later fills with silence to keep the clock)."""
 
@@ -168,14 +168,11 @@ class AudioEncoderWorker:
     ) -> None:
         if queue_blocks < 1:
             raise ValueError(f"AudioEncoderWorker: queue_blocks {queue_blocks} must be >= 1")
+        super().__init__(thread_name)
         self._encoder = AudioEncoder(settings)
         self._sink = sink
         self._queue: deque[tuple[np.ndarray, int, int]] = deque()
         self._max = queue_blocks
-        self._cond = threading.Condition()
-        self._stopping = False
-        self._thread: threading.Thread | None = None
-        self._thread_name = thread_name
         self._next_pts = 0
         self._packets = 0
         self._skipped = 0
@@ -186,31 +183,6 @@ class AudioEncoderWorker:
     def stream_info(self) -> StreamInfo:
         return self._encoder.stream_info
 
-    def start(self) -> None:
-        if self._thread is not None:
-            raise RuntimeError("AudioEncoderWorker already started")
-        self._thread = threading.Thread(target=self._run, name=self._thread_name, daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Encode what is queued, flush the codec, join the thread."""
-        with self._cond:
-            self._stopping = True
-            self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                log.error("enc-audio did not stop within %.1f s", timeout)
-            self._thread = None
-
-    close = stop
-
-    def __enter__(self) -> AudioEncoderWorker:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def submit(self, samples: np.ndarray, pts: int | None = None, capture_ns: int = 0) -> bool:
         """Queue a (n, 2) float32 block starting at sample ``pts`` (None: follows the last block)."""

@@ -33,6 +33,7 @@ from encoders import probe
 from encoders.colorspace import CanvasLike, I420Buffer, NV12Buffer
 from encoders.packets import EncodedPacket, PacketSink, StreamInfo
 from encoders.settings import SOFTWARE_ENCODER, VideoEncoderSettings
+from encoders.worker import EncoderThread
 
 log = logging.getLogger(__name__)
 
@@ -294,7 +295,7 @@ class _Slot:
         self.capture_ns = 0
 
 
-class VideoEncoderWorker:
+class VideoEncoderWorker(EncoderThread):
     """The ``enc-video`` thread. ``submit`` converts the canvas to I420 into a free queue slot
     (~1 ms at 1080p) and returns at once: the compositor may reuse its canvas immediately, and
     converting there is no more work than copying the 8 MB BGRA canvas would be. With no free slot
@@ -311,19 +312,16 @@ class VideoEncoderWorker:
     ) -> None:
         if not 1 <= queue_size <= 8:
             raise ValueError(f"VideoEncoderWorker: queue_size {queue_size} must be 1..8")
+        super().__init__(thread_name)
         self._settings = settings
         self._sink = sink
         self._on_fallback = on_fallback
-        self._thread_name = thread_name
         # one slot more than the queue holds: the worker encodes from it while the queue is full
         self._free: deque[_Slot] = deque(
             _Slot(settings.width, settings.height) for _ in range(queue_size + 1)
         )
         self._ready: deque[_Slot] = deque()
         self._queue_size = queue_size
-        self._cond = threading.Condition()
-        self._stopping = False
-        self._thread: threading.Thread | None = None
         self._encoder: VideoEncoder | None = None
         self._encoded = 0
         self._skipped = 0
@@ -333,33 +331,9 @@ class VideoEncoderWorker:
 
     # --- lifecycle -------------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Open the encoder (probing hardware once per process) and start the thread."""
-        if self._thread is not None:
-            raise RuntimeError("VideoEncoderWorker already started")
+    def _before_start(self) -> None:
+        """Open the encoder (probing hardware once per process) before the thread starts."""
         self._encoder = VideoEncoder(self._settings, on_fallback=self._on_fallback)
-        self._thread = threading.Thread(target=self._run, name=self._thread_name, daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Encode what is queued, flush the encoder, join the thread."""
-        with self._cond:
-            self._stopping = True
-            self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                log.error("enc-video did not stop within %.1f s", timeout)
-            self._thread = None
-
-    close = stop
-
-    def __enter__(self) -> VideoEncoderWorker:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # --- any thread ------------------------------------------------------------------------------
 

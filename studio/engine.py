@@ -78,6 +78,8 @@ class Studio:
         self.transition_spec = TransitionSpec(TransitionKind.FADE, 300)
         self._commands: queue.SimpleQueue[cmd.Command] = queue.SimpleQueue()
         self._compositor = Compositor(self.width, self.height)
+        # its own compositor, so item caches of program and preview do not evict each other
+        self._preview_compositor = Compositor(self.width, self.height)
         self._program_ring = CanvasRing(self.width, self.height)
         self._preview_ring = CanvasRing(self.width, self.height, count=3)
         self._scratch_a = np.zeros((self.height, self.width, 4), np.uint8)
@@ -188,17 +190,9 @@ class Studio:
 
         if preview_name is not None:
             pv = self._preview_ring.take()
-            self._compositor_preview().render(preview_items, self.sources, pv)
+            self._preview_compositor.render(preview_items, self.sources, pv)
             self.preview.put(ProgramFrame(pv, index, pts_ns, time.perf_counter_ns()))
         self._account(t0, done)
-
-    _preview_compositor: Compositor | None = None
-
-    def _compositor_preview(self) -> Compositor:
-        # its own compositor, so item caches of program and preview do not evict each other
-        if self._preview_compositor is None:
-            self._preview_compositor = Compositor(self.width, self.height)
-        return self._preview_compositor
 
     def _items(self, scene_name: str | None) -> tuple[ItemSnapshot, ...]:
         if scene_name is None or not self.collection.has_scene(scene_name):
