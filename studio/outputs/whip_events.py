@@ -35,3 +35,10 @@ class WhipStats:
     keyframes_sent: int = 0
     packets_sent: int = 0
     packets_dropped: int = 0  # dropped before sending (queue full, waiting for a keyframe)
+    # network resilience (issue 11): filled by the sender's transport helpers and rate control
+    retransmissions: int = 0  # RTX/NACK answers sent
+    nacks_unanswered: int = 0  # NACKed packets no longer in the retransmission history
+    delay_target_bps: int | None = None  # delay-based (REMB) estimate
+    loss_target_bps: int | None = None  # loss-based estimate
+    ladder_step: str = ""  # current rung of the resolution/frame-rate ladder, e.g. "720p30"
+    feedback_age_s: float | None = None  # seconds since the last RTCP from the receiver (liveness)
