@@ -39,7 +39,7 @@ lint: setup
 
 # Runs headless; tests that need a real X server start Xvfb themselves.
 test: setup lint
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider tests
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -rs -p no:cacheprovider tests
 
 package: setup
 	$(BIN)/pyinstaller --noconfirm --clean build.spec

@@ -1,9 +1,12 @@
-"""Suite-wide fixtures: every test must leave no threads behind and run headless."""
+"""Suite-wide fixtures: every test must leave no threads, sockets or unexpected logged
+exceptions behind, and run headless."""
 
 from __future__ import annotations
 
 import gc
+import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +16,20 @@ import pytest
 from tests_keyring import MemoryKeyring
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# Loggers whose caught-and-logged exceptions fail a test: Signal.emit (scenes.events), the video
+# clock, source ticks, commands, outputs, the UI... everything of ours. Third-party loggers (aiortc,
+# asyncio) are left out: their shutdown noise is not our bug to mark in every network test.
+_OUR_LOGGERS = ("scenes", "studio", "encoders", "widgets")
+EXPECT_LOGGED_ERRORS = "expect_logged_errors"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{EXPECT_LOGGED_ERRORS}(*patterns): the test provokes exceptions that our code catches and "
+        "logs; with patterns, only logged errors whose message matches one of them (re.search) are allowed",
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -71,6 +88,57 @@ def _no_leaked_sockets() -> Iterator[None]:
         gc.collect()  # sockets of objects that are already unreachable close on collection
         leaked = _open_sockets() - before
     assert not leaked, f"test left {len(leaked)} socket(s) open"
+
+
+class _LoggedExceptions(logging.Handler):
+    """Collects ERROR records that carry a traceback, from any thread, logged by our packages."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+        self._lock_records = threading.Lock()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info and record.name.split(".")[0] in _OUR_LOGGERS:
+            with self._lock_records:
+                self.records.append(record)
+
+    def unexpected(self, patterns: tuple[str, ...] | None) -> list[logging.LogRecord]:
+        with self._lock_records:
+            records = list(self.records)
+        if patterns is None:
+            return []
+        return [r for r in records if not any(re.search(p, r.getMessage()) for p in patterns)]
+
+
+def _describe(record: logging.LogRecord) -> str:
+    exc = record.exc_info[1] if record.exc_info else None
+    return f"{record.name} [{record.threadName}]: {record.getMessage()} ({type(exc).__name__}: {exc})"
+
+
+@pytest.fixture(autouse=True)
+def _no_logged_exceptions(request: pytest.FixtureRequest) -> Iterator[_LoggedExceptions]:
+    """A caught-and-logged exception (a listener that raised in ``Signal.emit``, a failed clock tick,
+    source tick or command) fails the test unless it is marked ``expect_logged_errors``: such
+    failures are swallowed on purpose in the product, so only the tests can make them visible.
+
+    Set up before (so torn down after) the test's own fixtures: errors logged while they tear down
+    count too."""
+    handler = _LoggedExceptions()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+    marker = request.node.get_closest_marker(EXPECT_LOGGED_ERRORS)
+    patterns: tuple[str, ...] | None = () if marker is None else (tuple(marker.args) or None)
+    unexpected = handler.unexpected(patterns)
+    if unexpected:
+        lines = "\n  ".join(_describe(r) for r in unexpected[:10])
+        pytest.fail(f"{len(unexpected)} exception(s) were caught and logged during the test "
+                    f"(mark it @pytest.mark.{EXPECT_LOGGED_ERRORS} if it provokes them on purpose):\n  {lines}",
+                    pytrace=False)
 
 
 @pytest.fixture

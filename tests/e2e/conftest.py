@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from requirements_check import missing_tool
 
 from studio.chromium import CHROMIUM, CHROMIUM_ARGS
 from studio.net import NetLoop
@@ -14,9 +15,10 @@ from studio.net import NetLoop
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    """Debian's Chromium under Playwright; tests that use it skip where it is not installed."""
+    """Debian's Chromium under Playwright; tests that use it skip where it is not installed (fail
+    under CI=true)."""
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is not installed (the Makefile installs Debian's chromium as root)")
+        missing_tool(f"{CHROMIUM} is not installed (the Makefile installs Debian's chromium as root)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
