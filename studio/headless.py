@@ -2,23 +2,55 @@
 
 With ``local_show`` (what `studio` does when there is no display) it also streams the program to
 the embedded relay and prints the viewer URL.
+
+Every status line goes through ``studio.secrets.redact`` (a server may echo the token in an error).
+While streaming, a compact network line follows once a second (``stream_line``). The exit code is 1
+when the stream failed for good (a refused token, no endpoint); a failed stream with nothing else to
+do (no recording, rundown or local show) ends the run at once.
 """
 
 from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
 
 from studio.display import use_offscreen_qt
 from studio.events import ClockStats
-from studio.outputs.pipeline import StreamTarget
-from studio.outputs.whip_events import OutputState
+from studio.outputs.health import network_health
+from studio.outputs.pipeline import PipelineStats, StreamTarget
+from studio.outputs.whip_events import OutputState, OutputStatus, WhipStats
+from studio.secrets import redact
 from studio.session import open_collection
 from studio.show import Show
 from studio.stream_token import resolve_token
+
+
+def say(text: str) -> None:
+    """One status line for the user, never with a token in it."""
+    print(redact(text), flush=True)
+
+
+def _kbps(bps: int | None) -> str:
+    return f"{bps / 1000:.0f}" if bps else "-"
+
+
+def stream_line(stats: WhipStats, state: OutputState | None) -> str:
+    """The once-a-second network line: health, bitrates, RTT, loss, NACKs, retransmissions, ladder."""
+    health = network_health(stats, state)
+    level = health.level.value if health is not None else "-"
+    rtt = f"{stats.rtt_ms:.0f} ms" if stats.rtt_ms is not None else "-"
+    age = f" fb {stats.feedback_age_s:.1f} s" if stats.feedback_age_s is not None else ""
+    ladder = f" ladder {stats.ladder_step}" if stats.ladder_step else ""
+    why = f" ({health.summary()})" if health is not None and health.reasons else ""
+    return (f"studio: net {level}{why}  {_kbps(stats.bitrate_bps)}/{_kbps(stats.target_bitrate_bps)} kb/s"
+            f" (max {_kbps(stats.max_bitrate_bps)}, delay {_kbps(stats.delay_target_bps)},"
+            f" loss {_kbps(stats.loss_target_bps)})  rtt {rtt}  loss {stats.packet_loss_pct:.1f} %"
+            f"  nack {stats.nacks} rtx {stats.retransmissions} unanswered {stats.nacks_unanswered}"
+            f"  pli {stats.plis}{ladder}{age}")
 
 
 def run_headless(args: argparse.Namespace, local_show: bool = False) -> int:
@@ -30,25 +62,36 @@ def run_headless(args: argparse.Namespace, local_show: bool = False) -> int:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
 
+    failed: list[OutputState] = []  # the stream failed for good
+    only_streaming = args.record is None and getattr(args, "rundown", None) is None and not local_show
+
     def on_stats(s: ClockStats) -> None:
-        print(f"studio: {s.fps:5.1f} fps  render p50 {s.render_ms_p50:.1f} ms  lagged {s.lagged}", flush=True)
+        say(f"studio: {s.fps:5.1f} fps  render p50 {s.render_ms_p50:.1f} ms  lagged {s.lagged}")
 
     def on_stream(state: OutputState) -> None:
         retry = f" (retry in {state.retry_in_s:.0f} s)" if state.retry_in_s else ""
-        print(f"studio: stream {state.state.value}{': ' + state.message if state.message else ''}{retry}",
-              flush=True)
+        say(f"studio: stream {state.state.value}{': ' + state.message if state.message else ''}{retry}")
+        if state.state is OutputStatus.FAILED:
+            failed.append(state)
+            if only_streaming:
+                stop.set()
+
+    def on_pipeline(p: PipelineStats) -> None:
+        if p.stream is not None:
+            say(stream_line(p.stream, p.stream_state))
 
     show.studio.events.stats.connect(on_stats)
     show.studio.events.source_problem.connect(
-        lambda p: print(f"studio: source {p.source}: {p.message or 'recovered'}", flush=True))
+        lambda p: say(f"studio: source {p.source}: {p.message or 'recovered'}"))
     show.pipeline.stream_state.connect(on_stream)
-    print(f"studio: headless show of {path} on scene {collection.program_scene!r}", flush=True)
+    show.pipeline.stats.connect(on_pipeline)
+    say(f"studio: headless show of {path} on scene {collection.program_scene!r}")
     try:
         urls = show.start()
         if urls is not None:
-            print(f"studio: watch the show at {urls.viewer}", flush=True)
+            say(f"studio: watch the show at {urls.viewer}")
         if args.record is not None:
-            print(f"studio: recording to {show.start_recording(Path(args.record))}", flush=True)
+            say(f"studio: recording to {show.start_recording(Path(args.record))}")
         if args.stream:
             show.start_streaming(StreamTarget(args.stream, token))
         elif local_show:
@@ -57,8 +100,8 @@ def run_headless(args: argparse.Namespace, local_show: bool = False) -> int:
         if rundown is not None:
             executor = show.start_rundown(Path(rundown))
             executor.events.branch_taken.connect(
-                lambda b: print(f"studio: branch {b.branch}: {b.option!r} ({b.decided_by}, votes {list(b.counts)})", flush=True))
-            print(f"studio: running the rundown {rundown}", flush=True)
+                lambda b: say(f"studio: branch {b.branch}: {b.option!r} ({b.decided_by}, votes {list(b.counts)})"))
+            say(f"studio: running the rundown {rundown}")
         started = time.monotonic()
         while not stop.wait(0.2):
             if args.seconds is not None and time.monotonic() - started >= args.seconds:
@@ -67,5 +110,8 @@ def run_headless(args: argparse.Namespace, local_show: bool = False) -> int:
         pass
     finally:
         show.stop()
-    print(f"studio: stopped after {show.studio.frames} frames, {show.studio.lagged} lagged", flush=True)
+    say(f"studio: stopped after {show.studio.frames} frames, {show.studio.lagged} lagged")
+    if failed:
+        print(redact(f"studio: the stream failed: {failed[-1].message}"), file=sys.stderr, flush=True)
+        return 1
     return 0

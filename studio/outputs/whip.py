@@ -18,6 +18,14 @@ coming. ICE restart needs ``restartIce`` too, so a dropped connection is answere
 of the old resource and a fresh POST after a backoff (2 s, x1.5, at most 60 s; a Retry-After
 from the server is honoured) until the user stops the output.
 
+Liveness: a session ends when the ICE/DTLS connection fails or closes, or when the receiver, having
+sent RTCP, sends none for ``feedback_timeout_s`` (3 s; ``studio.webrtc.liveness``) -- a killed
+server is noticed in seconds instead of after aiortc's 30 s consent timeout. While the server is
+merely unreachable (connection refused, no route) the retry delay stays at most
+``unreachable_retry_max_s`` (3 s): such an attempt costs the server nothing, and a server coming
+back is exactly what the studio waits for, so it is live again within seconds of its return.
+Servers that answer with errors get the growing backoff.
+
 Feedback: PLI/FIR call ``on_keyframe_request()`` (rate-limited) and REMB calls
 ``on_bitrate_estimate(bps)`` clamped to the configured min/max. Both run on the net thread, so
 the encoder's callbacks must be thread-safe (set a flag, do not encode there).
@@ -59,8 +67,8 @@ from studio.outputs.whip_http import (
     trickle_sdpfrag,
     validate_endpoint,
 )
-from studio.secrets import Secret
-from studio.webrtc import feedback, loopback, playout_delay
+from studio.secrets import Secret, redact
+from studio.webrtc import feedback, liveness, loopback, playout_delay
 from studio.webrtc.codecs import h264_preferences, opus_preferences, validate_profile_level_id
 from studio.webrtc.packet_track import EncodedPacketTrack
 
@@ -83,6 +91,9 @@ class WhipConfig:
     backoff_initial_s: float = 2.0
     backoff_factor: float = 1.5
     backoff_max_s: float = 60.0
+    unreachable_retry_max_s: float = 3.0  # retry delay cap while nothing answers (see the module doc)
+    feedback_timeout_s: float = liveness.DEFAULT_SILENCE_S  # receiver silent this long: session dead
+    dead_delete_timeout_s: float = 2.0  # DELETE of a session whose server went silent
     playout_delay: bool = True
     trickle: bool = True
     stats_interval_s: float = 1.0
@@ -112,6 +123,9 @@ class WhipConfig:
             "connect_timeout_s",
             "backoff_initial_s",
             "backoff_max_s",
+            "unreachable_retry_max_s",
+            "feedback_timeout_s",
+            "dead_delete_timeout_s",
             "stats_interval_s",
         ):
             if getattr(self, name) <= 0:
@@ -150,7 +164,9 @@ class WhipOutput:
         self._pc: RTCPeerConnection | None = None
         self._tracks: dict[str, EncodedPacketTrack] = {}
         self._senders: list[RTCRtpSender] = []
-        self._feedback: feedback.FeedbackCounters | None = None
+        self._feedback: feedback.FeedbackCounters | None = None  # the video sender's
+        self._rtcp: list[feedback.FeedbackCounters] = []  # every sender's (liveness)
+        self._session_silent = False  # the receiver went quiet: the server is likely gone
         self._stats_task: asyncio.Task[None] | None = None
         self._last_keyframe_request = 0.0
         self._target_bps = config.max_bitrate_bps
@@ -211,7 +227,8 @@ class WhipOutput:
         self._emit(OutputStatus.STOPPED, "stopped")
 
     def _emit(self, status: OutputStatus, message: str = "", retry_in_s: float | None = None) -> None:
-        self._state = OutputState(status, message, retry_in_s)
+        # messages quote servers (error bodies may echo the token): redacted before anyone sees them
+        self._state = OutputState(status, redact(message), retry_in_s)
         if status in (OutputStatus.FAILED, OutputStatus.RECONNECTING):
             log.info("WHIP %s: %s", status.value, message)
         self.state_changed.emit(self._state)
@@ -249,6 +266,7 @@ class WhipOutput:
             try:
                 while not self._stopping:
                     retry_after: float | None = None
+                    unreachable = False
                     self._went_live = False
                     try:
                         await self._session()
@@ -258,6 +276,7 @@ class WhipOutput:
                             self._emit(OutputStatus.FAILED, str(exc))
                             return
                         message, retry_after = str(exc), exc.retry_after
+                        unreachable = exc.unreachable
                     except Exception as exc:  # aiortc or a server bug: keep the engine alive, retry
                         log.exception("WHIP session failed")
                         message = f"unexpected error: {exc}"
@@ -276,6 +295,9 @@ class WhipOutput:
                     else:
                         wait = delay
                         delay = min(delay * cfg.backoff_factor, cfg.backoff_max_s)
+                        if unreachable:  # nothing listens: retry soon, it costs the server nothing
+                            wait = min(wait, cfg.unreachable_retry_max_s)
+                            delay = min(delay, cfg.unreachable_retry_max_s)
                     await self._countdown(wait, message)
             finally:
                 self._http = None
@@ -294,7 +316,7 @@ class WhipOutput:
         cfg = self.config
         servers = list(cfg.ice_servers) + self.learned_ice_servers
         pc = RTCPeerConnection(RTCConfiguration(iceServers=servers, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
-        self._tracks, self._senders = {}, []
+        self._tracks, self._senders, self._rtcp = {}, [], []
         if cfg.video is not None:
             plid = (cfg.video.profile_level_id or "42e01f").lower()
             track = EncodedPacketTrack("video", on_keyframe_needed=self._request_keyframe)
@@ -303,12 +325,14 @@ class WhipOutput:
             if cfg.playout_delay:
                 playout_delay.attach(transceiver.sender)
             self._feedback = feedback.attach(transceiver.sender, self._request_keyframe, self._on_remb)
+            self._rtcp.append(self._feedback)
             self._tracks["video"] = track
             self._senders.append(transceiver.sender)
         if cfg.audio is not None:
             track = EncodedPacketTrack("audio", max_queue=50)
             transceiver = pc.addTransceiver(track, direction="sendonly")
             transceiver.setCodecPreferences(opus_preferences())
+            self._rtcp.append(feedback.attach(transceiver.sender))  # its receiver reports count too
             self._tracks["audio"] = track
             self._senders.append(transceiver.sender)
         return pc
@@ -400,14 +424,35 @@ class WhipOutput:
                 await asyncio.wait_for(changed.wait(), remaining)
 
     async def _wait_disconnect(self, pc: RTCPeerConnection) -> None:
+        """Return when the connection fails or closes; raise when the receiver falls silent."""
         changed = asyncio.Event()
         pc.on("connectionstatechange", changed.set)
-        while pc.connectionState not in ("failed", "closed"):
-            changed.clear()
-            await changed.wait()
+        silence = asyncio.create_task(
+            liveness.wait_for_silence(self._rtcp_packets, self.config.feedback_timeout_s), name="whip-liveness")
+        try:
+            while pc.connectionState not in ("failed", "closed"):
+                changed.clear()
+                state_change = asyncio.create_task(changed.wait())
+                await asyncio.wait((state_change, silence), return_when=asyncio.FIRST_COMPLETED)
+                state_change.cancel()
+                if silence.done():
+                    quiet = silence.result()
+                    self._session_silent = True
+                    raise WhipError(f"the server stopped answering (no RTCP for {quiet:.1f} s)")
+        finally:
+            silence.cancel()
+            await asyncio.gather(silence, return_exceptions=True)
+
+    def _rtcp_packets(self) -> int:
+        return sum(c.rtcp_packets for c in self._rtcp)
+
+    def _feedback_age_s(self) -> float | None:
+        ages = [age for c in self._rtcp if (age := c.feedback_age_s()) is not None]
+        return min(ages) if ages else None
 
     async def _teardown(self) -> None:
         self._accepting = False
+        silent, self._session_silent = self._session_silent, False
         if self._stats_task is not None:
             self._stats_task.cancel()
             await asyncio.gather(self._stats_task, return_exceptions=True)
@@ -428,7 +473,9 @@ class WhipOutput:
                     resource,
                     token=cfg.bearer(),
                     token_origin=cfg.url,
-                    timeout_s=cfg.request_timeout_s,
+                    # a silent server will not answer either: do not hold the reconnect for long
+                    timeout_s=min(cfg.request_timeout_s, cfg.dead_delete_timeout_s) if silent
+                    else cfg.request_timeout_s,
                 )
                 if resp.status not in (200, 202, 204, 404):
                     log.warning("WHIP DELETE %s answered %d", redact_url(resource), resp.status)
@@ -463,6 +510,7 @@ class WhipOutput:
                 WhipStats(
                     bitrate_bps=max(0, bitrate),
                     target_bitrate_bps=self._target_bps,
+                    max_bitrate_bps=self.config.max_bitrate_bps,
                     rtt_ms=rtt_ms,
                     packet_loss_pct=loss_pct,
                     packets_lost=lost,
@@ -472,6 +520,7 @@ class WhipOutput:
                     keyframes_sent=video.keyframes_sent if video else 0,
                     packets_sent=sum(t.packets_sent for t in tracks),
                     packets_dropped=sum(t.dropped for t in tracks),
+                    feedback_age_s=self._feedback_age_s(),
                 )
             )
 

@@ -26,6 +26,7 @@ class OutputState:
 class WhipStats:
     bitrate_bps: int = 0  # sent, audio + video, over the last poll interval
     target_bitrate_bps: int = 0  # last REMB estimate clamped to the user's min/max
+    max_bitrate_bps: int = 0  # the user's maximum: a target well below it means a squeezed link
     rtt_ms: float | None = None
     packet_loss_pct: float = 0.0  # video, from the last receiver report
     packets_lost: int = 0

@@ -32,11 +32,13 @@ class WhipError(Exception):
         status: int | None = None,
         retryable: bool = True,
         retry_after: float | None = None,
+        unreachable: bool = False,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.retryable = retryable
         self.retry_after = retry_after
+        self.unreachable = unreachable  # nothing answered (refused, no route): cheap to retry soon
 
 
 @dataclass(frozen=True)
@@ -203,7 +205,8 @@ async def request(
         except TimeoutError:
             raise WhipError(f"{method} {redact_url(current)}: no answer within {timeout_s:g} s") from None
         except aiohttp.ClientError as exc:
-            raise WhipError(f"{method} {redact_url(current)}: cannot reach the server ({exc})") from None
+            raise WhipError(f"{method} {redact_url(current)}: cannot reach the server ({exc})",
+                            unreachable=isinstance(exc, aiohttp.ClientConnectorError)) from None
         if result.status in (307, 308):
             location = result.headers.get("Location")
             if not location:

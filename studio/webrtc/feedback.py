@@ -3,12 +3,15 @@
 aiortc applies PLI/FIR and REMB only to its own encoder (``RTCRtpSender._handle_rtcp_packet``);
 with pre-encoded packets they would be lost. :func:`attach` wraps that method on one sender
 instance: it counts NACK/PLI/FIR/REMB, calls our callbacks, then lets aiortc do the rest (NACK
-retransmission, RTT from receiver reports).
+retransmission, RTT from receiver reports). It also notes when the receiver last sent anything at
+all (receiver reports come about once a second): ``studio.webrtc.liveness`` ends a session whose
+receiver has gone quiet long before ICE consent (about 30 s) would.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -33,6 +36,14 @@ class FeedbackCounters:
     firs: int = 0
     nacks: int = 0  # lost packets reported
     remb_bps: int | None = None
+    rtcp_packets: int = 0  # any RTCP from the receiver (RR, REMB, NACK, PLI...)
+    last_rtcp_at: float | None = None  # time.monotonic() of the last one; None until the first
+
+    def feedback_age_s(self, now: float | None = None) -> float | None:
+        """Seconds since the receiver last sent RTCP (None before it ever did)."""
+        if self.last_rtcp_at is None:
+            return None
+        return max(0.0, (time.monotonic() if now is None else now) - self.last_rtcp_at)
 
 
 def attach(
@@ -52,6 +63,8 @@ def attach(
             log.exception("RTCP feedback callback %r failed", callback)
 
     async def handle(packet: AnyRtcpPacket) -> None:
+        counters.rtcp_packets += 1
+        counters.last_rtcp_at = time.monotonic()
         if isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
             counters.nacks += len(packet.lost)
         elif isinstance(packet, RtcpPsfbPacket) and packet.fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):

@@ -1,0 +1,65 @@
+"""Notice within seconds that the receiver of a sending WebRTC session is gone.
+
+aiortc only gives a peer up when ICE consent fails, about 30 s after the last answer: a WHIP
+server killed with SIGKILL leaves the studio saying "live" all that time. A live receiver sends
+RTCP for as long as media reaches it (receiver reports every 0.5-1.5 s from aiortc, about every
+second from browsers, plus REMB/NACK/PLI), so a few seconds without any RTCP means the far end is
+gone (or the path to it is).
+
+The watch arms only once the receiver has sent its first RTCP: a receiver that never reports
+(no media sent yet, a server without RTCP) is left to ICE. Silence is counted only over time the
+event loop was awake (each tick adds at most ``2 * poll_s``), so a loop stalled by a busy machine
+cannot fake a silence that the receiver did not make.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+DEFAULT_SILENCE_S = 3.0  # two to six receiver-report intervals
+DEFAULT_POLL_S = 0.25
+
+
+@dataclass
+class FeedbackSilence:
+    """Counts how long the receiver has been quiet, from the RTCP packet count seen at each tick."""
+
+    silence_s: float = DEFAULT_SILENCE_S
+    poll_s: float = DEFAULT_POLL_S
+    quiet_s: float = field(default=0.0, init=False)
+    _packets: int = field(default=0, init=False)
+    _last_tick: float | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        if self.silence_s <= 0 or self.poll_s <= 0:
+            raise ValueError("FeedbackSilence: silence_s and poll_s must be > 0")
+
+    @property
+    def armed(self) -> bool:
+        return self._packets > 0
+
+    def tick(self, packets: int, now: float) -> bool:
+        """Note the receiver's RTCP count at ``now``; True once it has been silent for ``silence_s``."""
+        last, self._last_tick = self._last_tick, now
+        if packets != self._packets:
+            self._packets, self.quiet_s = packets, 0.0
+            return False
+        if not self.armed or last is None:
+            return False
+        self.quiet_s += min(max(0.0, now - last), 2 * self.poll_s)
+        return self.quiet_s >= self.silence_s
+
+
+async def wait_for_silence(rtcp_packets: Callable[[], int], silence_s: float = DEFAULT_SILENCE_S,
+                           poll_s: float = DEFAULT_POLL_S) -> float:
+    """Return the silence (seconds) once the receiver, having reported, stops reporting for ``silence_s``.
+
+    ``rtcp_packets`` counts every RTCP packet the session's senders have received so far.
+    """
+    silence = FeedbackSilence(silence_s, poll_s)
+    loop = asyncio.get_running_loop()
+    while not silence.tick(rtcp_packets(), loop.time()):
+        await asyncio.sleep(poll_s)
+    return silence.quiet_s
