@@ -14,8 +14,12 @@ from studio.services.local import DEFAULT_HUB_PORT, DEFAULT_RELAY_PORT, LocalSer
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--relay-port", type=int, default=DEFAULT_RELAY_PORT)
-    parser.add_argument("--hub-port", type=int, default=DEFAULT_HUB_PORT)
+    # given: used as given, or the command fails; not given: the default, else any free port
+    parser.add_argument("--relay-port", type=int, default=None,
+                        help=f"relay port (default {DEFAULT_RELAY_PORT}, or a free one when that is taken; "
+                             "a port given here is used or the command fails)")
+    parser.add_argument("--hub-port", type=int, default=None,
+                        help=f"hub port (default {DEFAULT_HUB_PORT}, or a free one when that is taken)")
     parser.add_argument("--lan", action="store_true",
                         help="listen on all interfaces (needs --token-env): viewers on the LAN can watch")
     parser.add_argument("--token-env", metavar="VAR", help="environment variable holding the access token")

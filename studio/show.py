@@ -23,15 +23,17 @@ from studio.paths import recordings_dir
 from studio.rundown.executor import RundownExecutor
 from studio.rundown.persistence import load_rundown
 from studio.rundown.polls import FramePolls
-from studio.services.local import DEFAULT_HUB_PORT, DEFAULT_RELAY_PORT, LocalServices, ServiceUrls
+from studio.services.local import LocalServices, ServiceUrls
 
 log = logging.getLogger(__name__)
 
 
 class Show:
     def __init__(self, collection: SceneCollection, path: Path | None = None, *, studio_mode: bool = False,
-                 serve_locally: bool = True, relay_port: int = DEFAULT_RELAY_PORT,
-                 hub_port: int = DEFAULT_HUB_PORT) -> None:
+                 serve_locally: bool = True, relay_port: int | None = None,
+                 hub_port: int | None = None) -> None:
+        # ports None: the defaults (8889/8890), or free ones when another program holds them (the
+        # window shows the URLs really used); a number is used as given or start fails (LocalServices)
         self.collection = collection
         self.collection_path = path
         self.studio = Studio(collection, studio_mode=studio_mode)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import hmac
 import ipaddress
 import itertools
@@ -44,6 +45,7 @@ from studio.interaction.protocol import (
 )
 from studio.interaction.ratelimit import Clock, TokenBucket
 from studio.net.loop import NetLoop
+from studio.net.ports import PortInUseError
 
 log = logging.getLogger(__name__)
 
@@ -273,16 +275,22 @@ class HubServer:
     async def start(self) -> None:
         if self._server is not None:
             raise RuntimeError("hub is already started")
-        self._server = await serve(
-            self._handle,
-            self.config.host,
-            self.config.port,
-            process_request=self._check_request,
-            max_size=self.config.hard_frame_max,
-            max_queue=32,
-            compression=None,  # small frames; deflate costs CPU and opens compression bombs
-            server_header="drama-studio-hub",
-        )
+        try:
+            self._server = await serve(
+                self._handle,
+                self.config.host,
+                self.config.port,
+                process_request=self._check_request,
+                max_size=self.config.hard_frame_max,
+                max_queue=32,
+                compression=None,  # small frames; deflate costs CPU and opens compression bombs
+                server_header="drama-studio-hub",
+                reuse_address=True,  # a port left in TIME_WAIT by a crashed hub binds at once
+            )
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUseError("hub", self.config.host, self.config.port) from None
+            raise
         self._port = self._server.sockets[0].getsockname()[1]
         log.info("hub listening on %s", self.url)
 

@@ -4,12 +4,12 @@ interaction hub, both on the ``net`` loop, on 127.0.0.1 unless the user opts in 
 from __future__ import annotations
 
 import logging
-import socket
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from studio.interaction.hub import HubConfig, HubServer
 from studio.net.loop import NetLoop
+from studio.net.ports import choose_port
 from studio.services.relay import RelayServer
 
 log = logging.getLogger(__name__)
@@ -17,19 +17,6 @@ log = logging.getLogger(__name__)
 DEFAULT_RELAY_PORT = 8889
 DEFAULT_HUB_PORT = 8890
 STREAM_NAME = "live"
-
-
-def _free_or_zero(host: str, port: int) -> int:
-    """``port`` when it can be bound, else 0 (an ephemeral port): a second studio still starts."""
-    if port == 0:
-        return 0
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind((host, port))
-        except OSError:
-            log.info("port %d is busy; using a free one", port)
-            return 0
-    return port
 
 
 @dataclass(frozen=True)
@@ -42,13 +29,20 @@ class ServiceUrls:
 
 
 class LocalServices:
-    def __init__(self, net: NetLoop, host: str = "127.0.0.1", relay_port: int = DEFAULT_RELAY_PORT,
-                 hub_port: int = DEFAULT_HUB_PORT, token: str | None = None, allow_lan: bool = False) -> None:
+    """The relay and the hub. A port given as a number is used as given (0: any free port) or the
+    constructor raises ``PortInUseError``; ``None`` (unspecified, what the GUI and a plain
+    ``studio serve`` use) prefers the default port and falls back to a free one when another
+    program holds it: the URLs then name the port really used."""
+
+    def __init__(self, net: NetLoop, host: str = "127.0.0.1", relay_port: int | None = None,
+                 hub_port: int | None = None, token: str | None = None, allow_lan: bool = False) -> None:
         self._net = net
-        self.relay = RelayServer(host=host, port=_free_or_zero(host, relay_port), token=token,
-                                 allow_lan=allow_lan)
-        self.hub = HubServer(HubConfig(host=host, port=_free_or_zero(host, hub_port), token=token,
-                                       allow_remote=allow_lan))
+        self.relay = RelayServer(
+            host=host, port=choose_port("relay", host, relay_port, DEFAULT_RELAY_PORT, "--relay-port"),
+            token=token, allow_lan=allow_lan)
+        self.hub = HubServer(HubConfig(
+            host=host, port=choose_port("hub", host, hub_port, DEFAULT_HUB_PORT, "--hub-port"),
+            token=token, allow_remote=allow_lan))
 
     def start(self) -> ServiceUrls:
         self._net.start()
