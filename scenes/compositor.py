@@ -3,6 +3,9 @@
 Per item: take the source's current frame, crop, scale (cached per source frame), rotate, apply
 opacity, then blend only over the item's rectangle. Blending is ``dst = src + dst * (1 - a)``
 done with OpenCV on uint8 views; opaque items at full opacity are copied instead.
+
+A compositor renders for one ``View``: the program (what is streamed and recorded) never shows a
+source's status card, the operator's preview does (``Source.frame_for``).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import numpy as np
 
 from scenes.frame import VideoFrame
 from scenes.model import Scene, SceneItem
-from scenes.sources.base import Source
+from scenes.sources.base import Source, View
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +77,14 @@ def placement(item: ItemSnapshot | SceneItem, source_size: tuple[int, int]) -> P
 
 
 class Compositor:
-    """Renders scenes at a fixed canvas size. Not thread-safe: one compositor per render thread."""
+    """Renders scenes at a fixed canvas size for ``view`` (the program unless told otherwise: a
+    compositor made without thinking about it must never put an error slate on air).
+    Not thread-safe: one compositor per render thread."""
 
-    def __init__(self, width: int, height: int) -> None:
+    def __init__(self, width: int, height: int, view: View = View.PROGRAM) -> None:
         self.width = width
         self.height = height
+        self.view = view
         self._cache: dict[str, _Prepared] = {}
 
     def render(
@@ -94,7 +100,7 @@ class Compositor:
         seen: set[str] = set()
         for item in items:
             source = sources.get(item.source)
-            frame = source.frame() if source is not None else None
+            frame = source.frame_for(self.view) if source is not None else None
             if frame is None:
                 continue
             prep = self._prepare(item, frame, _content_bounds(source))

@@ -18,7 +18,7 @@ from scenes.compositor import Compositor, ItemSnapshot, snapshot
 from scenes.events import Signal
 from scenes.model import SceneCollection
 from scenes.registry import get_type
-from scenes.sources.base import Source
+from scenes.sources.base import Source, View
 from scenes.transitions import TransitionKind, TransitionSpec, draw_transition
 from studio import commands as cmd
 from studio.clock import VideoClock
@@ -77,9 +77,10 @@ class Studio:
         self.studio_mode = studio_mode
         self.transition_spec = TransitionSpec(TransitionKind.FADE, 300)
         self._commands: queue.SimpleQueue[cmd.Command] = queue.SimpleQueue()
-        self._compositor = Compositor(self.width, self.height)
-        # its own compositor, so item caches of program and preview do not evict each other
-        self._preview_compositor = Compositor(self.width, self.height)
+        self._compositor = Compositor(self.width, self.height, View.PROGRAM)
+        # its own compositor, so item caches of program and preview do not evict each other; the
+        # preview is the operator's view, so it shows failed sources' status cards (never on air)
+        self._preview_compositor = Compositor(self.width, self.height, View.PREVIEW)
         self._program_ring = CanvasRing(self.width, self.height)
         self._preview_ring = CanvasRing(self.width, self.height, count=3)
         self._scratch_a = np.zeros((self.height, self.width, 4), np.uint8)
@@ -175,7 +176,7 @@ class Studio:
             self._compositor.render(program_items, self.sources, self._scratch_a)
             self._compositor.render(target_items, self.sources, self._scratch_b)
             draw_transition(transition.spec.kind, position, self._scratch_a, self._scratch_b, out,
-                            stinger=stinger.frame() if stinger is not None else None,
+                            stinger=stinger.frame_for(View.PROGRAM) if stinger is not None else None,
                             cut_point=transition.spec.stinger_cut_point)
             if position >= 1.0:
                 self._finish_transition(transition)

@@ -1,11 +1,36 @@
-"""The source interface: what the compositor and the clock need from every source type."""
+"""The source interface: what the compositor and the clock need from every source type.
+
+A source keeps its *picture* (``frame``) apart from its *status* (``status``): a problem the
+operator must see ("NO SIGNAL", "MEDIA ERROR"). ``frame_for`` puts them together per view: the
+operator's views (preview, multiview, thumbnails) show a status card in place of the picture; the
+program, which is streamed and recorded, never does: it shows the source's fallback image, or
+nothing. One rule for every source type, so no error slate can reach the audience.
+"""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from scenes.frame import VideoFrame
+from scenes.sources.status_card import status_card
+
+
+class View(Enum):
+    """Who looks at a composited picture."""
+
+    PROGRAM = "program"  # the audience: stream, recording, the program monitor
+    PREVIEW = "preview"  # the operator: studio-mode preview, multiview, thumbnails, cut preview
+
+
+@dataclass(frozen=True, slots=True)
+class StatusNotice:
+    """A problem that replaces a source's picture: a headline and one line of detail."""
+
+    title: str
+    detail: str
 
 
 class Source(ABC):
@@ -13,11 +38,15 @@ class Source(ABC):
 
     Runs on the ``video-clock`` thread: ``tick`` and ``frame`` must never block. Sources that do
     I/O (clips, cameras) do it on their own worker thread and hand frames over through a slot.
-    ``error`` holds a human-readable problem (missing file, camera unplugged); the source then
-    shows a card saying so instead of failing the show.
+    ``error`` holds a human-readable problem (missing file, camera unplugged). Sources whose
+    picture is gone while they have one set ``status_title``: ``status`` then reports the problem
+    and ``frame_for`` shows a card saying so on the operator's views instead of failing the show.
     """
 
     type_id: str = ""
+    # the card's headline while ``error`` is set; None: an error leaves the picture as it is
+    # (a text source that failed to re-render keeps its last picture)
+    status_title: str | None = None
     # the program's frame duration, set by the engine when it adopts the source (0: unknown);
     # sources that release sound hand out one frame's worth with each frame
     frame_ns: int = 0
@@ -35,7 +64,28 @@ class Source(ABC):
 
     @abstractmethod
     def frame(self) -> VideoFrame | None:
-        """The picture to show now (premultiplied BGRA), or None for nothing."""
+        """The picture to show now (premultiplied BGRA), or None for nothing. Never a status card."""
+
+    def status(self) -> StatusNotice | None:
+        """The problem that replaces the picture now (None: the picture is good)."""
+        error = self.error
+        if error is None or self.status_title is None:
+            return None
+        return StatusNotice(self.status_title, error)
+
+    def fallback_frame(self) -> VideoFrame | None:
+        """What goes on air in place of the picture while ``status`` reports a problem (None: nothing)."""
+        return None
+
+    def frame_for(self, view: View) -> VideoFrame | None:
+        """The picture for ``view``: a status card on the operator's views, never on the program."""
+        notice = self.status()
+        if notice is None:
+            return self.frame()
+        if view is View.PROGRAM:
+            return self.fallback_frame()
+        w, h = self.size
+        return status_card(w, h, notice.title, notice.detail)
 
     @property
     @abstractmethod

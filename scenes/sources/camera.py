@@ -3,7 +3,9 @@
 Thread: one worker per source, named ``camera:<device>``, opens the capture, reads frames, converts
 them to BGRA at the configured size and writes them to a latest-frame slot. When the camera is
 absent or stops delivering (unplugged), the source shows a "NO SIGNAL" card, ``error`` says why,
-and the worker tries again every ``RETRY_S`` seconds. The clock only ever reads the slot.
+and the worker tries again every ``RETRY_S`` seconds. The clock only ever reads the slot. The
+card is for the operator's views only (``Source.frame_for``): the program shows the
+``fallback_image``, or nothing.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from scenes.frame import VideoFrame
 from scenes.properties import PropertyKind, PropertySpec
 from scenes.registry import SourceFlags, SourceType, register
 from scenes.slots import LatestSlot
-from scenes.sources.base import Source
-from scenes.sources.status_card import status_card
+from scenes.sources.base import Source, StatusNotice
+from scenes.sources.fallback import FALLBACK_IMAGE, FallbackImage, add_fallback_image
 
 # An absent camera is an expected state shown on the card; keep OpenCV's per-retry warnings quiet.
 cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
@@ -54,10 +56,12 @@ def to_bgra(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 class CameraSource(Source):
     type_id = "camera"
+    status_title = "NO SIGNAL"
     RETRY_S = 2.0  # how long an absent camera waits before the next attempt
 
     def __init__(self, settings: dict[str, Any]) -> None:
         super().__init__(settings)
+        self._fallback = FallbackImage(str(settings.get(FALLBACK_IMAGE.name, "")))
         self._lock = threading.Lock()
         self._retired: list[threading.Thread] = []
         self._closed = False
@@ -92,6 +96,7 @@ class CameraSource(Source):
         with self._lock:
             changed = any(settings.get(k) != self.settings.get(k) for k in keys)
             super().update(settings)
+            self._fallback.set_path(str(settings.get(FALLBACK_IMAGE.name, "")))
             if not changed or self._closed:
                 return
             # signal only (never join on the caller's thread); close() joins everything
@@ -108,6 +113,7 @@ class CameraSource(Source):
             self._retired, self._thread = [], None
         for t in threads:
             t.join(JOIN_TIMEOUT_S)
+        self._fallback.close()
 
     def _run(
         self,
@@ -191,12 +197,16 @@ class CameraSource(Source):
         """Block until more than ``after`` frames were captured since the last (re)start."""
         return self._slot.wait(timeout_s, after)
 
-    def frame(self) -> VideoFrame:
-        current = self._slot.get()
-        if current is not None:
-            return current
-        w, h = self.size
-        return status_card(w, h, "NO SIGNAL", self.error or f"waiting for camera {self.settings['device']}")
+    def frame(self) -> VideoFrame | None:
+        return self._slot.get()
+
+    def status(self) -> StatusNotice | None:
+        if self._slot.get() is not None:
+            return None
+        return StatusNotice("NO SIGNAL", self.error or f"waiting for camera {self.settings['device']}")
+
+    def fallback_frame(self) -> VideoFrame | None:
+        return self._fallback.frame(self.size)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -206,7 +216,7 @@ class CameraSource(Source):
 CAMERA = register(
     SourceType(
         id="camera",
-        version=1,
+        version=2,  # 2: fallback_image
         name="Camera",
         flags=SourceFlags.VIDEO | SourceFlags.DEVICE,
         properties=(
@@ -214,7 +224,9 @@ CAMERA = register(
             PropertySpec("width", PropertyKind.INT, 1280, "Width", 16, 8192),
             PropertySpec("height", PropertyKind.INT, 720, "Height", 16, 8192),
             PropertySpec("fps", PropertyKind.INT, 30, "Frame rate", 1, 120),
+            FALLBACK_IMAGE,
         ),
         factory=CameraSource,
+        migrations={1: add_fallback_image},
     )
 )

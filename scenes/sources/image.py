@@ -1,8 +1,9 @@
 """A still image (PNG, JPEG, ... with alpha), decoded off the clock thread.
 
 Thread: a short-lived loader, named ``image:<file name>``, reads and decodes the file whenever the
-path is set; until it is done ``frame()`` shows nothing. A file that cannot be read shows a
-"MEDIA ERROR" card and ``error`` names the file and the problem.
+path is set; until it is done ``frame()`` shows nothing. A file that cannot be read has no picture:
+``error`` names the file and the problem, and the operator's views show a "MEDIA ERROR" card
+(``Source.frame_for``); the program shows nothing there.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from scenes.frame import VideoFrame, premultiply
 from scenes.properties import PropertyKind, PropertySpec
 from scenes.registry import SourceFlags, SourceType, register
 from scenes.sources.base import Source
-from scenes.sources.status_card import status_card
 
 DEFAULT_SIZE = (1280, 720)
 JOIN_TIMEOUT_S = 10.0
 MAX_FILE_BYTES = 512 * 1024 * 1024
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.webp *.tif *.tiff)"
 
 
 def to_premultiplied(img: np.ndarray, name: str = "image") -> tuple[np.ndarray, bool]:
@@ -64,6 +65,7 @@ def load_image(path: str) -> VideoFrame:
 
 class ImageSource(Source):
     type_id = "image"
+    status_title = "MEDIA ERROR"
 
     def __init__(self, settings: dict[str, Any]) -> None:
         super().__init__(settings)
@@ -127,11 +129,7 @@ class ImageSource(Source):
         return self._loaded.wait(timeout_s)
 
     def frame(self) -> VideoFrame | None:
-        error = self.error
-        if error is not None:
-            w, h = self.size
-            return status_card(w, h, "MEDIA ERROR", error)
-        return self._frame
+        return self._frame if self.error is None else None
 
     @property
     def size(self) -> tuple[int, int]:
@@ -154,10 +152,7 @@ IMAGE = register(
         name="Image",
         flags=SourceFlags.VIDEO,
         properties=(
-            PropertySpec(
-                "path", PropertyKind.PATH, "", "File",
-                file_filter="Images (*.png *.jpg *.jpeg *.bmp *.webp *.tif *.tiff)",
-            ),
+            PropertySpec("path", PropertyKind.PATH, "", "File", file_filter=IMAGE_FILTER),
         ),
         factory=ImageSource,
     )

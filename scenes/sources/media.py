@@ -31,7 +31,7 @@ from scenes.frame import VideoFrame
 from scenes.properties import PropertyKind, PropertySpec
 from scenes.registry import SourceFlags, SourceType, register
 from scenes.sources.base import Source
-from scenes.sources.status_card import status_card
+from scenes.sources.fallback import FALLBACK_IMAGE, FallbackImage, add_fallback_image
 
 NS = 1_000_000_000
 QUEUE_FRAMES = 6  # decoded frames kept ahead of the clock (a 1080p BGRA frame is 8 MB)
@@ -505,12 +505,14 @@ class MediaSource(Source):
     """Plays a clip. Controls are thread-safe and never wait on the decoder."""
 
     type_id = "media"
+    status_title = "MEDIA ERROR"
 
     def __init__(self, settings: dict[str, Any]) -> None:
         _check_points(settings)
         self._lock = threading.RLock()
         self._own_error: str | None = None
         super().__init__(settings)
+        self._fallback = FallbackImage(str(settings.get(FALLBACK_IMAGE.name, "")))
         self.audio = AudioRing()
         self._thread: threading.Thread | None = None
         self._retired: list[threading.Thread] = []
@@ -542,6 +544,7 @@ class MediaSource(Source):
         with self._lock:
             reopen = any(settings.get(k) != self.settings.get(k) for k in keys)
             super().update(settings)
+            self._fallback.set_path(str(settings.get(FALLBACK_IMAGE.name, "")))
             if not reopen or self._closed:
                 return
             started = self._thread is not None
@@ -595,6 +598,7 @@ class MediaSource(Source):
             threads, self._retired = self._retired, []
         for t in threads:
             t.join(JOIN_TIMEOUT_S)
+        self._fallback.close()
 
     # ---- controls (any thread) ------------------------------------------------------------
 
@@ -844,18 +848,17 @@ class MediaSource(Source):
         return (video_ok and audio_ok) or (sh.parked and sh.worker_full())
 
     def frame(self) -> VideoFrame | None:
-        error = self.error
-        if error is not None:
-            w, h = self.size
-            return status_card(w, h, "MEDIA ERROR", error)
         current = self._current
-        return current.frame if current is not None else None
+        return current.frame if current is not None and self.error is None else None
+
+    def fallback_frame(self) -> VideoFrame | None:
+        return self._fallback.frame(self.size)
 
 
 MEDIA = register(
     SourceType(
         id="media",
-        version=1,
+        version=2,  # 2: fallback_image
         name="Media clip",
         flags=SourceFlags.VIDEO | SourceFlags.AUDIO,
         properties=(
@@ -869,7 +872,9 @@ MEDIA = register(
             PropertySpec("autoplay", PropertyKind.BOOL, True, "Play when shown"),
             PropertySpec("width", PropertyKind.INT, 0, "Width (0 = native)", 0, 8192),
             PropertySpec("height", PropertyKind.INT, 0, "Height (0 = native)", 0, 8192),
+            FALLBACK_IMAGE,
         ),
         factory=MediaSource,
+        migrations={1: add_fallback_image},
     )
 )

@@ -21,6 +21,7 @@ import numpy as np
 
 from scenes.audio import CHANNELS, SAMPLE_RATE
 from scenes.registry import get_type
+from scenes.sources.base import View
 from scenes.sources.media import MediaSource
 from studio.events import ProgramFrame
 from studio.slots import LatestSlot
@@ -273,7 +274,7 @@ class PreviewPlayer:
                 source = self._source
             elif source.ended and rate > 0:
                 self._rate = 0.0
-            picture = source.frame()
+            picture = source.frame_for(View.PREVIEW)  # the editor's view: status cards show
         if picture is not None and picture is not self._shown_version:
             self._shown_version = picture
             self._index += 1

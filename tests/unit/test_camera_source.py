@@ -15,8 +15,10 @@ import cv2
 import numpy as np
 import pytest
 
+from scenes.frame import VideoFrame
 from scenes.registry import get_type
 from scenes.sources import camera as camera_module
+from scenes.sources.base import View
 from scenes.sources.camera import CameraSource, to_bgra
 
 WAIT_S = 20.0
@@ -50,16 +52,23 @@ def camera_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith("camera:")]
 
 
+def picture(src: CameraSource) -> VideoFrame:
+    f = src.frame()
+    assert f is not None
+    return f
+
+
 def assert_no_signal(src: CameraSource, size: tuple[int, int], settled: bool = True) -> None:
-    card = src.frame()
-    assert card.opaque and (card.width, card.height) == size
+    card = src.frame_for(View.PREVIEW)  # the operator's view shows the card ...
+    assert card is not None and card.opaque and (card.width, card.height) == size
+    assert src.frame_for(View.PROGRAM) is None  # ... the air never does
     if settled:
-        assert card is src.frame()  # cached card: a dead camera costs nothing per tick
+        assert card is src.frame_for(View.PREVIEW)  # cached card: a dead camera costs nothing per tick
 
 
 def test_type_is_registered() -> None:
     t = get_type("camera")
-    assert t.defaults() == {"device": "0", "width": 1280, "height": 720, "fps": 30}
+    assert t.defaults() == {"device": "0", "width": 1280, "height": 720, "fps": 30, "fallback_image": ""}
     with pytest.raises(ValueError, match="Frame rate"):
         t.validate({"fps": 0})
 
@@ -84,7 +93,7 @@ def test_captures_a_video_file_at_the_configured_size(
     src = open_camera(device=str(video), width=160, height=120, fps=2)  # 4 s of frames: no race with EOF
     assert src.wait_frame(WAIT_S)
     src.tick(0)
-    f = src.frame()
+    f = picture(src)
     assert (f.width, f.height) == (160, 120) and f.opaque
     assert abs(int(f.pixels[60, 80, 1]) - 100) < 12 and abs(int(f.pixels[60, 80, 2]) - 200) < 12
     assert src.error is None
@@ -102,7 +111,7 @@ def test_retries_until_the_device_appears(
     assert src.wait_ready(0, WAIT_S) and src.error is not None
     make_video(tmp_path / "tmp.avi").rename(path)  # "plugged in"
     assert src.wait_frame(WAIT_S)
-    f = src.frame()
+    f = picture(src)
     assert (f.width, f.height) == (64, 48)
 
 
@@ -144,7 +153,7 @@ def test_index_selects_a_device_and_unplug_is_survived(
     monkeypatch.setattr(CameraSource, "RETRY_S", 0.05)
     src = open_camera(device=" 2 ", width=320, height=180)
     assert src.wait_frame(WAIT_S)
-    f = src.frame()
+    f = picture(src)
     assert (f.width, f.height) == (320, 180) and int(f.pixels[0, 0, 0]) == 77
     assert FakeCapture.unplugged.wait(WAIT_S)
     # after the unplug it reopens (index 2 as an int: the device-index code path) and frames return
@@ -178,7 +187,7 @@ def test_update_restarts_with_new_settings(tmp_path: Path, open_camera: Callable
     assert src.wait_ready(0, WAIT_S) and src.error is not None
     src.update(get_type("camera").validate({"device": str(video), "width": 32, "height": 24, "fps": 2}))
     assert src.wait_frame(WAIT_S)
-    assert (src.frame().width, src.frame().height) == (32, 24)
+    assert (picture(src).width, picture(src).height) == (32, 24)
     assert src.error is None
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from scenes.registry import get_type
+from scenes.sources.base import View
 from scenes.sources.image import ImageSource, load_image
 
 WAIT_S = 20.0
@@ -40,9 +41,10 @@ def open_image() -> Iterator[Callable[[Path | str], ImageSource]]:
 
 
 def loaded(src: ImageSource) -> Any:
+    """The picture as the operator sees it (a status card when the file is bad)."""
     assert src.wait_ready(0, WAIT_S)
     src.tick(0)
-    return src.frame()
+    return src.frame_for(View.PREVIEW)
 
 
 def test_rgba_png_is_premultiplied_exactly(tmp_path: Path, open_image: Callable[..., ImageSource]) -> None:
@@ -112,7 +114,8 @@ def test_unsupported_file(tmp_path: Path, open_image: Callable[..., ImageSource]
     card = loaded(src)
     assert src.error is not None and "notes.png" in src.error and "not a supported image" in src.error
     assert card.opaque and (card.width, card.height) == (1280, 720)
-    assert src.frame() is card
+    assert src.frame_for(View.PREVIEW) is card
+    assert src.frame() is None and src.frame_for(View.PROGRAM) is None  # never on air
 
 
 def test_missing_and_empty_files(tmp_path: Path, open_image: Callable[..., ImageSource]) -> None:

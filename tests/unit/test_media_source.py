@@ -13,6 +13,7 @@ import pytest
 
 from scenes.audio import SAMPLE_RATE
 from scenes.registry import get_type
+from scenes.sources.base import View
 from scenes.sources.media import MediaSource
 
 NS = 1_000_000_000
@@ -113,10 +114,13 @@ def shown(src: MediaSource, clock_ns: int) -> int:
 
 def test_type_is_registered_with_schema() -> None:
     t = get_type("media")
-    assert t.version == 1
+    assert t.version == 2
     assert t.defaults() == {
         "path": "", "loop": True, "in_point": 0.0, "out_point": 0.0, "autoplay": True, "width": 0, "height": 0,
+        "fallback_image": "",
     }
+    # a version-1 file (before the fallback image) still loads
+    assert t.upgrade(1, {"path": "a.mp4"}) == {"path": "a.mp4", "fallback_image": ""}
     with pytest.raises(ValueError, match="In point"):
         t.validate({"in_point": -1.0})
     with pytest.raises(ValueError, match="out point"):
@@ -298,9 +302,10 @@ def assert_error_card(src: MediaSource, size: tuple[int, int], *words: str) -> N
     assert src.error is not None
     for w in words:
         assert w in src.error
-    card = src.frame()
+    card = src.frame_for(View.PREVIEW)  # the operator's view shows the card ...
     assert card is not None and (card.width, card.height) == size and card.opaque
-    assert src.frame() is card  # cached: no work per tick
+    assert src.frame_for(View.PREVIEW) is card  # cached: no work per tick
+    assert src.frame() is None and src.frame_for(View.PROGRAM) is None  # ... the air never does
 
 
 def test_missing_file(tmp_path: Path, open_source: Callable[..., MediaSource]) -> None:
