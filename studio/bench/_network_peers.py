@@ -1,0 +1,187 @@
+"""The processes of `studio bench network`, each started inside its own network namespace.
+
+``python -m studio.bench._network_peers studio COLLECTION WHIP_URL --token-env VAR``
+    The show as `studio headless --stream` runs it (``Show`` without local serving, the default
+    ``StreamTarget`` bitrate range and rate control), plus one JSON line per WHIP stats poll on
+    stdout (the product's ``WhipStats``; headless prints no stats yet). Stops on "stop" or EOF on stdin.
+
+``python -m studio.bench._network_peers viewer PAGE_URL --program-height H``
+    Headless Chromium on the relay's viewer page. It prints ``{"ready": ...}`` once the video plays,
+    then records every presented frame (``requestVideoFrameCallback``: display time, the latency
+    stamp's value, frame height) and polls ``getStats`` every 500 ms; on "stop" it prints
+    ``{"result": ...}`` and exits. The page is not changed: an init script keeps a reference to the
+    page's RTCPeerConnection so ``getStats`` can be read.
+
+Both print one JSON object per line; anything else they log goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from studio.chromium import CHROMIUM, CHROMIUM_ARGS
+
+_out_lock = threading.Lock()
+
+
+def emit(obj: dict[str, Any]) -> None:
+    with _out_lock:
+        sys.stdout.write(json.dumps(obj) + "\n")
+        sys.stdout.flush()
+
+
+# ---- the studio ----------------------------------------------------------------------------------
+
+
+def run_studio(collection_path: Path, whip_url: str, token_env: str) -> int:
+    from studio.display import use_offscreen_qt
+
+    use_offscreen_qt()
+    from studio.outputs.pipeline import StreamTarget
+    from studio.outputs.whip_events import OutputState, WhipStats
+    from studio.session import open_collection
+    from studio.show import Show
+    from studio.stream_token import resolve_token
+
+    collection, _ = open_collection(collection_path)
+    show = Show(collection, serve_locally=False)
+
+    def on_stats(stats: WhipStats) -> None:
+        emit({"t": time.time(), "frames": show.studio.frames, "stats": asdict(stats)})
+
+    def on_state(state: OutputState) -> None:
+        emit({"t": time.time(), "state": state.state.value, "message": state.message})
+
+    show.pipeline.stream_stats.connect(on_stats)
+    show.pipeline.stream_state.connect(on_state)
+    try:
+        show.start()
+        show.start_streaming(StreamTarget(whip_url, resolve_token(whip_url, token_env)))
+        sys.stdin.readline()  # "stop", or EOF when the bench goes away
+    finally:
+        show.stop()
+    emit({"t": time.time(), "stopped": True, "frames": show.studio.frames})
+    return 0
+
+
+# ---- the viewer ----------------------------------------------------------------------------------
+
+# Runs before the page's scripts: remember every RTCPeerConnection the page makes.
+_PC_HOOK = """
+(() => {
+  const Native = window.RTCPeerConnection;
+  window.__benchPcs = [];
+  function Hooked(...args) { const pc = new Native(...args); window.__benchPcs.push(pc); return pc; }
+  Hooked.prototype = Native.prototype;
+  Object.setPrototypeOf(Hooked, Native);
+  window.RTCPeerConnection = Hooked;
+})();
+"""
+
+# The latency stamp reader (scenes/stamp.py layout, as studio/bench/latency.py reads it), scaled for
+# the frame's size: the rate ladder may send a smaller picture than the program, and the stamp's
+# cells shrink with it. Plus a getStats poll of the inbound audio and video.
+_PROBE = """
+(programHeight) => {
+  const video = document.getElementById('video');
+  const canvas = document.createElement('canvas');
+  canvas.width = 320; canvas.height = 80;
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  const frames = []; const stats = [];
+  window.benchFrames = frames; window.benchStats = stats;
+  const crc16 = (bits) => { let crc = 0xFFFF; for (const b of bits) { const fb = ((crc >> 15) & 1) ^ b;
+    crc = (crc << 1) & 0xFFFF; if (fb) crc ^= 0x1021; } return crc; };
+  const readStamp = (scale) => {
+    ctx.drawImage(video, 0, 0, 320 * scale, 80 * scale, 0, 0, 320, 80);
+    const px = ctx.getImageData(0, 0, 320, 80).data;
+    const cell = (r, c) => { const i = ((r * 16 + 8) * 320 + c * 16 + 8) * 4;
+      return (0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2]) > 128 ? 1 : 0; };
+    for (let c = 0; c < 20; c++) if (cell(0, c) !== (c % 2 === 0 ? 1 : 0)) return null;
+    for (let r = 0; r < 5; r++) if (cell(r, 0) !== (r % 2 === 0 ? 1 : 0)) return null;
+    const bits = [];
+    for (let i = 0; i < 76; i++) bits.push(cell(1 + Math.floor(i / 19), 1 + (i % 19)));
+    let value = 0, crc = 0;
+    for (let i = 0; i < 44; i++) value = value * 2 + bits[i];
+    for (let i = 60; i < 76; i++) crc = crc * 2 + bits[i];
+    return crc === crc16(bits.slice(0, 60)) ? value : null;
+  };
+  const onFrame = (now, meta) => {
+    const value = readStamp(meta.height / programHeight);
+    frames.push([performance.timeOrigin + meta.expectedDisplayTime, value, meta.height, meta.presentedFrames]);
+    video.requestVideoFrameCallback(onFrame);
+  };
+  video.requestVideoFrameCallback(onFrame);
+  const pick = (s, keys) => Object.fromEntries(keys.filter((k) => k in s).map((k) => [k, s[k]]));
+  const poll = async () => {
+    const pcs = window.__benchPcs || [];
+    if (!pcs.length) return;
+    const report = await pcs[pcs.length - 1].getStats();
+    const row = { t: Date.now() };
+    report.forEach((s) => {
+      if (s.type !== 'inbound-rtp') return;
+      row[s.kind] = pick(s, ['bytesReceived', 'packetsReceived', 'packetsLost', 'framesDecoded',
+        'framesDropped', 'framesReceived', 'keyFramesDecoded', 'frameHeight', 'freezeCount',
+        'totalFreezesDuration', 'nackCount', 'pliCount', 'concealedSamples', 'totalSamplesReceived',
+        'concealmentEvents']);
+    });
+    stats.push(row);
+  };
+  setInterval(poll, 500);
+  poll();
+}
+"""
+
+
+def run_viewer(url: str, program_height: int) -> int:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        # host candidates as plain addresses: mDNS names cannot be resolved across our namespaces
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            *CHROMIUM_ARGS, "--disable-features=WebRtcHideLocalIpsWithMdns"])
+        try:
+            page = browser.new_page()
+            page.add_init_script(_PC_HOOK)
+            page.goto(url, wait_until="domcontentloaded")
+            page.wait_for_function("document.getElementById('video').videoWidth > 0", timeout=60_000)
+            page.evaluate(_PROBE, program_height)
+            emit({"t": time.time(), "ready": True,
+                  "video_height": page.evaluate("document.getElementById('video').videoHeight")})
+            sys.stdin.readline()  # "stop", or EOF when the bench goes away
+            result = page.evaluate("({frames: window.benchFrames, stats: window.benchStats,"
+                                   " state: window.viewerState && window.viewerState.state})")
+        finally:
+            browser.close()
+    emit({"t": time.time(), "result": result})
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="studio.bench._network_peers")
+    sub = parser.add_subparsers(dest="role", required=True)
+    studio = sub.add_parser("studio")
+    studio.add_argument("collection", type=Path)
+    studio.add_argument("whip_url")
+    studio.add_argument("--token-env", required=True)
+    viewer = sub.add_parser("viewer")
+    viewer.add_argument("url")
+    viewer.add_argument("--program-height", type=int, required=True)
+    args = parser.parse_args(argv)
+    if args.role == "studio":
+        return run_studio(args.collection, args.whip_url, args.token_env)
+    return run_viewer(args.url, args.program_height)
+
+
+if __name__ == "__main__":
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    raise SystemExit(main())
