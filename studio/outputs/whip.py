@@ -68,7 +68,7 @@ from studio.outputs.whip_http import (
     validate_endpoint,
 )
 from studio.secrets import Secret, redact
-from studio.webrtc import feedback, liveness, loopback, playout_delay
+from studio.webrtc import feedback, liveness, loopback, playout_delay, sender_setup
 from studio.webrtc.codecs import h264_preferences, opus_preferences, validate_profile_level_id
 from studio.webrtc.packet_track import EncodedPacketTrack
 
@@ -165,6 +165,7 @@ class WhipOutput:
         self._tracks: dict[str, EncodedPacketTrack] = {}
         self._senders: list[RTCRtpSender] = []
         self._feedback: feedback.FeedbackCounters | None = None  # the video sender's
+        self._retransmit: sender_setup.RetransmitCounters | None = None
         self._rtcp: list[feedback.FeedbackCounters] = []  # every sender's (liveness)
         self._session_silent = False  # the receiver went quiet: the server is likely gone
         self._stats_task: asyncio.Task[None] | None = None
@@ -325,6 +326,7 @@ class WhipOutput:
             if cfg.playout_delay:
                 playout_delay.attach(transceiver.sender)
             self._feedback = feedback.attach(transceiver.sender, self._request_keyframe, self._on_remb)
+            self._retransmit = sender_setup.prepare_video_sender(transceiver.sender)  # 1 s history, pacing
             self._rtcp.append(self._feedback)
             self._tracks["video"] = track
             self._senders.append(transceiver.sender)
@@ -521,6 +523,8 @@ class WhipOutput:
                     packets_sent=sum(t.packets_sent for t in tracks),
                     packets_dropped=sum(t.dropped for t in tracks),
                     feedback_age_s=self._feedback_age_s(),
+                    retransmissions=self._retransmit.retransmissions if self._retransmit else 0,
+                    nacks_unanswered=self._retransmit.unanswered if self._retransmit else 0,
                 )
             )
 

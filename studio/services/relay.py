@@ -43,7 +43,7 @@ from aiortc.rtcconfiguration import RTCBundlePolicy
 from aiortc.sdp import SessionDescription
 
 from studio.paths import resources_dir
-from studio.webrtc import feedback, loopback, passthrough, playout_delay
+from studio.webrtc import feedback, loopback, passthrough, playout_delay, sender_setup
 from studio.webrtc.codecs import (
     h264_preferences,
     opus_preferences,
@@ -308,7 +308,7 @@ class RelayServer:
                         [c for c in caps.codecs if c.mimeType.lower() in ("video/h264", "video/rtx")]
                     )
                 if self._marker_release:
-                    passthrough.use_fast_release(transceiver.receiver, kind)
+                    passthrough.use_fast_release(transceiver.receiver, kind, stream.request_keyframe)
                 ingest.receivers[kind] = transceiver.receiver
             await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
             for receiver in ingest.receivers.values():
@@ -395,6 +395,7 @@ class RelayServer:
                     viewer.rtcp = feedback.attach(
                         transceiver.sender, on_keyframe_request=stream.request_keyframe
                     )
+                    sender_setup.prepare_video_sender(transceiver.sender)  # 1 s history, pacing
                 else:
                     transceiver.setCodecPreferences(opus_preferences())
                 viewer.tracks[kind] = track

@@ -20,6 +20,7 @@ import asyncio
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
@@ -27,9 +28,11 @@ import aiortc.rtcrtpreceiver as rtcrtpreceiver
 import av
 from aiortc import RTCRtpReceiver
 from aiortc.codecs import get_decoder
-from aiortc.jitterbuffer import JitterBuffer, JitterFrame
+from aiortc.jitterbuffer import MAX_MISORDER, JitterBuffer, JitterFrame
 from aiortc.rtp import RtpPacket
-from aiortc.utils import uint16_gt
+from aiortc.utils import uint16_add, uint16_gt
+
+from studio.webrtc import internals, nack_retry
 
 log = logging.getLogger(__name__)
 
@@ -96,14 +99,104 @@ def install() -> None:
 
 
 class MarkerJitterBuffer(JitterBuffer):
-    """Video jitter buffer that releases a frame as soon as its marker-bit packet is in."""
+    """Video jitter buffer that releases a frame as soon as its marker-bit packet is in.
 
-    def __init__(self, capacity: int = 512) -> None:
+    A hole the NACK module gives up on (:meth:`give_up`), a hole older than the buffer, or a
+    stream that jumps back: the frames around it are dropped rather than passed on broken, and
+    every frame after it is held back until a complete keyframe (a decoder cannot continue
+    after a missing reference). Each held frame calls ``on_keyframe_needed`` (the relay's
+    rate-limited PLI); without that callback aiortc's own PLI goes out instead.
+    """
+
+    def __init__(self, capacity: int = 512, on_keyframe_needed: Callable[[], None] | None = None) -> None:
         super().__init__(capacity=capacity, is_video=True)
+        self._on_keyframe_needed = on_keyframe_needed
+        self._awaiting_keyframe = False
+        self._at_frame_start = True  # the packet at the origin begins a frame
+        self.frames_dropped = 0
+        self.resyncs = 0
 
-    def _remove_frame(self, sequence_number: int) -> JitterFrame | None:
+    @property
+    def awaiting_keyframe(self) -> bool:
+        return self._awaiting_keyframe
+
+    def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
+        seq = packet.sequence_number
+        if self._origin is None:
+            self._origin = seq
+        ahead = uint16_add(seq, -self._origin)
+        pli = False
+        if ahead >= 0x8000:  # before the origin
+            if uint16_add(self._origin, -seq) < MAX_MISORDER:
+                return False, None  # late: released, dropped or given up already
+            self._clear(seq)  # the stream restarted behind us
+            pli = self._lose_sync()
+        elif ahead >= self.capacity:  # a hole older than the buffer: move past it
+            self._skip_to(uint16_add(seq, 1 - self.capacity))
+            pli = self._lose_sync()
+        self._packets[seq % self.capacity] = packet
+        return pli, self._next_frame()
+
+    def give_up(self, sequence_numbers: list[int]) -> None:
+        """Packets that will not come: skip past them and wait for a keyframe."""
+        if self._origin is None:
+            return
+        latest = None
+        for seq in sequence_numbers:
+            ahead = uint16_add(seq, -self._origin)
+            if ahead < self.capacity and (latest is None or ahead > latest):
+                latest = ahead
+        if latest is None:
+            return
+        self._skip_to(uint16_add(self._origin, latest + 1))
+        self._lose_sync()
+
+    def _clear(self, origin: int) -> None:
+        self._packets = [None] * self.capacity
+        self._origin = origin
+
+    def _skip_to(self, origin: int) -> None:
         assert self._origin is not None
-        packets: list[RtpPacket] = []
+        while self._origin != origin:
+            self._packets[self._origin % self.capacity] = None
+            self._origin = uint16_add(self._origin, 1)
+
+    def _lose_sync(self) -> bool:
+        """The frame at the origin may have lost its start; True: let aiortc send a PLI."""
+        self._at_frame_start = False
+        self._awaiting_keyframe = True
+        self.resyncs += 1
+        return self._ask_keyframe()
+
+    def _ask_keyframe(self) -> bool:
+        if self._on_keyframe_needed is None:
+            return True
+        self._on_keyframe_needed()
+        return False
+
+    def _next_frame(self) -> JitterFrame | None:
+        while True:
+            found = self._complete_run()
+            if found is None:
+                return None
+            count, timestamp = found
+            packets = [self._packets[(self._origin + i) % self.capacity] for i in range(count)]  # type: ignore[operator]
+            self.remove(count)
+            whole = self._at_frame_start
+            self._at_frame_start = True  # a complete run ends at a marker or a timestamp change
+            frame = JitterFrame(b"".join(p._data for p in packets), timestamp)  # type: ignore[union-attr]
+            if not self._awaiting_keyframe:
+                return frame
+            if whole and h264_is_keyframe(frame.data):
+                self._awaiting_keyframe = False
+                return frame
+            self.frames_dropped += 1
+            self._ask_keyframe()
+
+    def _complete_run(self) -> tuple[int, int] | None:
+        """(packets, timestamp) of the frame at the origin once it is complete."""
+        if self._origin is None:
+            return None
         timestamp: int | None = None
         for count in range(self.capacity):
             packet = self._packets[(self._origin + count) % self.capacity]
@@ -112,34 +205,50 @@ class MarkerJitterBuffer(JitterBuffer):
             if timestamp is None:
                 timestamp = packet.timestamp
             elif packet.timestamp != timestamp:
-                # the previous frame ended without a marker we saw: aiortc's own rule
-                self.remove(count)
-                return JitterFrame(b"".join(p._data for p in packets), timestamp)  # type: ignore[attr-defined]
-            packets.append(packet)
+                return count, timestamp  # the frame ended without a marker we saw: aiortc's rule
             if packet.marker:
-                self.remove(count + 1)
-                return JitterFrame(b"".join(p._data for p in packets), timestamp)  # type: ignore[attr-defined]
+                return count + 1, timestamp
         return None
 
 
 class InOrderAudioBuffer(JitterBuffer):
-    """Each audio RTP packet is one frame: release it at once unless it is late."""
+    """Each audio RTP packet is one frame: release it at once. A packet overtaken by later ones
+    is still released when it is at most ``reorder_window`` packets late (the receiver's playout
+    buffer sorts by timestamp and still has room for it); duplicates and older ones are dropped."""
 
-    def __init__(self) -> None:
+    def __init__(self, reorder_window: int = 8) -> None:
         super().__init__(capacity=16)
         self._last: int | None = None
+        self._window = reorder_window
+        self._released: set[int] = set()
 
     def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
-        if self._last is not None and not uint16_gt(packet.sequence_number, self._last):
-            return False, None
-        self._last = packet.sequence_number
+        seq = packet.sequence_number
+        if self._last is not None and not uint16_gt(seq, self._last):
+            if uint16_add(self._last, -seq) > self._window or seq in self._released:
+                return False, None
+        else:
+            self._last = seq
+        self._released.add(seq)
+        for old in [s for s in self._released if uint16_add(self._last, -s) > self._window]:
+            self._released.discard(old)
         return False, JitterFrame(packet._data, packet.timestamp)  # type: ignore[attr-defined]
 
 
-def use_fast_release(receiver: RTCRtpReceiver, kind: str) -> None:
-    """Give ``receiver`` the low-latency buffer for its kind (before media arrives)."""
-    buffer: JitterBuffer = MarkerJitterBuffer() if kind == "video" else InOrderAudioBuffer()
-    setattr(receiver, "_RTCRtpReceiver__jitter_buffer", buffer)  # noqa: B010 (private name)
+def use_fast_release(
+    receiver: RTCRtpReceiver, kind: str, on_keyframe_needed: Callable[[], None] | None = None
+) -> MarkerJitterBuffer | InOrderAudioBuffer:
+    """Give ``receiver`` the low-latency buffer for its kind (before media arrives). Video also
+    gets NACK retries with a time limit (``nack_retry``); broken frames are dropped and
+    ``on_keyframe_needed`` asked for a keyframe (aiortc's own PLI when None)."""
+    buffer: MarkerJitterBuffer | InOrderAudioBuffer
+    if kind == "video":
+        buffer = MarkerJitterBuffer(on_keyframe_needed=on_keyframe_needed)
+        nack_retry.attach(receiver, buffer.give_up)
+    else:
+        buffer = InOrderAudioBuffer()
+    setattr(receiver, internals.RECEIVER_JITTER_BUFFER, buffer)
+    return buffer
 
 
 def make_passthrough(receiver: RTCRtpReceiver) -> None:

@@ -1,0 +1,182 @@
+"""Pacing of video RTP on one bundled DTLS transport (issue 11, item 3).
+
+aiortc sends each frame's packets back to back, so every frame, and each IDR most of all, hits
+the network as one burst that a small router queue or a token-bucket cap drops in part. Like
+libwebrtc's pacer, :class:`Pacer` lets video packets leave at ``factor`` (2.5) times the media
+rate it measures, while RTCP, audio and retransmissions (RTX) go at once and count against the
+same budget.
+
+Latency on a clean link is what the studio is judged on, so the budget is a token bucket: up to
+``burst_s`` of the pacing rate leaves at once (an ordinary frame is ~1/2.5 of a frame interval
+at that rate, so it is not delayed) and only what exceeds it, an IDR or a frame far above the
+average, is spread. No packet waits longer than ``max_queue_s`` (one frame interval): past that
+the queue is flushed, since a pacer that falls behind only adds delay.
+
+:func:`attach` hooks one video sender: when aiortc starts it (``send``, once its transport is
+final under BUNDLE) the transport's ``_send_rtp`` goes through the transport's pacer and the
+sender's SSRC is paced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiortc import RTCRtpSender
+from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rtp import is_rtcp
+
+from studio.webrtc import internals  # noqa: F401  (checks the patched internals at import)
+
+DEFAULT_FACTOR = 2.5
+DEFAULT_MIN_RATE_BPS = 1_000_000  # before the media rate is known, and for very low rates
+DEFAULT_BURST_S = 0.015
+DEFAULT_MAX_QUEUE_S = 0.033
+_RATE_WINDOW_S = 1.0
+_PACER = "_studio_pacer"
+
+SendRtp = Callable[[bytes], Awaitable[None]]
+
+
+class Pacer:
+    """Token-bucket pacer for one transport. Use on the event loop's thread only."""
+
+    def __init__(
+        self,
+        send: SendRtp,
+        *,
+        connected: Callable[[], bool] = lambda: True,
+        factor: float = DEFAULT_FACTOR,
+        min_rate_bps: int = DEFAULT_MIN_RATE_BPS,
+        burst_s: float = DEFAULT_BURST_S,
+        max_queue_s: float = DEFAULT_MAX_QUEUE_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if factor < 1 or min_rate_bps <= 0 or burst_s < 0 or max_queue_s <= 0:
+            raise ValueError("Pacer: need factor >= 1, min_rate_bps > 0, burst_s >= 0, max_queue_s > 0")
+        self._send = send
+        self._connected = connected
+        self.factor = factor
+        self.min_rate_bps = min_rate_bps
+        self.burst_s = burst_s
+        self.max_queue_s = max_queue_s
+        self._clock = clock
+        self.paced_ssrcs: set[int] = set()
+        self._queue: deque[tuple[bytes, float]] = deque()
+        self._task: asyncio.Task[None] | None = None
+        self._sent: deque[tuple[float, int]] = deque()  # (time, bytes) over the rate window
+        self._sent_bytes = 0
+        self._tokens = 0.0  # bytes; starts empty and fills within burst_s
+        self._refilled = clock()
+        self.packets_paced = 0  # packets that waited in the queue
+        self.packets_flushed = 0  # packets sent early because they reached max_queue_s
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
+    def media_rate_bps(self) -> float:
+        self._trim(self._clock())
+        return self._sent_bytes * 8 / _RATE_WINDOW_S
+
+    def pacing_rate_bps(self) -> float:
+        return max(float(self.min_rate_bps), self.factor * self.media_rate_bps())
+
+    async def send_rtp(self, data: bytes) -> None:
+        """The transport's ``_send_rtp``: paced SSRCs queue, everything else leaves now."""
+        if not self._is_paced(data):
+            self._spend(len(data))
+            await self._send(data)
+            return
+        if not self._queue and self._refill() > 0:
+            self._spend(len(data))
+            await self._send(data)
+            return
+        if not self._connected():
+            await self._send(data)  # raises ConnectionError, as aiortc's sender expects
+            return
+        self._queue.append((data, self._clock() + self.max_queue_s))
+        self.packets_paced += 1
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._drain(), name="rtp-pacer")
+
+    def close(self) -> None:
+        self._queue.clear()
+        if self._task is not None:
+            self._task.cancel()
+
+    def _is_paced(self, data: bytes) -> bool:
+        if len(data) < 12 or is_rtcp(data):
+            return False
+        return int.from_bytes(data[8:12], "big") in self.paced_ssrcs
+
+    def _refill(self) -> float:
+        now = self._clock()
+        rate = self.pacing_rate_bps() / 8
+        self._tokens = min(self._tokens + (now - self._refilled) * rate, rate * self.burst_s)
+        self._refilled = now
+        return self._tokens
+
+    def _spend(self, size: int) -> None:
+        now = self._clock()
+        self._refill()
+        self._tokens -= size
+        self._sent.append((now, size))
+        self._sent_bytes += size
+        self._trim(now)
+
+    def _trim(self, now: float) -> None:
+        while self._sent and now - self._sent[0][0] > _RATE_WINDOW_S:
+            self._sent_bytes -= self._sent.popleft()[1]
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue:
+                tokens = self._refill()
+                data, deadline = self._queue[0]
+                now = self._clock()
+                if tokens <= 0 and now < deadline:
+                    wait = -tokens * 8 / self.pacing_rate_bps()
+                    await asyncio.sleep(min(wait, deadline - now))
+                    continue
+                if tokens <= 0:
+                    self.packets_flushed += 1
+                self._queue.popleft()
+                self._spend(len(data))
+                await self._send(data)
+        except ConnectionError:
+            self._queue.clear()  # the transport closed: what is queued cannot go anywhere
+        finally:
+            self._task = None
+
+
+def pacer_for(transport: RTCDtlsTransport, **options: Any) -> Pacer:
+    """The transport's pacer, made (and put in front of its ``_send_rtp``) on first use."""
+    pacer: Pacer | None = getattr(transport, _PACER, None)
+    if pacer is None:
+        pacer = Pacer(transport._send_rtp, connected=lambda: transport.state == "connected", **options)
+        setattr(transport, _PACER, pacer)
+        setattr(transport, "_send_rtp", pacer.send_rtp)  # noqa: B010 (instance override)
+    return pacer
+
+
+def attach(sender: RTCRtpSender, **options: Any) -> Callable[[], Pacer | None]:
+    """Pace ``sender``'s media once aiortc starts it; returns a getter for its pacer."""
+    original: Callable[[Any], Awaitable[None]] = sender.send
+    box: list[Pacer] = []
+
+    async def send(parameters: Any) -> None:
+        if not box:
+            pacer = pacer_for(sender.transport, **options)
+            pacer.paced_ssrcs.add(sender._ssrc)
+            box.append(pacer)
+        await original(parameters)
+
+    setattr(sender, "send", send)  # noqa: B010 (instance override)
+    return lambda: box[0] if box else None
+
+
+__all__ = ["Pacer", "attach", "pacer_for"]

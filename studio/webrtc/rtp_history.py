@@ -1,0 +1,141 @@
+"""Retransmission history sized in time for one aiortc sender (issue 11, item 1).
+
+aiortc 1.16's ``RTCRtpSender`` keeps the last 128 packets (``RTP_HISTORY_SIZE``): 0.2 s at
+5 Mbit/s, so under loss most NACKs arrive after the packet is gone. :func:`attach` gives one
+sender a history that keeps every packet for ``max_age_s`` (at least 1 s, whatever the bitrate),
+bounded by ``max_packets`` so a runaway bitrate cannot eat memory (OBS keeps ~4000), and answers
+NACKs from it: through RTX when negotiated, once per ``min_resend_s`` per packet (a receiver that
+repeats its whole NACK list must not double our upstream), counting what it resent and what it
+could not.
+
+aiortc writes ``history[seq % 128] = packet`` in ``_run_rtp``; :class:`RtpHistory` takes that write
+and keys by the packet's own sequence number. Reading goes through our ``_retransmit``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiortc import RTCRtpSender
+from aiortc.rtp import RtpPacket, wrap_rtx
+from aiortc.utils import uint16_add
+
+from studio.webrtc import internals
+
+DEFAULT_MAX_AGE_S = 1.5  # > 1 s: a NACK after the receiver's give-up time (<= 0.3 s) plus an RTT
+DEFAULT_MAX_PACKETS = 4096
+
+
+@dataclass
+class RetransmitCounters:
+    nacked: int = 0  # packets asked for
+    retransmissions: int = 0  # packets sent again
+    unanswered: int = 0  # asked for but no longer (or never) in the history
+    suppressed: int = 0  # asked again within min_resend_s of the last resend
+
+
+@dataclass
+class _Entry:
+    packet: RtpPacket
+    sent_at: float
+    resent_at: float | None = None
+
+
+class RtpHistory:
+    """Sent packets by sequence number, oldest first, bounded by age and count."""
+
+    def __init__(
+        self,
+        max_age_s: float = DEFAULT_MAX_AGE_S,
+        max_packets: int = DEFAULT_MAX_PACKETS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_age_s <= 0 or max_packets < 1:
+            raise ValueError(f"RtpHistory: need max_age_s > 0 and max_packets >= 1 ({max_age_s}, {max_packets})")
+        self.max_age_s = max_age_s
+        self.max_packets = max_packets
+        self._clock = clock
+        self._entries: OrderedDict[int, _Entry] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __setitem__(self, _slot: int, packet: RtpPacket) -> None:
+        # aiortc's ``__rtp_history[seq % RTP_HISTORY_SIZE] = packet``: the slot is not ours to use
+        self.put(packet)
+
+    def put(self, packet: RtpPacket) -> None:
+        now = self._clock()
+        self._entries.pop(packet.sequence_number, None)
+        self._entries[packet.sequence_number] = _Entry(packet, now)
+        self._evict(now)
+
+    def span_s(self) -> float:
+        """Seconds between the oldest and the newest packet kept."""
+        if not self._entries:
+            return 0.0
+        first = next(iter(self._entries.values()))
+        last = next(reversed(self._entries.values()))
+        return last.sent_at - first.sent_at
+
+    def entry(self, sequence_number: int) -> _Entry | None:
+        now = self._clock()
+        self._evict(now)
+        return self._entries.get(sequence_number)
+
+    def _evict(self, now: float) -> None:
+        entries = self._entries
+        while entries:
+            oldest = next(iter(entries.values()))
+            if len(entries) <= self.max_packets and now - oldest.sent_at <= self.max_age_s:
+                break
+            entries.popitem(last=False)
+
+
+def attach(
+    sender: RTCRtpSender,
+    *,
+    max_age_s: float = DEFAULT_MAX_AGE_S,
+    max_packets: int = DEFAULT_MAX_PACKETS,
+    min_resend_s: float = 0.005,
+    clock: Callable[[], float] = time.monotonic,
+) -> RetransmitCounters:
+    """Give ``sender`` a time-sized history and our NACK answers (before it starts sending)."""
+    history = RtpHistory(max_age_s, max_packets, clock)
+    counters = RetransmitCounters()
+    setattr(sender, internals.SENDER_HISTORY, history)
+
+    def resend_interval() -> float:
+        rtt = getattr(sender, internals.SENDER_RTT, None)
+        # half an RTT: a repeat within that cannot be the receiver's retry, it is a duplicate list
+        return max(min_resend_s, min(0.1, 0.5 * rtt)) if rtt else min_resend_s
+
+    async def retransmit(sequence_number: int) -> None:
+        counters.nacked += 1
+        entry = history.entry(sequence_number)
+        if entry is None:
+            counters.unanswered += 1
+            return
+        now = clock()
+        if entry.resent_at is not None and now - entry.resent_at < resend_interval():
+            counters.suppressed += 1
+            return
+        entry.resent_at = now
+        packet = entry.packet
+        rtx_payload_type = getattr(sender, internals.SENDER_RTX_PAYLOAD_TYPE)
+        if rtx_payload_type is not None:
+            rtx_seq = getattr(sender, internals.SENDER_RTX_SEQUENCE_NUMBER)
+            packet = wrap_rtx(packet, payload_type=rtx_payload_type, sequence_number=rtx_seq, ssrc=sender._rtx_ssrc)
+            setattr(sender, internals.SENDER_RTX_SEQUENCE_NUMBER, uint16_add(rtx_seq, 1))
+        data = packet.serialize(getattr(sender, internals.SENDER_HEADER_EXTENSIONS_MAP))
+        counters.retransmissions += 1
+        await sender.transport._send_rtp(data)
+
+    setattr(sender, "_retransmit", retransmit)  # noqa: B010 (instance override)
+    return counters
+
+
+__all__ = ["DEFAULT_MAX_AGE_S", "DEFAULT_MAX_PACKETS", "RetransmitCounters", "RtpHistory", "attach"]
