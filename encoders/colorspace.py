@@ -51,6 +51,19 @@ class I420Buffer:
             )
         cv2.cvtColor(pixels, cv2.COLOR_BGRA2YUV_I420, dst=self.array)
 
+    def fill_scaled_from(self, src: I420Buffer) -> None:
+        """This picture's size from another I420 picture, plane by plane. Integer ratios
+        (1080p -> 540p/360p) average areas, which is fast there and does not alias; OpenCV's area
+        mode is slow for other ratios (6 ms for 1080p -> 720p), where bilinear takes ~1 ms."""
+        if (src.width, src.height) == (self.width, self.height):
+            self.array[...] = src.array
+            return
+        integer = src.width % self.width == 0 and src.height % self.height == 0
+        interpolation = cv2.INTER_AREA if integer else cv2.INTER_LINEAR
+        cv2.resize(src.y, (self.width, self.height), dst=self.y, interpolation=interpolation)
+        for s, d in zip(src.chroma(), self.chroma(), strict=True):
+            cv2.resize(s, (self.width // 2, self.height // 2), dst=d, interpolation=interpolation)
+
     @property
     def y(self) -> np.ndarray:
         return self.array[: self.height]

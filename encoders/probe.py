@@ -59,9 +59,9 @@ def codec_options(name: str, settings: VideoEncoderSettings) -> dict[str, str]:
     level = settings.level.name
     cbr = settings.rate_control == "cbr"
     if name == "libx264":
+        # No nal-hrd: x264 refuses to change VBV parameters under NAL HRD, and the live bitrate
+        # changes (encoders.video) need that; maxrate == bitrate keeps the rate constant anyway.
         params = ["repeat-headers=1", "scenecut=0", "bframes=0", "force-cfr=1"]
-        if cbr:
-            params.append("nal-hrd=cbr")
         return {
             "preset": settings.preset or DEFAULT_X264_PRESET,
             "tune": "zerolatency",

@@ -5,14 +5,27 @@ libx264 when a hardware encoder fails (at open or mid-stream) and applies keyfra
 at frame boundaries. ``VideoEncoderWorker`` runs it on the ``enc-video`` thread behind a bounded
 queue that never blocks the video clock.
 
-Bitrate changes: FFmpeg's libx264 wrapper can only retarget the ABR bitrate at runtime, not the
-VBV maxrate/bufsize that CBR is bound by, and PyAV cannot set those after open (measured: a live
-``bit_rate`` change left the output rate unchanged). So for libx264 (and any encoder without
-dynamic bitrate) the context is reopened at a frame boundary and that frame is coded as an IDR; no
-frame is lost (the old context is flushed first; zerolatency holds none back). To avoid extra IDRs
-the change waits for the next scheduled keyframe, but never longer than one second of frames; a cut
-of more than 30 % (congestion) applies on the next frame. NVENC retargets live (FFmpeg nvenc's
-dynamic bitrate) without a reopen.
+Bitrate changes, per encoder:
+
+- libx264: live, no IDR. FFmpeg's wrapper hands a changed ``AVCodecContext.bit_rate`` to
+  ``x264_encoder_reconfig`` on the next frame. That works only without ``nal-hrd`` (x264 refuses to
+  change VBV parameters under NAL HRD, which is why an earlier measurement saw no change) and only
+  up to the VBV maxrate/bufsize set at open, which PyAV cannot change afterwards. So a change
+  applies at once up to the rate the context was opened at, and the context is reopened with the
+  new rate's VBV on the next frame that is an IDR anyway (the next scheduled or requested
+  keyframe, <= 1 s): measured, a live cut alone shows only partly within that second (the 1 s VBV
+  buffer still holds the old rate's allowance), and a rise above the opened rate not at all.
+- h264_nvenc: live (FFmpeg nvenc's dynamic bitrate), no reopen.
+- the others (QSV, AMF, VAAPI, VideoToolbox; their wrappers do not reconfigure, or not reliably):
+  the context is reopened at a frame boundary and that frame is coded as an IDR; no frame is lost
+  (the old context is flushed first; zerolatency holds none back). To avoid extra IDRs the change
+  waits for the next scheduled keyframe, but never longer than one second of frames; a cut of more
+  than 30 % (congestion) applies on the next frame.
+
+Renditions: ``VideoEncoderWorker.submit_picture`` takes an I420 picture from another encoder's
+thread and scales it to this worker's rendition (``set_rendition``: size and frame rate) there, so
+a smaller stream rendition never costs the video clock's thread anything. A size or rate change
+reopens the encoder on the next frame (an IDR).
 """
 
 from __future__ import annotations
@@ -22,7 +35,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 import av
@@ -38,7 +51,9 @@ from encoders.worker import EncoderThread
 log = logging.getLogger(__name__)
 
 # Encoders whose FFmpeg wrapper retargets bitrate from AVCodecContext.bit_rate without a reopen.
-LIVE_BITRATE_ENCODERS = frozenset({"h264_nvenc"})
+LIVE_BITRATE_ENCODERS = frozenset({"h264_nvenc", "libx264"})
+# Encoders whose live retarget is bounded by the VBV maxrate/bufsize they were opened with.
+VBV_BOUND_ENCODERS = frozenset({"libx264"})
 # A cut this large applies at once: it is congestion control, not a tweak.
 URGENT_BITRATE_CUT = 0.7
 
@@ -81,8 +96,10 @@ class VideoEncoder:
         self._nv12: NV12Buffer | None = None
         self._ctx: av.VideoCodecContext | None = None
         self._settings = settings
+        self._opened_kbps = settings.bitrate_kbps  # VBV maxrate/bufsize of the open context
         self.name = ""
         self.reopens = 0
+        self.live_changes = 0  # bitrate changes applied without a reopen
         self._open_first_working(probe.choose_encoder(settings))
 
     # --- public ------------------------------------------------------------------------------
@@ -131,6 +148,26 @@ class VideoEncoder:
         with self._lock:
             pending = self._pending_kbps
         return pending if pending is not None else self._settings.bitrate_kbps
+
+    def reshape(self, width: int, height: int, fps: int) -> list[EncodedPacket]:
+        """Reopen at another size/frame rate (the encoding thread only); the next frame is an IDR.
+        Returns what the old context still held."""
+        s = self._settings
+        if (s.width, s.height, s.fps) == (width, height, fps):
+            return []
+        out = self.flush()
+        self._requested = replace(self._requested, width=width, height=height, fps=fps)
+        reshaped = replace(s, width=width, height=height, fps=fps)
+        try:
+            self._open(self.name, reshaped)
+        except Exception as exc:
+            if self.name == SOFTWARE_ENCODER:
+                raise
+            self._settings = reshaped
+            self._fallback_to_software(f"{type(exc).__name__}: {exc}", mid_stream=True, pts=None)
+        self.reopens += 1
+        self._capture_ns.clear()
+        return out
 
     def encode(self, picture: I420Buffer, pts: int, capture_ns: int = 0) -> list[EncodedPacket]:
         """Encode one picture at ``pts`` (frame-clock ticks, time base 1/fps)."""
@@ -183,6 +220,7 @@ class VideoEncoder:
         ctx = probe.open_codec_context(name, bound)
         self._ctx = ctx
         self._settings = bound
+        self._opened_kbps = bound.bitrate_kbps
         self.name = name
         self._nv12 = NV12Buffer(bound.width, bound.height) if ctx.pix_fmt == "nv12" else None
 
@@ -212,17 +250,28 @@ class VideoEncoder:
         if kbps is None:
             return want_key
         current = self._settings.bitrate_kbps
-        if self.name in LIVE_BITRATE_ENCODERS and self._ctx is not None:
-            self._settings = self._settings.with_bitrate(kbps)
-            self._ctx.bit_rate = kbps * 1000
-            self._clear_pending(kbps)
-            return want_key
         key_due = self._frames_since_key + 1 >= self._settings.gop_frames
-        urgent = kbps < current * URGENT_BITRATE_CUT
-        if not (want_key or key_due or urgent or age >= self._settings.fps):
-            return False
+        if self.name in LIVE_BITRATE_ENCODERS and self._ctx is not None:
+            live = kbps
+            if self.name in VBV_BOUND_ENCODERS:
+                live = min(kbps, self._opened_kbps)
+            if live != current:
+                self._settings = self._settings.with_bitrate(live)
+                self._ctx.bit_rate = live * 1000
+                self.live_changes += 1
+            if self.name not in VBV_BOUND_ENCODERS or kbps == self._opened_kbps:
+                self._clear_pending(kbps)
+                return want_key
+            # the VBV still holds a second of the old rate: reopen with the new one, but only on a
+            # frame that is an IDR anyway (the next scheduled or requested keyframe)
+            if not (want_key or key_due):
+                return False
+        else:
+            urgent = kbps < current * URGENT_BITRATE_CUT
+            if not (want_key or key_due or urgent or age >= self._settings.fps):
+                return False
         self._clear_pending(kbps)
-        if kbps == current:
+        if kbps == current and kbps == self._opened_kbps:
             return want_key
         if self._ctx is not None:
             out.extend(self.flush())
@@ -287,19 +336,26 @@ class VideoEncoderStats:
 
 
 class _Slot:
-    __slots__ = ("picture", "pts", "capture_ns")
+    __slots__ = ("picture", "pts", "capture_ns", "fps")
 
-    def __init__(self, width: int, height: int) -> None:
+    def __init__(self, width: int, height: int, fps: int) -> None:
         self.picture = I420Buffer(width, height)
         self.pts = 0
         self.capture_ns = 0
+        self.fps = fps
+
+
+PictureTap = Callable[[I420Buffer, int, int], object]
 
 
 class VideoEncoderWorker(EncoderThread):
     """The ``enc-video`` thread. ``submit`` converts the canvas to I420 into a free queue slot
     (~1 ms at 1080p) and returns at once: the compositor may reuse its canvas immediately, and
     converting there is no more work than copying the 8 MB BGRA canvas would be. With no free slot
-    the frame is counted as skipped. Packets go to ``sink`` (usually a ``PacketFanout``)."""
+    the frame is counted as skipped. Packets go to ``sink`` (usually a ``PacketFanout``).
+
+    A second worker can encode a smaller rendition of the same program: set it as this worker's
+    ``picture_tap`` (``submit_picture``), and it scales each I420 picture on this worker's thread."""
 
     def __init__(
         self,
@@ -309,6 +365,7 @@ class VideoEncoderWorker(EncoderThread):
         queue_size: int = 3,
         on_fallback: FallbackListener | None = None,
         thread_name: str = "enc-video",
+        source_fps: int | None = None,
     ) -> None:
         if not 1 <= queue_size <= 8:
             raise ValueError(f"VideoEncoderWorker: queue_size {queue_size} must be 1..8")
@@ -316,9 +373,13 @@ class VideoEncoderWorker(EncoderThread):
         self._settings = settings
         self._sink = sink
         self._on_fallback = on_fallback
+        self._source_fps = source_fps or settings.fps  # the frame clock's rate (submit_picture's pts)
+        self._rendition = (settings.width, settings.height, settings.fps)
+        # called on this thread with each picture before it is encoded (a scaled rendition's feed)
+        self.picture_tap: PictureTap | None = None
         # one slot more than the queue holds: the worker encodes from it while the queue is full
         self._free: deque[_Slot] = deque(
-            _Slot(settings.width, settings.height) for _ in range(queue_size + 1)
+            _Slot(settings.width, settings.height, settings.fps) for _ in range(queue_size + 1)
         )
         self._ready: deque[_Slot] = deque()
         self._queue_size = queue_size
@@ -327,7 +388,7 @@ class VideoEncoderWorker(EncoderThread):
         self._skipped = 0
         self._errors = 0
         self._encode_ms: deque[float] = deque(maxlen=300)
-        self._recent_bytes: deque[tuple[int, int]] = deque()  # (pts, bytes) of the last second
+        self._recent_bytes: deque[tuple[float, int]] = deque()  # (seconds, bytes) of the last second
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -351,11 +412,49 @@ class VideoEncoderWorker(EncoderThread):
                 self._free.append(slot)
             raise
         slot.pts = pts
+        slot.fps = self._settings.fps
         slot.capture_ns = capture_ns or time.perf_counter_ns()
         with self._cond:
             self._ready.append(slot)
             self._cond.notify()
         return True
+
+    def submit_picture(self, picture: I420Buffer, pts: int, capture_ns: int = 0) -> bool:
+        """Queue this rendition of a source picture (``pts`` in source frames); scales it here, on
+        the caller's thread (another encoder's). Frames the rendition's lower rate leaves out
+        return False without counting as skipped. Never blocks."""
+        with self._cond:
+            width, height, fps = self._rendition
+            step = max(1, self._source_fps // fps)
+            if pts % step:
+                return False
+            if self._stopping or not self._free or len(self._ready) >= self._queue_size:
+                self._skipped += 1
+                return False
+            slot = self._free.popleft()
+        try:
+            if (slot.picture.width, slot.picture.height) != (width, height):
+                slot.picture = I420Buffer(width, height)
+            slot.picture.fill_scaled_from(picture)
+        except Exception:
+            with self._cond:
+                self._free.append(slot)
+            raise
+        slot.pts = pts // step
+        slot.fps = fps
+        slot.capture_ns = capture_ns or time.perf_counter_ns()
+        with self._cond:
+            self._ready.append(slot)
+            self._cond.notify()
+        return True
+
+    def set_rendition(self, width: int, height: int, fps: int) -> None:
+        """Size and frame rate for ``submit_picture`` from now on (the encoder reopens on the first
+        frame of the new rendition: an IDR). ``fps`` must divide the source's frame rate."""
+        if self._source_fps % fps:
+            raise ValueError(f"rendition {fps} fps does not divide the source's {self._source_fps} fps")
+        with self._cond:
+            self._rendition = (width, height, fps)
 
     def force_keyframe(self) -> None:
         if self._encoder is not None:
@@ -409,9 +508,17 @@ class VideoEncoderWorker(EncoderThread):
                 if not self._ready:
                     break  # stopping and drained
                 slot = self._ready.popleft()
+            tap = self.picture_tap
+            if tap is not None:
+                try:
+                    tap(slot.picture, slot.pts, slot.capture_ns)
+                except Exception:
+                    log.exception("picture tap failed")
             started = time.perf_counter()
             try:
-                packets = encoder.encode(slot.picture, slot.pts, slot.capture_ns)
+                pic = slot.picture
+                packets = encoder.reshape(pic.width, pic.height, slot.fps)
+                packets += encoder.encode(pic, slot.pts, slot.capture_ns)
             except Exception:
                 log.exception("encoding frame pts=%d failed; frame dropped", slot.pts)
                 packets = []
@@ -427,11 +534,11 @@ class VideoEncoderWorker(EncoderThread):
         encoder.close()
 
     def _publish(self, packets: list[EncodedPacket]) -> None:
-        fps = self._settings.fps
         for packet in packets:
+            at = float(packet.pts * packet.time_base)  # renditions may differ in time base
             with self._cond:
-                self._recent_bytes.append((packet.pts, len(packet.data)))
-                while self._recent_bytes and self._recent_bytes[0][0] <= packet.pts - fps:
+                self._recent_bytes.append((at, len(packet.data)))
+                while self._recent_bytes and self._recent_bytes[0][0] <= at - 1.0:
                     self._recent_bytes.popleft()
             try:
                 self._sink.put(packet)

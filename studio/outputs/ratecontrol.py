@@ -1,0 +1,125 @@
+"""The stream's target bitrate from two estimates: delay-based (REMB) and loss-based (RTCP RR).
+
+REMB alone never lowers the rate for loss (at 20 % random loss the receiver's delay estimate can
+stay at the top), so a loss-based estimate runs beside it, after libwebrtc's classic
+``SendSideBandwidthEstimation``: on each receiver report with
+
+- loss < 2 %: grow by 8 % (plus 1 kbit/s) at most once a second,
+- 2-10 %: hold,
+- > 10 %: cut to ``rate * (1 - 0.5 * loss)`` at most once per 300 ms + RTT (a cut must be able to
+  show in the next report before the next one).
+
+The target is the smaller of the two, within the user's range. Changes are applied when they
+differ by more than 5 % from what the encoder runs at: with libx264 a change no longer costs an
+IDR (``encoders.video``), so following the estimate closely is cheap; the 5 % keeps REMB's
+wobble from reconfiguring the encoder every second.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+LOSS_LOW = 0.02
+LOSS_HIGH = 0.10
+GROWTH_PER_S = 1.08
+GROWTH_INTERVAL_S = 1.0
+DECREASE_INTERVAL_S = 0.3
+APPLY_CHANGE = 0.05  # relative difference that is worth telling the encoder about
+
+
+@dataclass(frozen=True, slots=True)
+class RateEstimate:
+    target_bps: int  # min of both estimates, clamped to the user's range
+    delay_bps: int | None  # last REMB (None before the first)
+    loss_bps: int  # loss-based estimate
+    loss_fraction: float | None  # last reported fraction lost (None before the first report)
+
+
+class RateController:
+    """Thread-safe: REMB and receiver reports arrive on the net thread; ``apply_kbps`` is called
+    outside the lock with the new target whenever it moved enough."""
+
+    def __init__(
+        self,
+        apply_kbps: Callable[[int], None],
+        min_kbps: int,
+        max_kbps: int,
+        start_kbps: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not 0 < min_kbps <= max_kbps:
+            raise ValueError(f"bitrate range {min_kbps}..{max_kbps} kbps is not valid")
+        self._apply = apply_kbps
+        self.min_bps, self.max_bps = min_kbps * 1000, max_kbps * 1000
+        self._clock = clock
+        self._lock = threading.Lock()
+        start_bps = self._clamp(start_kbps * 1000)
+        self._delay_bps: int | None = None
+        self._loss_bps = start_bps
+        self._loss_fraction: float | None = None
+        self._rtt_s = 0.0
+        self._last_growth = -1e9
+        self._last_decrease = -1e9
+        self.applied_kbps = start_bps // 1000
+
+    # --- inputs (any thread) -------------------------------------------------------------------
+
+    def on_remb(self, bps: int) -> None:
+        """The receiver's delay-based estimate (REMB), in bits per second."""
+        with self._lock:
+            self._delay_bps = max(0, int(bps))
+        self._update()
+
+    def on_loss_report(self, fraction_lost: float, rtt_s: float | None = None) -> None:
+        """One receiver report: fraction of packets lost since the previous one (0..1)."""
+        loss = min(max(float(fraction_lost), 0.0), 1.0)
+        with self._lock:
+            now = self._clock()
+            if rtt_s is not None and rtt_s >= 0:
+                self._rtt_s = rtt_s
+            self._loss_fraction = loss
+            if loss < LOSS_LOW:
+                if now - self._last_growth >= GROWTH_INTERVAL_S:
+                    # grow from what is actually sent, so a long quiet period cannot bank headroom
+                    base = min(self._loss_bps, self.applied_kbps * 1000)
+                    self._loss_bps = self._clamp(int(base * GROWTH_PER_S) + 1000)
+                    self._last_growth = now
+            elif loss > LOSS_HIGH and now - self._last_decrease >= DECREASE_INTERVAL_S + self._rtt_s:
+                base = min(self._loss_bps, self.applied_kbps * 1000)
+                self._loss_bps = self._clamp(int(base * (1.0 - 0.5 * loss)))
+                self._last_decrease = now
+                self._last_growth = now  # no growth right after a cut
+        self._update()
+
+    # --- state ----------------------------------------------------------------------------------
+
+    def estimate(self) -> RateEstimate:
+        with self._lock:
+            return RateEstimate(self._target_locked(), self._delay_bps, self._loss_bps, self._loss_fraction)
+
+    @property
+    def target_kbps(self) -> int:
+        return self.estimate().target_bps // 1000
+
+    # --- internals -------------------------------------------------------------------------------
+
+    def _clamp(self, bps: int) -> int:
+        return min(max(bps, self.min_bps), self.max_bps)
+
+    def _target_locked(self) -> int:
+        delay = self._delay_bps if self._delay_bps is not None else self.max_bps
+        return self._clamp(min(delay, self._loss_bps))
+
+    def _update(self) -> None:
+        with self._lock:
+            kbps = self._target_locked() // 1000
+            at_bound = kbps in (self.min_bps // 1000, self.max_bps // 1000)
+            if kbps == self.applied_kbps or (
+                not at_bound and abs(kbps - self.applied_kbps) <= self.applied_kbps * APPLY_CHANGE
+            ):
+                return
+            self.applied_kbps = kbps
+        self._apply(kbps)

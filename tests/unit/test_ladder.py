@@ -1,0 +1,74 @@
+"""The stream's resolution/frame-rate ladder: rungs from the canvas, quick steps down, slow steps up."""
+
+from __future__ import annotations
+
+from studio.outputs.ladder import Ladder, build_ladder
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_rungs_follow_the_canvas() -> None:
+    assert [r.label for r in build_ladder(1920, 1080, 30)] == ["1080p30", "720p30", "540p30", "360p30", "360p15"]
+    assert [(r.width, r.height) for r in build_ladder(1920, 1080, 30)][1:4] == [(1280, 720), (960, 540), (640, 360)]
+    assert [r.label for r in build_ladder(1280, 720, 30)] == ["720p30", "540p30", "360p30", "360p15"]
+
+
+def test_steps_down_at_once_and_as_far_as_needed() -> None:
+    clock = Clock()
+    ladder = Ladder(build_ladder(1920, 1080, 30), hold_s=5.0, clock=clock)
+    assert ladder.update(5000).label == "1080p30"
+    assert ladder.update(2000).label == "720p30"
+    assert ladder.update(700).label == "540p30"
+    assert ladder.update(250).label == "360p15"  # skips 360p30
+    assert ladder.update(5000).label == "360p15"  # no jump back up
+
+
+def test_steps_up_one_rung_after_the_target_held_for_the_hold_time() -> None:
+    clock = Clock()
+    ladder = Ladder(build_ladder(1920, 1080, 30), hold_s=5.0, clock=clock)
+    ladder.update(250)
+    assert ladder.rung.label == "360p15"
+    for _ in range(5):  # the first report above the 360p30 step-up threshold starts the hold
+        clock.now += 1.0
+        assert ladder.update(8000).label == "360p15"
+    clock.now += 1.0
+    ladder.update(8000)  # held for 5 s
+    assert ladder.rung.label == "360p30"
+    for _ in range(6):
+        clock.now += 1.0
+        ladder.update(8000)
+    assert ladder.rung.label == "540p30"  # one rung per hold, never a jump
+
+
+def test_a_dip_below_the_step_up_threshold_restarts_the_hold() -> None:
+    clock = Clock()
+    ladder = Ladder(build_ladder(1920, 1080, 30), hold_s=5.0, clock=clock)
+    ladder.update(2000)
+    assert ladder.rung.label == "720p30"
+    for kbps in (4000, 4000, 4000, 3000, 4000, 4000, 4000, 4000):  # 3000: fits 1080p but is below 3732
+        clock.now += 1.0
+        ladder.update(kbps)
+    assert ladder.rung.label == "720p30"
+    clock.now += 1.0
+    assert ladder.update(4000).label == "720p30"  # held since the dip: 4 s
+    clock.now += 1.0
+    assert ladder.update(4000).label == "1080p30"
+
+
+def test_between_the_thresholds_nothing_moves() -> None:
+    clock = Clock()
+    ladder = Ladder(build_ladder(1920, 1080, 30), hold_s=1.0, clock=clock)
+    ladder.update(3000)  # above 1080p's step-down threshold (2488)
+    assert ladder.at_top
+    ladder.update(2400)
+    assert ladder.rung.label == "720p30"
+    for _ in range(10):
+        clock.now += 1.0
+        ladder.update(3000)  # fits 1080p but below its step-up threshold: stay on 720p
+    assert ladder.rung.label == "720p30"

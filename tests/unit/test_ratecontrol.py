@@ -1,0 +1,92 @@
+"""Rate control: loss-based and delay-based estimates, the smaller wins, within the user's range
+(libwebrtc's classic loss rules: < 2 % grow 8 %/s, 2-10 % hold, > 10 % cut by loss/2)."""
+
+from __future__ import annotations
+
+import pytest
+
+from studio.outputs.ratecontrol import RateController
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make(min_kbps: int = 300, max_kbps: int = 6000, start_kbps: int = 3000) -> tuple[RateController, list[int], Clock]:
+    applied: list[int] = []
+    clock = Clock()
+    return RateController(applied.append, min_kbps, max_kbps, start_kbps, clock=clock), applied, clock
+
+
+def test_heavy_loss_cuts_even_when_remb_says_the_link_is_wide() -> None:
+    rc, applied, clock = make()
+    rc.on_remb(6_000_000)
+    rc.on_loss_report(0.20)  # 20 % loss: 3000 * (1 - 0.1) = 2700
+    assert rc.estimate().loss_bps == 2_700_000 and applied[-1] == 2700
+    clock.now += 1.0
+    rc.on_loss_report(0.20)
+    assert applied[-1] == 2430
+    est = rc.estimate()
+    assert est.delay_bps == 6_000_000 and est.target_bps == 2_430_000 and est.loss_fraction == 0.2
+
+
+def test_cuts_wait_for_rtt_plus_300_ms() -> None:
+    rc, applied, clock = make()
+    rc.on_loss_report(0.30, rtt_s=0.2)
+    assert applied == [2550]
+    clock.now += 0.4  # < 0.3 s + 0.2 s RTT: the previous cut cannot show in this report yet
+    rc.on_loss_report(0.30)
+    assert applied == [2550]
+    clock.now += 0.2
+    rc.on_loss_report(0.30)
+    assert applied == [2550, 2167]
+
+
+def test_moderate_loss_holds_and_low_loss_grows_8_percent_per_second() -> None:
+    rc, applied, clock = make(start_kbps=1000)
+    for _ in range(5):
+        clock.now += 1.0
+        rc.on_loss_report(0.05)
+    assert applied == [] and rc.target_kbps == 1000
+    rc.on_loss_report(0.0)
+    assert applied == [1081]
+    rc.on_loss_report(0.0)  # same second: no second growth step
+    assert applied == [1081]
+    clock.now += 1.0
+    rc.on_loss_report(0.01)
+    assert applied == [1081, 1168]
+
+
+def test_remb_limits_and_the_user_range_clamps() -> None:
+    rc, applied, clock = make(min_kbps=300, max_kbps=2000, start_kbps=2000)
+    rc.on_remb(800_000)
+    assert applied == [800]
+    rc.on_remb(100_000)  # below the floor: the floor (a 1 Mbit/s link still carries 300 kbit/s)
+    assert applied == [800, 300]
+    for _ in range(20):
+        clock.now += 1.0
+        rc.on_loss_report(0.5)
+    assert rc.target_kbps == 300
+    rc.on_remb(50_000_000)
+    for _ in range(40):
+        clock.now += 1.0
+        rc.on_loss_report(0.0)
+    assert rc.target_kbps == 2000 and applied[-1] == 2000
+
+
+def test_small_wobble_is_not_applied() -> None:
+    rc, applied, _ = make(start_kbps=3000)
+    rc.on_remb(3_050_000)
+    rc.on_remb(2_900_000)
+    assert applied == []
+    rc.on_remb(2_500_000)
+    assert applied == [2500]
+
+
+def test_invalid_range() -> None:
+    with pytest.raises(ValueError):
+        RateController(lambda kbps: None, 500, 400, 450)
