@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     headless.add_argument("--token-env", metavar="VAR", help="environment variable holding the bearer token")
     headless.add_argument("--seconds", type=float, help="stop after this long (default: until Ctrl-C)")
     headless.add_argument("--rundown", type=Path, help="run this rundown (markers, polls, branches) on air")
+    headless.add_argument("--strict", action="store_true",
+                          help="do not go live when the rundown's pre-flight check finds a problem")
 
     render = sub.add_parser("render", help="render a scene or a rundown path to a video file")
     _add_collection_args(render, "scene to render")

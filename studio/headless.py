@@ -18,11 +18,13 @@ import threading
 import time
 from pathlib import Path
 
+from scenes.model import SceneCollection
 from studio.display import use_offscreen_qt
 from studio.events import ClockStats
 from studio.outputs.health import network_health
 from studio.outputs.pipeline import PipelineStats, StreamTarget
 from studio.outputs.whip_events import OutputState, OutputStatus, WhipStats
+from studio.rundown.preflight import preflight_file
 from studio.secrets import redact
 from studio.session import open_collection
 from studio.show import Show
@@ -53,9 +55,24 @@ def stream_line(stats: WhipStats, state: OutputState | None) -> str:
             f"  pli {stats.plis}{ladder}{age}")
 
 
+def report_preflight(rundown: Path, collection: SceneCollection) -> int:
+    """Before going live: every clip and image the rundown (all branches) and the scenes can reach,
+    one line per problem. Returns the number of problems."""
+    problems = preflight_file(rundown, collection)
+    for problem in problems:
+        say(f"studio: pre-flight: {problem}")
+    say(f"studio: pre-flight: {len(problems)} problem(s)" if problems else "studio: pre-flight: every file plays")
+    return len(problems)
+
+
 def run_headless(args: argparse.Namespace, local_show: bool = False) -> int:
     use_offscreen_qt()
     collection, path = open_collection(args.collection, args.scene)
+    if getattr(args, "rundown", None) is not None and report_preflight(Path(args.rundown), collection) \
+            and getattr(args, "strict", False):
+        print("studio: not going live (--strict): fix the files above, or run without --strict",
+              file=sys.stderr, flush=True)
+        return 2
     token = resolve_token(args.stream, args.token_env) if args.stream else None
     show = Show(collection, serve_locally=local_show or not args.stream)
     stop = threading.Event()
