@@ -511,29 +511,37 @@ def _profiles(text: str) -> list[Profile]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    profiles = _profiles(args.profiles)
     if args.seconds <= 0:
         raise ValueError("--seconds must be positive")
+    report = measure(_profiles(args.profiles), args.seconds)
+    if not getattr(args, "json", False):
+        print(format_table(report), file=sys.stderr)
+    return report
+
+
+def measure(profiles: list[Profile], seconds: float) -> dict[str, Any]:
+    """Run ``profiles`` one after the other, ``seconds`` measured each; the report `run` prints."""
     check_requirements()
     from studio.chromium import CHROMIUM
 
     if not os.path.exists(CHROMIUM):
         raise ValueError(f"the network bench needs Chromium at {CHROMIUM} (apt-get install chromium)")
     remove_stale()
+    load_before = os.getloadavg()[0]
     log_dir = Path(tempfile.mkdtemp(prefix="dls-bench-network-"))
-    # Ctrl-C and SIGTERM both end the run through the finally blocks below (namespaces, processes)
+    # Ctrl-C and SIGTERM both end the run through the finally blocks (namespaces, processes)
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     failed = False
+    report_profiles: dict[str, Any] = {}
     try:
         collection, height = _stamped_demo(log_dir)
-        report_profiles: dict[str, Any] = {}
         for profile in profiles:
-            print(f"network bench: {profile.name} ({profile.describe()}), {args.seconds:g} s ...",
+            print(f"network bench: {profile.name} ({profile.describe()}), {seconds:g} s ...",
                   file=sys.stderr, flush=True)
             try:
-                report_profiles[profile.name] = _run_profile(profile, args.seconds, collection, height, log_dir)
+                report_profiles[profile.name] = _run_profile(profile, seconds, collection, height, log_dir)
             except (TimeoutError, RuntimeError) as exc:
                 failed = True
                 report_profiles[profile.name] = {"error": str(exc), "logs": str(log_dir)}
@@ -543,10 +551,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-        if not failed:
+        if not failed:  # the children's logs stay only when something went wrong
             shutil.rmtree(log_dir, ignore_errors=True)
-    report: dict[str, Any] = {
-        "seconds_per_profile": args.seconds,
+    return {
+        "seconds_per_profile": seconds,
         "warmup_s": WARMUP_S,
         "path": "demo show + latency stamp -> our encoder (Show, default StreamTarget) -> WHIP -> studio serve "
                 "relay -> headless Chromium viewer page; each in its own network namespace",
@@ -554,16 +562,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "frames_pct_definition": "Chromium presentedFrames in the window / frames the studio composited in it",
         "recovery_definition": "network back -> first presented frame composited after it",
         "cpu_count": os.cpu_count(),
-        "load_avg_1m": round(os.getloadavg()[0], 2),
+        "load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],  # before, after: a busy machine
         "profiles": report_profiles,
     }
-    if not getattr(args, "json", False):
-        print(format_table(report), file=sys.stderr)
-    return report
 
 
 def _raise_interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
 
-__all__ = ["PROFILES", "Host", "format_table", "freezes", "run"]
+__all__ = ["PROFILES", "Host", "Profile", "format_table", "freezes", "measure", "run"]
