@@ -35,7 +35,6 @@ MODES = ("scroll", "top", "bottom")
 MAX_TEXT = 200
 MAX_ID = 128
 RECENT = 1000  # messages remembered for pin-by-id
-BENCH_TEXTS = ("666", "哈哈哈", "主播好", "好看😍", "冲冲冲", "来了来了", "🔥🔥", "前排", "这个多少钱", "gg")
 _NS = 1_000_000_000
 _LANE_PROBE = "国Ag"
 
@@ -70,7 +69,6 @@ class _Live:
     x: int  # fixed comments and the pin
     until_ns: int
     inv: np.ndarray | None = None  # 255 - alpha (4 channels) for blended items
-    loop: bool = False  # fill_for_benchmark: re-enter at the right instead of leaving
     drawn: tuple[int, int, int, int] | None = None  # last drawn rectangle (x0, y0, x1, y1)
 
 
@@ -307,11 +305,7 @@ class DanmakuOverlaySource(Source):
     def _expire(self, now: int) -> None:
         keep: list[_Live] = []
         for item in self._live:
-            if item.loop and item.traj is not None and now >= item.traj.end_ns:
-                laps = (now - item.traj.start_ns) // item.traj.duration_ns
-                t = item.traj
-                item.traj = Trajectory(t.start_ns + laps * t.duration_ns, t.width, t.canvas_width, t.duration_ns)
-            if item.until_ns > now or item.loop:
+            if item.until_ns > now:
                 keep.append(item)
             elif item.drawn is not None:
                 self._stale.append(item.drawn)
@@ -339,18 +333,35 @@ class DanmakuOverlaySource(Source):
         budget = self._raster_per_tick
         kept: list[_Waiting] = []
         tries = 0
+        # What cannot be placed now stays so for the rest of this tick: a lane that refuses a
+        # comment refuses every wider one (``scenes.lanes.can_follow``), full rows stay full.
+        # Skipping those saves asking every lane again for each waiting comment (a busy chat keeps
+        # dozens waiting).
+        refused_width: int | None = None
+        full_modes: set[str] = set()
         while self._waiting and tries < 64 and len(self._live) < cap:
             entry = self._waiting.popleft()
             tries += 1
+            if entry.mode in full_modes:
+                kept.append(entry)
+                continue
             if entry.pixels is None:
                 if budget == 0:
                     kept.append(entry)
                     continue
                 budget -= 1
                 entry.pixels = self._fit(render_text(self._style(entry.colour), entry.text).pixels, self._pitch)
+            if entry.mode == "scroll" and refused_width is not None and entry.pixels.shape[1] >= refused_width:
+                kept.append(entry)
+                continue
             item = self._place(entry, now)
             if item is None:
                 kept.append(entry)  # no free lane or row yet: keep its place in the queue
+                if entry.mode == "scroll":
+                    width = entry.pixels.shape[1]
+                    refused_width = width if refused_width is None else min(refused_width, width)
+                else:
+                    full_modes.add(entry.mode)
             else:
                 self._live.append(item)
                 self._shown += 1
@@ -381,11 +392,23 @@ class DanmakuOverlaySource(Source):
             blended.append(self._pin)
         moves: list[tuple[_Live, int, tuple[int, int, int, int] | None]] = []
         still: list[_Live] = []
+        # bounds of this frame's scrolling comments, gathered on the way (hundreds per frame: the
+        # clipping is inlined, the per-item Python work is most of the overlay's cost)
+        bx0, by0, bx1, by1 = cw, ch, 0, 0
         for item in self._live:
-            if item.traj is None:
+            traj = item.traj
+            if traj is None:
                 continue
-            x = item.traj.x_int(now)
-            new = _clip(x, item.y, item.pixels.shape[1], item.pixels.shape[0], cw, ch)
+            x = traj.canvas_width + (-(traj.canvas_width + traj.width) * (now - traj.start_ns)) // traj.duration_ns
+            h, w = item.pixels.shape[:2]
+            x0 = x if x > 0 else 0
+            x1 = x + w if x + w < cw else cw
+            y0 = item.y if item.y > 0 else 0
+            y1 = item.y + h if item.y + h < ch else ch
+            new = (x0, y0, x1, y1) if x0 < x1 and y0 < y1 else None
+            if new is not None:
+                bx0, by0 = (x0 if x0 < bx0 else bx0), (y0 if y0 < by0 else by0)
+                bx1, by1 = (x1 if x1 > bx1 else bx1), (y1 if y1 > by1 else by1)
             if new == item.drawn:
                 still.append(item)
             else:
@@ -436,12 +459,11 @@ class DanmakuOverlaySource(Source):
             dst = canvas[y0:y1, x0:x1]
             cv2.add(src, cv2.multiply(dst, inv, scale=1.0 / 255.0), dst=dst)
         self._frame = None if empty else VideoFrame(canvas)
-        drawn = [item.drawn for item in (*self._live, *blended) if item.drawn is not None]
-        self._bounds = (
-            (min(r[0] for r in drawn), min(r[1] for r in drawn), max(r[2] for r in drawn), max(r[3] for r in drawn))
-            if drawn
-            else None
-        )
+        for item in blended:
+            if item.drawn is not None:
+                x0, y0, x1, y1 = item.drawn
+                bx0, by0, bx1, by1 = min(bx0, x0), min(by0, y0), max(bx1, x1), max(by1, y1)
+        self._bounds = (bx0, by0, bx1, by1) if bx0 < bx1 and by0 < by1 else None
 
     def content_bounds(self) -> tuple[int, int, int, int] | None:
         """(x0, y0, x1, y1) holding every drawn pixel of the current frame, None when empty: outside
@@ -454,28 +476,6 @@ class DanmakuOverlaySource(Source):
     @property
     def size(self) -> tuple[int, int]:
         return self._w, self._h
-
-    # ---- benchmarks ----
-
-    def fill_for_benchmark(self, n: int) -> None:
-        """Put ``n`` looping comments on screen at once, spread over the lanes and the width
-        (``studio bench``). When ``n`` exceeds what the lanes hold they overlap; the cost is the same."""
-        if n < 0:
-            raise ValueError(f"fill_for_benchmark: n must be >= 0, got {n}")
-        with self._lock:
-            lanes = self._lanes.count
-            per_lane = max(1, -(-n // lanes))
-            for k in range(n):
-                lane, j = k % lanes, k // lanes
-                text = BENCH_TEXTS[k % len(BENCH_TEXTS)]
-                colour = ("#FFFFFF", "#FFE14D", "#7FD7FF", "#FF8FB1")[k % 4]
-                px = self._fit(render_text(self._style(colour), text).pixels, self._pitch)
-                phase = (j + 0.5 * (lane % 2)) / per_lane
-                start = self._now_ns - int(phase * self._duration_ns)
-                traj = Trajectory(start, px.shape[1], self._w, self._duration_ns)
-                y = self.lane_y(lane) + (self._pitch - px.shape[0]) // 2
-                self._live.append(_Live(f"bench-{k}", "scroll", px, y, lane, traj, 0, traj.end_ns, loop=True))
-                self._shown += 1
 
 
 DANMAKU_OVERLAY = register(

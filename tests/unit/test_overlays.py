@@ -295,13 +295,39 @@ def test_push_from_many_threads_while_ticking() -> None:
     assert st.shown + st.queued + st.dropped == 200
 
 
-def test_fill_for_benchmark_keeps_n_on_screen() -> None:
-    ov = danmaku()
-    ov.fill_for_benchmark(30)
-    for t in range(0, 10 * S, S):
-        ov.tick(t)
-        assert ov.stats().on_screen == 30
-    assert ink(pixels(ov)) > 1000
+def test_a_busy_chat_fills_the_lanes_and_every_comment_is_accounted_for() -> None:
+    ov = danmaku(max_on_screen=60)
+    texts = ["666", "哈哈哈哈哈哈", "好看😍", "这个口红多少钱呀主播", "gg", "冲冲冲"]
+    pushed = 0
+    for frame in range(6 * 30):  # 6 s of a chat sending 20 comments a second
+        now = frame * FRAME
+        while pushed < 20 * now // S:
+            ov.push(f"m{pushed}", texts[pushed % len(texts)], mode="top" if pushed % 9 == 8 else "scroll")
+            pushed += 1
+        ov.tick(now)
+        if frame % 15 == 0:
+            assert np.array_equal(pixels(ov), redraw(ov, now)), f"frame {frame}"
+    st = ov.stats()
+    assert st.on_screen > ov.lane_count  # lanes hold several comments each
+    assert st.shown > st.on_screen  # early comments have left again
+    assert st.shown + st.queued + st.dropped == pushed
+    assert np.array_equal(pixels(ov), redraw(ov, now))
+
+
+def test_a_narrow_comment_passes_a_wide_one_the_lane_refuses() -> None:
+    # one lane: a wide comment would catch up with the one ahead, a narrow one will not
+    ov = danmaku(width=640, height=120, area=0.05, duration=8.0)
+    assert ov.lane_count == 1
+    ov.push("lead", "a")
+    ov.tick(0)
+    ov.push("wide", "这是一条非常非常长的弹幕评论内容")
+    ov.push("narrow", "a")
+    ov.tick(S)
+    st = ov.stats()
+    assert (st.on_screen, st.queued) == (2, 1)
+    assert [item.id for item in ov._live] == ["lead", "narrow"]
+    ov.tick(S + FRAME)  # still refused, still waiting in the queue
+    assert (ov.stats().queued, len(ov._live)) == (1, 2)
 
 
 # ---- poll results ----
