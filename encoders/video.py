@@ -56,6 +56,7 @@ LIVE_BITRATE_ENCODERS = frozenset({"h264_nvenc", "libx264"})
 VBV_BOUND_ENCODERS = frozenset({"libx264"})
 # A cut this large applies at once: it is congestion control, not a tweak.
 URGENT_BITRATE_CUT = 0.7
+KEYFRAME_REQUEST_HOLDOFF_S = 0.5  # a receiver's request this soon after an IDR is answered by it
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +130,15 @@ class VideoEncoder:
     def force_keyframe(self) -> None:
         """The next encoded frame will be an IDR (with SPS/PPS in front)."""
         with self._lock:
+            self._keyframe_requested = True
+
+    def request_keyframe(self) -> None:
+        """A receiver's keyframe request (PLI/FIR), coalesced: ignored while one is pending or when
+        an IDR left within ``KEYFRAME_REQUEST_HOLDOFF_S`` (that IDR answers it; storms of PLIs
+        under loss would otherwise cost an IDR each)."""
+        with self._lock:
+            if self._frames_since_key < self._settings.fps * KEYFRAME_REQUEST_HOLDOFF_S:
+                return
             self._keyframe_requested = True
 
     def set_bitrate(self, kbps: int) -> None:
@@ -459,6 +469,10 @@ class VideoEncoderWorker(EncoderThread):
     def force_keyframe(self) -> None:
         if self._encoder is not None:
             self._encoder.force_keyframe()
+
+    def request_keyframe(self) -> None:
+        if self._encoder is not None:
+            self._encoder.request_keyframe()
 
     def set_bitrate(self, kbps: int) -> None:
         if self._encoder is None:
