@@ -1,4 +1,5 @@
-"""Scene collections on disk: load with clear errors, atomic save with backup, autosave."""
+"""Scene collections on disk: load with clear errors, atomic save, a last known-good backup
+(refreshed when a file is opened and loads), autosave."""
 
 from __future__ import annotations
 
@@ -8,29 +9,68 @@ from pathlib import Path
 
 from scenes.model import SceneCollection
 from scenes.serialize import collection_from_dict, collection_to_dict
-from studio.storage import DamagedFileError, backup_path, read_json, write_json_atomic
+from studio.storage import (
+    DamagedFileError,
+    backup_path,
+    keep_known_good,
+    read_json_bytes,
+    restore_backup,
+    valid_backup,
+    write_json_atomic,
+)
 
 log = logging.getLogger(__name__)
 
 
 def load_collection(path: Path) -> SceneCollection:
     """Load a collection or raise DamagedFileError naming the file, the problem and any backup."""
-    path = Path(path)
-    data = read_json(path)
+    return _load(Path(path))[0]
+
+
+def _load(path: Path) -> tuple[SceneCollection, bytes]:
+    data, raw = read_json_bytes(path)
     try:
-        return collection_from_dict(data)
+        return collection_from_dict(data), raw
     except ValueError as exc:
-        bak = backup_path(path)
-        raise DamagedFileError(path, str(exc), bak if bak.exists() else None) from None
+        raise DamagedFileError(path, str(exc), _usable_backup(path)) from None
+
+
+def open_collection_file(path: Path) -> SceneCollection:
+    """``load_collection`` for the file the studio is about to work on: it becomes its own ``.bak``."""
+    path = Path(path)
+    collection, raw = _load(path)
+    keep_known_good(path, raw)
+    return collection
+
+
+def _usable_backup(path: Path) -> Path | None:
+    bak = valid_backup(path)
+    if bak is None:
+        return None
+    try:
+        _load(bak)
+    except DamagedFileError:
+        return None  # offering a backup that cannot load either would only fail a second time
+    return bak
 
 
 def load_backup(path: Path) -> SceneCollection:
     """Load the ``.bak`` copy of ``path`` (offered to the user when the main file is damaged)."""
-    return load_collection(backup_path(Path(path)))
+    return _load(backup_path(Path(path)))[0]
+
+
+def open_backup(path: Path) -> tuple[SceneCollection, Path]:
+    """Work on the backup of a damaged ``path``: the damaged file is set aside under a dated name
+    (returned; never overwritten), the backup is copied back to ``path`` and loaded."""
+    path = Path(path)
+    load_backup(path)  # raises DamagedFileError before anything is moved
+    aside = restore_backup(path)
+    return open_collection_file(path), aside
 
 
 def save_collection(collection: SceneCollection, path: Path) -> None:
-    write_json_atomic(Path(path), collection_to_dict(collection))
+    # the backup is refreshed (at most every few minutes) only from a file that still loads
+    write_json_atomic(Path(path), collection_to_dict(collection), validate=collection_from_dict)
 
 
 class Autosaver:
@@ -83,4 +123,5 @@ class Autosaver:
         self._thread.join(timeout=10)
 
 
-__all__ = ["Autosaver", "DamagedFileError", "load_backup", "load_collection", "save_collection"]
+__all__ = ["Autosaver", "DamagedFileError", "load_backup", "load_collection", "open_backup", "open_collection_file",
+           "save_collection"]

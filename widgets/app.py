@@ -13,13 +13,12 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 from scenes.model import VideoFormat
 from studio.secrets import install_log_redaction
-from studio.session import open_collection
 from studio.show import Show
-from studio.storage import DamagedFileError
+from widgets.damaged_file import open_collection_or_ask
 from widgets.i18n import translator
 from widgets.main_window import MainWindow
 from widgets.settings_store import SettingsStore
@@ -51,12 +50,14 @@ def run_gui(collection_path: Path | None) -> int:
         translator().set_language(store.settings.language)
     except ValueError as exc:
         store.problem = str(exc)
-    try:
-        collection, path = open_collection(collection_path)
-    except DamagedFileError as exc:
-        QMessageBox.critical(None, "Drama Live Studio", str(exc))
+    # a damaged collection: open its backup, another file, or quit (nothing is overwritten)
+    opened = open_collection_or_ask(collection_path)
+    if opened is None:
         store.close()
         return 2
+    collection, path = opened.collection, opened.path
+    if opened.note:
+        store.problem = f"{store.problem}; {opened.note}" if store.problem else opened.note  # shown once
     if store.settings.video:
         # the canvas chosen in Settings applies now, at start-up (the engine sizes its canvases once)
         collection.video = VideoFormat(**store.settings.video)

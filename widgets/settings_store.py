@@ -19,7 +19,15 @@ from urllib.parse import urlsplit
 from scenes.model import VideoFormat
 from scenes.transitions import TransitionKind
 from studio.paths import data_dir
-from studio.storage import DamagedFileError, read_json, write_json_atomic
+from studio.storage import (
+    DamagedFileError,
+    keep_known_good,
+    read_json,
+    read_json_bytes,
+    set_aside,
+    valid_backup,
+    write_json_atomic,
+)
 from widgets.i18n import LANGUAGES
 
 log = logging.getLogger(__name__)
@@ -98,7 +106,10 @@ class UISettings:
         if not isinstance(data, dict) or data.get("kind") != KIND:
             raise ValueError("not a UI settings file")
         version = data.get("schema_version")
-        if not isinstance(version, int) or version > SCHEMA_VERSION:
+        if isinstance(version, int) and version > SCHEMA_VERSION:
+            raise NewerSettingsError(f"schema_version {version} is from a newer studio (this one reads up to "
+                                     f"{SCHEMA_VERSION})")
+        if not isinstance(version, int) or version < 1:
             raise ValueError(f"schema_version {version!r} is not supported (up to {SCHEMA_VERSION})")
         known = {f for f in cls.__dataclass_fields__}
         values = {k: v for k, v in data.items() if k in known}
@@ -106,6 +117,10 @@ class UISettings:
             return cls(**values).validate()
         except TypeError as exc:
             raise ValueError(str(exc)) from None
+
+
+class NewerSettingsError(ValueError):
+    """The settings file was written by a newer studio: read nothing from it, never overwrite it."""
 
 
 def check_whip_url(url: str) -> str:
@@ -132,6 +147,9 @@ class SettingsStore:
     def __init__(self, folder: Path | None = None) -> None:
         self.path = (folder or data_dir()) / FILE_NAME
         self.problem: str | None = None  # why the file was not used (shown once by the window)
+        # a newer studio's file is never overwritten: this session's changes stay in memory
+        self.read_only = False
+        self._damaged = False  # set the damaged file aside before the first write over it
         self.settings = self._load()
         self.saves = 0
         self.last_error: str | None = None
@@ -144,16 +162,40 @@ class SettingsStore:
         if not self.path.exists():
             return UISettings()
         try:
-            return UISettings.from_dict(read_json(self.path))
-        except DamagedFileError as exc:
-            self.problem = str(exc)
-        except ValueError as exc:
-            self.problem = f"{self.path}: {exc}; using default settings"
+            data, raw = read_json_bytes(self.path)
+            settings = UISettings.from_dict(data)
+        except NewerSettingsError as exc:
+            self.read_only = True
+            self.problem = (f"{self.path}: {exc}; using default settings for this session and leaving "
+                            "the file as it is (changes are not saved)")
+        except ValueError as exc:  # DamagedFileError included
+            self._damaged = True
+            problem = exc.problem if isinstance(exc, DamagedFileError) else str(exc)
+            settings_from_backup = self._load_backup()
+            used = "the backup of the last good settings" if settings_from_backup else "default settings"
+            self.problem = f"{self.path}: {problem}; using {used} (the damaged file is kept beside it)"
+            log.warning("%s", self.problem)
+            return settings_from_backup or UISettings()
+        else:
+            keep_known_good(self.path, raw)  # this file loads: it is the last known-good copy
+            return settings
         log.warning("%s", self.problem)
         return UISettings()
 
+    def _load_backup(self) -> UISettings | None:
+        bak = valid_backup(self.path)
+        if bak is None:
+            return None
+        try:
+            return UISettings.from_dict(read_json(bak))
+        except ValueError:
+            return None
+
     def save(self) -> None:
         data = copy.deepcopy(self.settings.validate().to_dict())
+        if self.read_only:
+            log.info("settings not saved: %s belongs to a newer studio", self.path)
+            return
         with self._cond:
             if self._closing:
                 self._write(data)
@@ -181,7 +223,11 @@ class SettingsStore:
 
     def _write(self, data: dict[str, Any]) -> None:
         try:
-            write_json_atomic(self.path, data)
+            if self._damaged:
+                if self.path.exists():
+                    log.warning("the damaged settings file is kept as %s", set_aside(self.path))
+                self._damaged = False
+            write_json_atomic(self.path, data, validate=UISettings.from_dict)
             self.last_error = None
         except OSError as exc:
             self.last_error = f"saving settings to {self.path} failed: {exc}"

@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from studio.interaction.adapters import EmbeddedHubAdapter, WebSocketAdapter
@@ -170,6 +171,7 @@ def test_generic_websocket_adapter_against_a_hub() -> None:
         assert [type(m).TYPE for m in got] == ["enter", "like"] and got[1].count == 7  # type: ignore[attr-defined]
 
 
+@pytest.mark.expect_logged_errors("interaction source websocket failed")  # the refused token, on purpose
 def test_wrong_token_reports_error_status() -> None:
     with HubThread() as hub:
         service = InteractionService(WebSocketAdapter(hub.host_url, token="w" * 32))

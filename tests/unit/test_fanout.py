@@ -63,6 +63,7 @@ def test_every_sink_gets_every_packet_and_sinks_come_and_go() -> None:
     assert fanout.sink_names == ["a"] and fanout.published == 2
 
 
+@pytest.mark.expect_logged_errors("packet sink 'broken' failed")
 def test_a_broken_sink_does_not_starve_the_others(caplog: pytest.LogCaptureFixture) -> None:
     fanout = PacketFanout()
     good = Counting()

@@ -116,3 +116,91 @@ def test_autosave_writes_after_changes(tmp_path: Path) -> None:
         assert load_collection(path).scene("剧情").item("i1").x == 42.0
     finally:
         saver.close()
+
+
+# ---- no crash point leaves no main file; the backup is a last known-good copy ----------------------
+
+
+def test_every_crash_point_of_a_save_leaves_a_whole_main_file(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """At every rename and fsync (where a crash or power cut may stop the save) the main file is
+    there and whole: the new text is renamed over the old file, never after moving it away."""
+    import studio.storage as storage
+
+    path = tmp_path / "show.json"
+    write_json_atomic(path, {"v": 1})
+    write_json_atomic(path, {"v": 2})
+    seen: list[object] = []
+
+    def check_then(real):  # type: ignore[no-untyped-def]
+        def step(*args: object) -> object:
+            seen.append(json.loads(path.read_text("utf-8"))["v"])  # FileNotFoundError = no main file
+            return real(*args)
+        return step
+
+    monkeypatch.setattr(storage.os, "replace", check_then(os.replace))
+    monkeypatch.setattr(storage.os, "fsync", check_then(os.fsync))
+    monkeypatch.setattr(storage, "BACKUP_REFRESH_S", 0.0)  # the backup is refreshed during this save too
+    write_json_atomic(path, {"v": 3})
+    assert len(seen) >= 4 and set(seen) <= {2, 3}
+    assert json.loads(path.read_text("utf-8")) == {"v": 3}
+    assert json.loads((tmp_path / "show.json.bak").read_text("utf-8")) == {"v": 2}
+
+
+def test_backup_is_the_file_that_opened_not_the_previous_autosave(tmp_path: Path) -> None:
+    from studio.collections import open_collection_file
+
+    path = tmp_path / "show.json"
+    col = sample()
+    save_collection(col, path)
+    opened = open_collection_file(path)  # the studio opens it: this copy is known to load
+    item = opened.scene("剧情").item("i1")
+    for x in (10, 20, 30):  # autosaves every few seconds
+        item.x = x
+        save_collection(opened, path)
+    assert load_backup(path).scene("剧情").item("i1").x == 5.0  # not 20 (the save before the last)
+    assert load_collection(path).scene("剧情").item("i1").x == 30.0
+
+
+def test_backup_is_refreshed_only_from_a_file_that_still_loads(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import studio.storage as storage
+    from studio.collections import open_collection_file
+
+    path = tmp_path / "show.json"
+    save_collection(sample(), path)
+    col = open_collection_file(path)
+    monkeypatch.setattr(storage, "BACKUP_REFRESH_S", 0.0)  # "ten minutes later"
+    col.scene("剧情").item("i1").x = 7
+    save_collection(col, path)  # the backup is refreshed from the file on disk (x=5), which loads
+    assert load_backup(path).scene("剧情").item("i1").x == 5.0
+    # the file on disk gets damaged in a way JSON alone does not show
+    path.write_text(json.dumps({"schema_version": 1, "scenes": "x"}), "utf-8")
+    save_collection(col, path)
+    assert load_backup(path).scene("剧情").item("i1").x == 5.0  # the damage never became the backup
+    assert load_collection(path).scene("剧情").item("i1").x == 7.0
+
+
+def test_opening_the_backup_keeps_the_damaged_file(tmp_path: Path) -> None:
+    from studio.collections import open_backup, open_collection_file
+
+    path = tmp_path / "show.json"
+    save_collection(sample(), path)
+    open_collection_file(path)
+    path.write_bytes(b"{truncated")
+    with pytest.raises(DamagedFileError) as info:
+        load_collection(path)
+    assert info.value.backup == tmp_path / "show.json.bak"
+    col, aside = open_backup(path)
+    assert col.scene("剧情").item("i1").x == 5.0
+    assert aside.read_bytes() == b"{truncated" and aside.name.startswith("show.json.damaged-")
+    assert load_collection(path).scene("剧情").item("i1").x == 5.0
+
+
+def test_a_backup_that_does_not_load_is_not_offered(tmp_path: Path) -> None:
+    path = tmp_path / "show.json"
+    path.write_text(json.dumps({"schema_version": 1, "scenes": "x"}), "utf-8")
+    (tmp_path / "show.json.bak").write_text(json.dumps({"schema_version": 1, "scenes": "y"}), "utf-8")
+    with pytest.raises(DamagedFileError) as info:
+        load_collection(path)
+    assert info.value.backup is None
