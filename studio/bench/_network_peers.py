@@ -26,6 +26,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from studio.bench.stamp_page import STAMP_READER_JS
 from studio.chromium import CHROMIUM, CHROMIUM_ARGS
 
 _out_lock = threading.Lock()
@@ -85,36 +86,17 @@ _PC_HOOK = """
 })();
 """
 
-# The latency stamp reader (scenes/stamp.py layout, as studio/bench/latency.py reads it), scaled for
-# the frame's size: the rate ladder may send a smaller picture than the program, and the stamp's
-# cells shrink with it. Plus a getStats poll of the inbound audio and video.
+# Every presented frame (requestVideoFrameCallback): display time, the stamp's value (scaled for a
+# smaller picture from the rate ladder), height, presentedFrames; and a getStats poll every 500 ms.
 _PROBE = """
 (programHeight) => {
   const video = document.getElementById('video');
-  const canvas = document.createElement('canvas');
-  canvas.width = 320; canvas.height = 80;
-  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  const readStamp = (""" + STAMP_READER_JS + """)(video, programHeight);
   const frames = []; const stats = [];
   window.benchFrames = frames; window.benchStats = stats;
-  const crc16 = (bits) => { let crc = 0xFFFF; for (const b of bits) { const fb = ((crc >> 15) & 1) ^ b;
-    crc = (crc << 1) & 0xFFFF; if (fb) crc ^= 0x1021; } return crc; };
-  const readStamp = (scale) => {
-    ctx.drawImage(video, 0, 0, 320 * scale, 80 * scale, 0, 0, 320, 80);
-    const px = ctx.getImageData(0, 0, 320, 80).data;
-    const cell = (r, c) => { const i = ((r * 16 + 8) * 320 + c * 16 + 8) * 4;
-      return (0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2]) > 128 ? 1 : 0; };
-    for (let c = 0; c < 20; c++) if (cell(0, c) !== (c % 2 === 0 ? 1 : 0)) return null;
-    for (let r = 0; r < 5; r++) if (cell(r, 0) !== (r % 2 === 0 ? 1 : 0)) return null;
-    const bits = [];
-    for (let i = 0; i < 76; i++) bits.push(cell(1 + Math.floor(i / 19), 1 + (i % 19)));
-    let value = 0, crc = 0;
-    for (let i = 0; i < 44; i++) value = value * 2 + bits[i];
-    for (let i = 60; i < 76; i++) crc = crc * 2 + bits[i];
-    return crc === crc16(bits.slice(0, 60)) ? value : null;
-  };
   const onFrame = (now, meta) => {
-    const value = readStamp(meta.height / programHeight);
-    frames.push([performance.timeOrigin + meta.expectedDisplayTime, value, meta.height, meta.presentedFrames]);
+    frames.push([performance.timeOrigin + meta.expectedDisplayTime, readStamp(meta.height), meta.height,
+                 meta.presentedFrames]);
     video.requestVideoFrameCallback(onFrame);
   };
   video.requestVideoFrameCallback(onFrame);

@@ -31,6 +31,7 @@ from aiortc.mediastreams import MediaStreamError
 from scenes.model import SceneCollection, SceneItem, VideoFormat
 from scenes.stamp import age_ms, read_stamp, wall_clock_ms
 from studio.audio.mixer import AudioMixer
+from studio.bench.stamp_page import STAMP_READER_JS
 from studio.chromium import CHROMIUM, CHROMIUM_ARGS
 from studio.engine import Studio
 from studio.net import NetLoop
@@ -44,32 +45,16 @@ HELP = "glass-to-glass latency via WHIP -> relay -> aiortc or Chromium, relay va
 RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080)}
 FREEZE_MS = 200.0  # a gap between shown frames longer than this is a visible freeze
 
-# The stamp reader for the page: no rescaling on this path, so the 16 px cells sit where they were
-# drawn; sample each cell's centre, check the timing pattern and the CRC (scenes/stamp.py layout).
+# The stamp reader for the page (studio/bench/stamp_page.py): no rescaling on this path.
 _PAGE_PROBE = """
 () => {
   const video = document.getElementById('video');
-  const canvas = document.createElement('canvas');
-  canvas.width = 320; canvas.height = 80;
-  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  const readStamp = (""" + STAMP_READER_JS + """)(video, 0);
   window.latencies = []; window.unread = 0; window.shown = [];
-  const crc16 = (bits) => { let crc = 0xFFFF; for (const b of bits) { const fb = ((crc >> 15) & 1) ^ b;
-    crc = (crc << 1) & 0xFFFF; if (fb) crc ^= 0x1021; } return crc; };
   const onFrame = (now, meta) => {
-    ctx.drawImage(video, 0, 0, 320, 80, 0, 0, 320, 80);
-    const px = ctx.getImageData(0, 0, 320, 80).data;
-    const cell = (r, c) => { const i = ((r * 16 + 8) * 320 + c * 16 + 8) * 4;
-      return (0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2]) > 128 ? 1 : 0; };
-    let ok = true;
-    for (let c = 0; c < 20; c++) if (cell(0, c) !== (c % 2 === 0 ? 1 : 0)) ok = false;
-    for (let r = 0; r < 5; r++) if (cell(r, 0) !== (r % 2 === 0 ? 1 : 0)) ok = false;
-    const bits = [];
-    for (let i = 0; i < 76; i++) bits.push(cell(1 + Math.floor(i / 19), 1 + (i % 19)));
-    let value = 0, crc = 0;
-    for (let i = 0; i < 44; i++) value = value * 2 + bits[i];
-    for (let i = 60; i < 76; i++) crc = crc * 2 + bits[i];
+    const value = readStamp(meta.height);
     window.shown.push(performance.timeOrigin + meta.expectedDisplayTime);
-    if (ok && crc === crc16(bits.slice(0, 60))) {
+    if (value !== null) {
       window.latencies.push(performance.timeOrigin + meta.expectedDisplayTime - value);
     } else { window.unread++; }
     video.requestVideoFrameCallback(onFrame);

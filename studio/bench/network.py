@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.bench.netns import Host, Testbed, check_requirements, remove_stale
+from studio.bench.netns import Testbed, check_requirements, remove_stale
 
 HELP = "weak networks: loss, caps and a blackout in private namespaces, demo -> WHIP -> relay -> Chromium"
 
@@ -571,4 +571,4 @@ def _raise_interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
 
-__all__ = ["PROFILES", "Host", "Profile", "format_table", "freezes", "measure", "run"]
+__all__ = ["PROFILES", "Profile", "format_table", "freezes", "measure", "run"]
