@@ -21,13 +21,14 @@ from scenes.transitions import TransitionKind
 from studio import commands as cmd
 from studio.engine import Studio
 from studio.events import ClockStats, CommandFailed, ProgramChanged, SourceProblem, TransitionState
+from studio.secrets import redact
 from studio.show import Show
 from widgets.bridge import EngineBridge
 from widgets.docks.controls import ControlsPanel
 from widgets.docks.properties import PropertiesPanel
 from widgets.docks.scenes import ScenesPanel
 from widgets.docks.sources import SourcesPanel
-from widgets.docks.stats import StatsPanel
+from widgets.docks.stats import HealthBadge, StatsPanel
 from widgets.editor_state import EditorState
 from widgets.frame_view import FrameView
 from widgets.hotkeys import HotkeyManager
@@ -74,6 +75,9 @@ class MainWindow(QMainWindow):
         self.status_figures = QLabel(self)
         self.status_figures.setTextFormat(Qt.TextFormat.PlainText)
         self.statusBar().addPermanentWidget(self.status_figures)
+        self.health_badge = HealthBadge(self)  # the stream's network health, green/yellow/red
+        self.statusBar().addPermanentWidget(self.health_badge)
+        self.stats.health_changed.connect(self.health_badge.show_health)
         self._last_stats: ClockStats | None = None
         on_change(self.status_figures, self._show_figures)
 
@@ -347,7 +351,7 @@ class MainWindow(QMainWindow):
             self.editor.view.update()
 
     def _show_message(self, text: str) -> None:
-        self.statusBar().showMessage(text, 10_000)
+        self.statusBar().showMessage(redact(text), 10_000)
 
     # ---- docks, settings ----------------------------------------------------------------------------
     def show_properties(self) -> None:

@@ -25,7 +25,7 @@ from PySide6.QtCore import QObject, Signal
 from studio.outputs.pipeline import StreamTarget
 from studio.outputs.recorder import RecorderEvent
 from studio.outputs.whip_events import OutputState, OutputStatus
-from studio.secrets import Secret, SecretStoreError
+from studio.secrets import Secret, SecretStoreError, redact
 from studio.show import Show
 from studio.stream_token import keyring_key
 from studio.stream_token import resolve_token as _resolve_token
@@ -170,7 +170,7 @@ class OutputController(QObject):
             self.show.stop()
         except Exception as exc:
             log.exception("stopping the show failed")
-            self.error.emit("show", str(exc))
+            self.error.emit("show", redact(str(exc)))
         self._show_done.emit("stopped", None)
 
     def _on_show_done(self, what: str, payload: object) -> None:
@@ -183,7 +183,7 @@ class OutputController(QObject):
             if self.show_phase == "stopping":
                 return
             self.show_phase = "failed"
-            self.show_failed.emit(str(payload))
+            self.show_failed.emit(redact(str(payload)))
         else:
             self.show_phase = "stopped"
             for which in ("stream", "record"):
@@ -251,7 +251,7 @@ class OutputController(QObject):
             return  # the show's own stop decides the phases now
         self._set_phase("stream", phase)
         if message:
-            self.error.emit("stream", message)
+            self.error.emit("stream", redact(message))  # a server's answer may quote the token
         if phase == "active" and self._failed_while_starting:
             self._release_failed_stream()
 
@@ -316,7 +316,7 @@ class OutputController(QObject):
         elif phase == "idle" and previous == "stopping":
             self.recording_stopped.emit(payload)
         if message:
-            self.error.emit("record", message)
+            self.error.emit("record", redact(message))
 
     def _on_recorder_event(self, event: RecorderEvent) -> None:
         if event.kind in ("stopped", "error") and self.phases["record"] == "active" \

@@ -6,7 +6,10 @@ live, rebinds hotkeys and saves. Canvas and frame rate take effect the next time
 Stream: the local relay (the viewer page) or a WHIP endpoint, its bearer token and the bitrate range
 the receiver may steer within. The token goes straight to the OS keyring (``studio.stream_token``),
 never into ``SettingsValues``' persisted fields, the settings file or logs. Without a keyring the
-dialog says so and hands the token over for this session only (``session_token``).
+dialog says so (once, on the Stream page) and offers what a user would expect: keep the token for
+this session only (``session_token``, the default), or keep it in a file readable only by the user
+(``studio.secrets.set_file_token``, mode 0600), with a warning that any program the user runs, and
+their backups, can read that file.
 """
 
 from __future__ import annotations
@@ -39,7 +42,15 @@ from PySide6.QtWidgets import (
 
 from scenes.model import CANVAS_SIZES, FRAME_RATES, VideoFormat
 from studio.paths import recordings_dir
-from studio.secrets import Secret, SecretStoreError, delete_token
+from studio.secrets import (
+    Secret,
+    SecretStoreError,
+    delete_file_token,
+    delete_token,
+    keyring_available,
+    set_file_token,
+    token_file,
+)
 from studio.stream_token import keyring_key, store_token
 from widgets.hotkeys import ACTIONS, conflicts, default_bindings, normalize
 from widgets.i18n import LANGUAGES, bind, on_change, tr
@@ -55,6 +66,8 @@ from widgets.settings_store import (
 KEYS_SHOWN = 2  # key + alternate key per action
 RESTART_NOTE = "Changing the canvas or frame rate restarts the engine: the new format applies the next time the studio starts."
 CONTAINER_NAMES = {"mkv": "MKV (Matroska)", "mp4": "MP4 (fragmented)"}
+TOKEN_FILE_WARNING = ("Less safe than a keyring: {path} is readable only by your user account, but any program "
+                      "you run, and your backups, can read it.")
 
 
 @dataclass(frozen=True)
@@ -271,6 +284,24 @@ class SettingsDialog(QDialog):
         form.addRow(self._label(page, "Minimum bitrate"), self.min_kbps)
         form.addRow(self._label(page, "Maximum bitrate"), self.max_kbps)
         form.addRow(_hint(page, "The token is kept in the system keyring, never in the settings file."))
+        # no keyring: say so once, here, and let the user choose where the token lives
+        self.keyring_missing = not keyring_available()
+        self.token_storage = QComboBox(page)
+        self.token_storage.addItem("", "session")
+        self.token_storage.addItem("", "file")
+        self.token_file_warning = QLabel(page)
+        self.token_file_warning.setObjectName("fieldError")
+        self.token_file_warning.setTextFormat(Qt.TextFormat.PlainText)
+        self.token_file_warning.setWordWrap(True)
+        if self.keyring_missing:
+            form.addRow(_hint(page, "No system keyring was found: choose where to keep the token."))
+            form.addRow(self._label(page, "Keep the token"), self.token_storage)
+            form.addRow(self.token_file_warning)
+        else:
+            for widget in (self.token_storage, self.token_file_warning):
+                widget.hide()
+        self.token_storage.currentIndexChanged.connect(lambda _i: self._retranslate_token_storage())
+        on_change(self.token_storage, self._retranslate_token_storage)
         self.stream_error = QLabel(page)
         self.stream_error.setObjectName("fieldError")
         self.stream_error.setTextFormat(Qt.TextFormat.PlainText)
@@ -285,6 +316,15 @@ class SettingsDialog(QDialog):
         self.stream_url.textChanged.connect(lambda _t: self._check_stream())
         self._check_stream()
         return page
+
+    def _retranslate_token_storage(self) -> None:
+        self.token_storage.setItemText(0, tr("For this session only"))
+        self.token_storage.setItemText(1, tr("In a file only you can read"))
+        warning = ""
+        if self.token_storage.currentData() == "file":
+            warning = tr(TOKEN_FILE_WARNING).format(path=token_file())
+        self.token_file_warning.setText(warning)
+        self.token_file_warning.setVisible(self.keyring_missing and bool(warning))
 
     def _recording_page(self, recording: RecordingValues) -> QWidget:
         page = QWidget(self)
@@ -348,6 +388,8 @@ class SettingsDialog(QDialog):
         if not token or self.local_relay.isChecked():
             return True
         self.stream_token.clear()
+        if self.keyring_missing and self.token_storage.currentData() == "file":
+            return self._store_token_in_file(url, token)
         try:
             store_token(url, token)
         except SecretStoreError as exc:
@@ -362,15 +404,32 @@ class SettingsDialog(QDialog):
         self.token_status.setText(tr("Token saved in the system keyring."))
         return True
 
+    def _store_token_in_file(self, url: str, token: str) -> bool:
+        """The user chose the user-only file (no keyring here)."""
+        try:
+            path = set_file_token(keyring_key(url), token)
+        except (SecretStoreError, ValueError) as exc:
+            self._session_token = (url, Secret(token))
+            self.token_status.setText(str(exc) + " " + tr("The token is used for this session only."))
+            return False
+        if self._session_token is not None and keyring_key(self._session_token[0]) == keyring_key(url):
+            self._session_token = None
+        self.token_status.setText(tr("Token saved in {path}, readable only by you.").format(path=path))
+        return True
+
     def forget_stored_token(self) -> None:
         url = self.stream_url.text().strip()
         self._session_token = None
         if not url:
             return
-        try:
-            removed = delete_token(keyring_key(url))
-        except SecretStoreError as exc:
-            self.token_status.setText(str(exc))
+        removed, problem = False, ""
+        for delete in (delete_token, delete_file_token):  # wherever it was kept
+            try:
+                removed = delete(keyring_key(url)) or removed
+            except SecretStoreError as exc:
+                problem = str(exc)
+        if problem and not removed and not self.keyring_missing:
+            self.token_status.setText(problem)
             return
         self.token_status.setText(tr("The stored token was removed.") if removed
                                   else tr("No token was stored for this URL."))

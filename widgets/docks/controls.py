@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.outputs.whip_events import OutputState, OutputStatus
+from studio.secrets import redact
 from widgets.i18n import bind, on_change, tr
 from widgets.theme import icon, repolish
 
@@ -186,6 +187,7 @@ class ControlsPanel(QWidget):
         label = self.labels[which]
         status = self._status[which]
         text, level = status() if status is not None else ("", "ok")
+        text = redact(text)  # status lines quote servers, which may echo the token
         label.setText(text)
         label.setVisible(bool(text))
         if label.property("level") != level:
