@@ -61,7 +61,7 @@ def build_ladder(width: int, height: int, fps: int) -> tuple[Rung, ...]:
         if h < height:
             rungs.append(Rung(_even(width * h / height), h, fps))
     last = rungs[-1]
-    if last.fps >= 20:
+    if last.fps >= 20 and last.fps % 2 == 0:  # the half rate takes every other frame
         rungs.append(Rung(last.width, last.height, last.fps // 2))
     return tuple(rungs)
 

@@ -4,6 +4,10 @@
     mixer blocks (audio) -------------------> enc-audio (Opus) ----------+--> recorder (.mkv)
                                          \\--> enc-audio (AAC, only for .mp4 recordings) --> recorder
 
+The stream may get its own, smaller rendition when the network is weak (``stream_rendition``:
+the resolution/frame-rate ladder); the recording always keeps the full picture. Its bitrate comes
+from ``ratecontrol`` (REMB and receiver-report loss, the smaller wins).
+
 Encoders run only while an output needs them. The mixer follows the video clock's program
 timeline (clip sound is placed on it and read back by position), so audio and video packets
 carry timestamps from one clock.
@@ -11,6 +15,7 @@ carry timestamps from one clock.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from dataclasses import dataclass
@@ -26,8 +31,10 @@ from studio.engine import Studio
 from studio.events import ProgramFrame
 from studio.net.loop import NetLoop
 from studio.outputs.audio_routing import ClipAudioRouter
-from studio.outputs.bitrate import BitrateGovernor
+from studio.outputs.ladder import Ladder, build_ladder
+from studio.outputs.ratecontrol import RateController
 from studio.outputs.recorder import Recorder, RecorderEvent, RecorderStats
+from studio.outputs.stream_rendition import StreamRendition
 from studio.outputs.whip import WhipConfig, WhipOutput
 from studio.outputs.whip_events import OutputState, WhipStats
 from studio.secrets import Secret
@@ -41,13 +48,20 @@ MIX_LATENCY_NS = 80_000_000
 
 @dataclass(frozen=True)
 class StreamTarget:
-    """Where to push, and within which bitrate range the receiver may steer us."""
+    """Where to push, and within which bitrate range the rate control may steer the video.
+
+    The default range is 300-6000 kbit/s: 300 leaves room for Opus (~130 kbit/s) and RTP/RTX
+    overhead on a 1 Mbit/s uplink, and is where the ladder's lowest rung (360p15) still looks
+    like a picture; 6000 is a good 1080p30 for baseline H.264. ``adaptive_resolution`` lets the
+    ladder give the stream a smaller rendition when the target no longer carries the canvas.
+    """
 
     url: str
     token: Secret | None = None  # never shows itself in repr or logs
-    min_bitrate_kbps: int = 1000
+    min_bitrate_kbps: int = 300
     max_bitrate_kbps: int = 6000
     playout_delay: bool = True  # ask receivers for no playout delay (see DESIGN.md, latency)
+    adaptive_resolution: bool = True
 
 
 @dataclass(frozen=True)
@@ -83,7 +97,9 @@ class OutputPipeline:
         self._aac: AudioEncoderWorker | None = None
         self.recorder: Recorder | None = None
         self.stream: WhipOutput | None = None
-        self._governor: BitrateGovernor | None = None
+        self._rate: RateController | None = None
+        self._ladder: Ladder | None = None
+        self._rendition: StreamRendition | None = None
         self._last_stream_stats: WhipStats | None = None
         self._timeline_set = False
         self._router = ClipAudioRouter(mixer, studio.sources)
@@ -133,21 +149,27 @@ class OutputPipeline:
                              target.max_bitrate_kbps)
             video = self._ensure_video()
             opus = self._ensure_opus()
-            if start_kbps != video.stats().target_bitrate_kbps:
-                video.set_bitrate(start_kbps)
-            governor = BitrateGovernor(video.set_bitrate, target.min_bitrate_kbps, target.max_bitrate_kbps,
-                                       start_kbps)
             config = WhipConfig(url=target.url, token=target.token, video=video.stream_info,
                                 audio=opus.stream_info, min_bitrate_bps=target.min_bitrate_kbps * 1000,
                                 max_bitrate_bps=target.max_bitrate_kbps * 1000,
                                 playout_delay=target.playout_delay)
-            stream = WhipOutput(config, self._ensure_net(), on_keyframe_request=video.force_keyframe,
-                                on_bitrate_estimate=governor.estimate)
+            s = self.video_settings
+            rungs = build_ladder(s.width, s.height, s.fps)
+            self._ladder = Ladder(rungs if target.adaptive_resolution else rungs[:1])
+            rate = RateController(self._apply_stream_rate, target.min_bitrate_kbps, target.max_bitrate_kbps,
+                                  start_kbps)
+            self._rate = rate
+            rendition = StreamRendition(video, s, self._recording_kbps, on_fallback=self._fallback)
+            self._rendition = rendition
+            stream = WhipOutput(config, self._ensure_net(), on_keyframe_request=rendition.request_keyframe,
+                                on_bitrate_estimate=rate.on_remb)
+            rendition.switch.set_sink(stream)
             stream.state_changed.connect(self.stream_state.emit)
             stream.stats_changed.connect(self._on_stream_stats)
-            self.video_fanout.add_sink("whip", stream)
+            self._apply_stream_rate(start_kbps)  # the first rung and rate before the first frame
+            self.video_fanout.add_sink("whip", rendition.main_input)
             self.opus_fanout.add_sink("whip", stream)
-            self.stream, self._governor = stream, governor
+            self.stream = stream
         stream.start()
         return stream
 
@@ -158,6 +180,12 @@ class OutputPipeline:
                 return
             self.video_fanout.remove_sink("whip")
             self.opus_fanout.remove_sink("whip")
+            rendition, self._rendition = self._rendition, None
+            self._rate = self._ladder = None
+            if self._video is not None and self.recorder is not None:
+                self._video.set_bitrate(self.video_settings.bitrate_kbps)  # the recording's own rate again
+        if rendition is not None:
+            rendition.close()
         stream.stop()
         self._release_unused()
 
@@ -181,8 +209,34 @@ class OutputPipeline:
                              skipped)
 
     def _on_stream_stats(self, stats: WhipStats) -> None:
+        rate = self._rate
+        if rate is not None:
+            if stats.rtt_ms is not None:  # a receiver report has arrived: its loss counts
+                rate.on_loss_report(stats.packet_loss_pct / 100.0, stats.rtt_ms / 1000.0)
+            self._apply_stream_rate(rate.target_kbps)  # the ladder's step-up hold needs a regular look
+            estimate = rate.estimate()
+            with self._lock:
+                rendition = self._rendition
+                step = rendition.rung.label if rendition is not None and rendition.rung is not None else ""
+            stats = dataclasses.replace(stats, target_bitrate_bps=estimate.target_bps,
+                                        delay_target_bps=estimate.delay_bps, loss_target_bps=estimate.loss_bps,
+                                        ladder_step=step)
         self._last_stream_stats = stats
         self.stream_stats.emit(stats)
+
+    # ---- rate control (net thread, and start_streaming) ---------------------------------------
+    def _apply_stream_rate(self, kbps: int) -> None:
+        """The rate controller's target -> the ladder's rung -> the stream's encoder."""
+        with self._lock:
+            ladder, rendition = self._ladder, self._rendition
+            if ladder is None or rendition is None:
+                return
+            rung = ladder.update(kbps)
+            if rung != rendition.rung or kbps != rendition.kbps:
+                rendition.apply(rung, ladder.at_top, kbps)
+
+    def _recording_kbps(self) -> int | None:
+        return self.video_settings.bitrate_kbps if self.recorder is not None else None
 
     # ---- frames and blocks (engine threads) -----------------------------------------------------
     def _on_frame(self, frame: ProgramFrame) -> None:

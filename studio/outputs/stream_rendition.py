@@ -1,0 +1,158 @@
+"""The stream's own rendition when the ladder steps below the canvas; the recording keeps the main one.
+
+    canvas --> enc-video (full size) --+--> recorder                       (always the full picture)
+                     |                 +--> switch "main" --\\
+                     | picture tap                          +--> WHIP output
+                     v                                      |
+               enc-video-stream (scaled, maybe half rate) --/  switch "scaled"
+
+On the top rung the stream shares the main encode (one encode, as before) and follows the rate
+controller's target. Below it a second worker encodes the main worker's I420 pictures scaled to
+the rung (scaled on the main encoder's thread, never on the video clock's), and the main encode
+goes back to the recording's own bitrate (or pauses when nothing records). ``KeyframeSwitch``
+hands over between the two at the newcomer's first keyframe, so a viewer never gets a P-frame
+from a picture its decoder has not seen.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+
+from encoders.packets import EncodedPacket, PacketSink
+from encoders.settings import VideoEncoderSettings
+from encoders.video import FallbackListener, VideoEncoderWorker
+from studio.outputs.ladder import Rung
+
+log = logging.getLogger(__name__)
+
+MAIN, SCALED = "main", "scaled"
+
+
+class KeyframeSwitch:
+    """Forwards the packets of one source at a time to ``sink``; a newly selected source takes
+    over at its first keyframe (the old one keeps flowing until then). Thread-safe."""
+
+    def __init__(self, sink: PacketSink | None = None, active: str = MAIN,
+                 on_switched: Callable[[str], None] | None = None) -> None:
+        self._sink = sink
+        self._lock = threading.Lock()
+        self.active = active
+        self.pending: str | None = None
+        self._on_switched = on_switched
+        self.switches = 0
+
+    def set_sink(self, sink: PacketSink) -> None:
+        with self._lock:
+            self._sink = sink
+
+    def select(self, name: str) -> None:
+        with self._lock:
+            self.pending = None if name == self.active else name
+
+    def input(self, name: str) -> PacketSink:
+        switch = self
+
+        class _Input:
+            def put(self, packet: EncodedPacket) -> None:
+                switch._put(name, packet)
+
+        return _Input()
+
+    def _put(self, name: str, packet: EncodedPacket) -> None:
+        switched = False
+        with self._lock:
+            if name == self.pending and packet.keyframe:
+                self.active, self.pending = name, None
+                self.switches += 1
+                switched = True
+            if name != self.active or self._sink is None:
+                return
+            self._sink.put(packet)  # under the lock: two encoders' packets never interleave at a switch
+        if switched and self._on_switched is not None:
+            try:
+                self._on_switched(name)
+            except Exception:
+                log.exception("switch listener failed")
+
+
+class StreamRendition:
+    """Applies (rung, bitrate) to the stream: shares the main encode on the top rung, runs a scaled
+    one below it. Call ``apply`` under the pipeline's lock; ``close`` stops the scaled worker."""
+
+    def __init__(
+        self,
+        main: VideoEncoderWorker,
+        main_settings: VideoEncoderSettings,
+        recording_kbps: Callable[[], int | None],
+        on_fallback: FallbackListener | None = None,
+    ) -> None:
+        self._main = main
+        self._main_settings = main_settings
+        self._recording_kbps = recording_kbps  # the main encode's rate while the stream is elsewhere
+        self._on_fallback = on_fallback
+        self.switch = KeyframeSwitch(None, MAIN, on_switched=self._switched)  # set_sink: the stream
+        self._scaled: VideoEncoderWorker | None = None
+        self.rung: Rung | None = None
+        self.kbps = main_settings.bitrate_kbps
+
+    @property
+    def main_input(self) -> PacketSink:
+        return self.switch.input(MAIN)
+
+    @property
+    def on_scaled(self) -> bool:
+        return self.switch.pending == SCALED or (self.switch.active == SCALED and self.switch.pending is None)
+
+    def apply(self, rung: Rung, top: bool, kbps: int) -> None:
+        self.kbps = kbps
+        changed = rung != self.rung
+        self.rung = rung
+        if top:
+            self._main.set_bitrate(kbps)
+            if self.on_scaled:
+                self.switch.select(MAIN)
+                self._main.force_keyframe()
+                log.info("stream back on the main encode (%s, %d kbps)", rung.label, kbps)
+            return
+        scaled = self._ensure_scaled(rung, kbps)
+        scaled.set_bitrate(kbps)
+        if changed:
+            scaled.set_rendition(rung.width, rung.height, rung.fps)  # reopens: an IDR
+        if not self.on_scaled:
+            scaled.force_keyframe()  # it may have idled on this rung before: start on a keyframe
+            self._main.picture_tap = scaled.submit_picture
+            self.switch.select(SCALED)
+            recording = self._recording_kbps()
+            if recording is not None:
+                self._main.set_bitrate(recording)
+            log.info("stream on its own rendition %s at %d kbps", rung.label, kbps)
+
+    def request_keyframe(self) -> None:
+        """A receiver asked for a keyframe: the encoder it is (or is about to be) watching."""
+        target = self.switch.pending or self.switch.active
+        worker = self._scaled if target == SCALED else self._main
+        if worker is not None:
+            worker.request_keyframe()
+
+    def close(self) -> None:
+        self._main.picture_tap = None
+        scaled, self._scaled = self._scaled, None
+        if scaled is not None:
+            scaled.stop()
+
+    def _ensure_scaled(self, rung: Rung, kbps: int) -> VideoEncoderWorker:
+        if self._scaled is None:
+            settings = replace(self._main_settings, width=rung.width, height=rung.height, fps=rung.fps,
+                               bitrate_kbps=kbps, max_bitrate_kbps=0)
+            worker = VideoEncoderWorker(settings, self.switch.input(SCALED), on_fallback=self._on_fallback,
+                                        thread_name="enc-video-stream", source_fps=self._main_settings.fps)
+            worker.start()
+            self._scaled = worker
+        return self._scaled
+
+    def _switched(self, name: str) -> None:
+        if name == MAIN:
+            self._main.picture_tap = None  # the scaled worker idles until the next step down
