@@ -16,12 +16,16 @@ log = logging.getLogger(__name__)
 
 
 class VideoClock:
-    def __init__(self, fps: int, tick: Callable[[int, int], None], name: str = "video-clock") -> None:
-        """``tick(index, pts_ns)`` is called once per frame slot on the clock thread."""
+    def __init__(self, fps: int, tick: Callable[[int, int], None], name: str = "video-clock",
+                 prepare: Callable[[], None] | None = None) -> None:
+        """``tick(index, pts_ns)`` is called once per frame slot on the clock thread. ``prepare()``,
+        if given, runs once on the clock thread before frame 0's time is taken: first-time costs
+        (fonts, caches, page faults) paid there are not counted against any frame's deadline."""
         if fps <= 0:
             raise ValueError("fps must be positive")
         self.fps = fps
         self._tick = tick
+        self._prepare = prepare
         self._name = name
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -50,6 +54,11 @@ class VideoClock:
         return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
+        if self._prepare is not None:
+            try:
+                self._prepare()
+            except Exception:  # a failed warm-up only costs the first frames their deadline
+                log.exception("video clock preparation failed")
         start = self.started_ns = time.perf_counter_ns()
         index = 0
         while not self._stop.is_set():

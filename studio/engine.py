@@ -86,7 +86,7 @@ class Studio:
         self._scratch_a = np.zeros((self.height, self.width, 4), np.uint8)
         self._scratch_b = np.zeros((self.height, self.width, 4), np.uint8)
         self._transition: _ActiveTransition | None = None
-        self._clock = VideoClock(self.fps, self._tick)
+        self._clock = VideoClock(self.fps, self._tick, prepare=self._warm)
         self._render_ms: deque[float] = deque(maxlen=self.fps * 2)
         self._stats_at = 0
         self._frames_since_stats = 0
@@ -110,6 +110,28 @@ class Studio:
         for name, problem in self.sources.sync():
             self.events.source_problem.emit(SourceProblem(name, problem))
         self._clock.start()
+
+    def _warm(self) -> None:
+        """Clock thread, before frame 0: draw the first program (and preview) once, unpublished.
+
+        First-time costs then fall outside every deadline: loading fonts and rasterising text,
+        decoders reaching their first picture, the compositor's scaled copies, OpenCV's thread
+        pool, and the first write to each preallocated canvas (its pages fault in).
+        """
+        col = self.collection
+        with col.lock:
+            scenes = [col.program_scene, col.preview_scene if self.studio_mode else None]
+            groups = [self._items(name) if name else () for name in scenes]
+        active = {it.source for group in groups for it in group}
+        self.sources.tick(active, 0)
+        self.sources.wait_ready(active, 0, timeout_s=0.5)  # bounded: a slow disk must not delay the show
+        self.sources.tick(active, 0)
+        self._compositor.render(groups[0], self.sources, self._scratch_a)
+        self._preview_compositor.render(groups[1], self.sources, self._scratch_b)
+        for ring in (self._program_ring, self._preview_ring):
+            for _ in range(len(ring)):  # a full turn: the ring is back where it started
+                ring.take().fill(0)
+        self._scratch_a.fill(0)
 
     def stop(self) -> None:
         self._clock.stop()
