@@ -5,7 +5,8 @@ Plain text labels only.
 It pulls ``RundownExecutor.status()`` on a 4 Hz QTimer (a snapshot of plain values, safe on any
 thread), as the frame views pull frames: the clock thread is never waited on. Starting a rundown
 reads files (the rundown, the clips' lengths), so it runs on a worker thread and reports back
-through a queued Qt signal.
+through a queued Qt signal. Before that, ``before_start`` (the window's pre-live check) opens every
+clip the rundown can reach, on its own worker, and lets the director cancel or go on.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ REFRESH_MS = 250
 UPCOMING_SHOWN = 3
 
 StartRundown = Callable[[Path], RundownExecutor]
+# (rundown file, go, cancel) -> False when no check could start; calls go or cancel later (UI thread)
+BeforeStart = Callable[[Path, Callable[[], None], Callable[[], None]], bool]
 
 
 def _secs(value: float | None) -> str:
@@ -50,13 +53,15 @@ class _Starter(QObject):
 class RundownDock(QDockWidget):
     def __init__(self, executor: RundownExecutor | None = None, parent: QWidget | None = None, *,
                  start: StartRundown | None = None, stop: Callable[[], None] | None = None,
-                 path: Path | None = None) -> None:
+                 path: Path | None = None, before_start: BeforeStart | None = None) -> None:
         super().__init__(tr("Rundown"), parent)
         bind(self, "setWindowTitle", "Rundown")
         self.setObjectName("rundown-dock")
         self.executor: RundownExecutor | None = None
         self.path = path
         self._start, self._stop = start, stop
+        self._before_start = before_start
+        self._checking = False  # the pre-live check runs (or its dialog waits for the director)
         self._starter = _Starter(self)
         self._starter.done.connect(self._started)
         self._starting: threading.Thread | None = None
@@ -119,9 +124,30 @@ class RundownDock(QDockWidget):
             self.start_show()
 
     def start_show(self) -> None:
-        if self._start is None or self.path is None or self._starting is not None:
+        if self._start is None or self.path is None or self._starting is not None or self._checking:
             return
-        start, path = self._start, self.path
+        path = self.path
+        if self._before_start is None:
+            self._launch(path)
+            return
+        self._checking = True
+        self.start_button.setEnabled(False)
+        self.message_label.setText(tr("Checking every clip the show can reach…"))
+        if not self._before_start(path, lambda: self._checked(path, True), lambda: self._checked(path, False)):
+            self._checked(path, False)
+
+    def _checked(self, path: Path, go: bool) -> None:
+        self._checking = False
+        if go:
+            self._launch(path)
+        else:
+            self.message_label.setText(tr("Not started"))
+            self.refresh()
+
+    def _launch(self, path: Path) -> None:
+        start = self._start
+        if start is None:
+            return
         self.start_button.setEnabled(False)
         self.message_label.setText(tr("Starting…"))
 
@@ -175,8 +201,8 @@ class RundownDock(QDockWidget):
         running = executor is not None and executor.state in ("starting", "running")
         self.file_label.setText(self.path.name if self.path else tr("No rundown chosen"))
         self.start_button.setText(tr("Stop show") if running else tr("Start show"))
-        self.start_button.setEnabled(self._starting is None and (running or (self._start is not None
-                                                                             and self.path is not None)))
+        self.start_button.setEnabled(self._starting is None and not self._checking and (
+            running or (self._start is not None and self.path is not None)))
         self.next_button.setEnabled(running)
         if executor is None:
             self.segment_label.setText(tr("No show running"))

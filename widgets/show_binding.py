@@ -18,11 +18,11 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QFrame, QMessageBox, QScrollArea, QWidget
 
 from encoders.video import FallbackEvent
-from studio.interaction.compliance import scan_collection
 from studio.interaction.service import SourceStatus
 from studio.outputs.pipeline import PipelineStats
 from studio.outputs.recorder import RecorderEvent, RecorderStats
 from studio.outputs.whip_events import OutputState, OutputStatus
+from studio.rundown.model import Rundown
 from studio.secrets import Secret
 from studio.services.local import ServiceUrls
 from studio.show import Show
@@ -31,6 +31,7 @@ from widgets.docks.controls import format_elapsed, format_size, stream_status
 from widgets.i18n import tr
 from widgets.mixer_dock import MixerDock
 from widgets.output_controller import OutputController, StreamRequest, session_token_for
+from widgets.prelive_check import PreLiveCheck
 from widgets.rundown_dock import RundownDock
 from widgets.viewer_link import ViewerLink
 from widgets.votes_dock import VotesDock
@@ -59,6 +60,8 @@ class ShowBinding(QObject):
         self.show = show
         self.controls = window.controls
         self.outputs = OutputController(show, self)
+        # before going live: extreme words on screen and every file the show can reach (worker thread)
+        self.prelive = PreLiveCheck(show.collection, window)
         self.session_token: tuple[str, Secret] | None = None  # a token the keyring could not keep
         self.interaction_docks: list[QWidget] = []
         self._stream_state: OutputState | None = None
@@ -124,7 +127,8 @@ class ShowBinding(QObject):
         if "rundown" in self.window.docks:
             return
         dock = RundownDock(self.show.rundown, self.window, start=self.show.start_rundown,
-                           stop=self.show.stop_rundown, path=self.show.default_rundown())
+                           stop=self.show.stop_rundown, path=self.show.default_rundown(),
+                           before_start=self.prelive.run)
         self.window.add_dock_widget(dock)
         self.window.docks["rundown"] = dock
 
@@ -146,16 +150,31 @@ class ShowBinding(QObject):
         return StreamRequest(url, s.stream_min_kbps, s.stream_max_kbps, token)
 
     def _stream_clicked(self, on: bool) -> None:
-        if on and not self.confirm_compliance():
-            self.controls.set_output_phase("stream", self.outputs.phases["stream"])
-            return
-        if on:
-            self._stream_state = None
-            self.controls.set_status("stream", None)
-            if not self.outputs.start_streaming(self.stream_request()):
-                self.controls.set_output_phase("stream", self.outputs.phases["stream"])
-        else:
+        if not on:
             self.outputs.stop_streaming()
+            return
+        self.controls.set_output_phase("stream", "starting")
+        self.controls.set_status("stream", lambda: (tr("Checking the show before going live…"), "warn"))
+        if not self.prelive.run(self._rundown_to_check(), self._go_live, self._stay_off_air):
+            self._stay_off_air()
+
+    def _rundown_to_check(self) -> Rundown | Path | None:
+        """The rundown on air, else the one chosen in the rundown dock (it is about to run)."""
+        executor = self.show.rundown
+        if executor is not None:
+            return executor.rundown
+        dock = self.window.docks.get("rundown")
+        return dock.path if isinstance(dock, RundownDock) else None
+
+    def _go_live(self) -> None:
+        self._stream_state = None
+        self.controls.set_status("stream", None)
+        if not self.outputs.start_streaming(self.stream_request()):
+            self.controls.set_output_phase("stream", self.outputs.phases["stream"])
+
+    def _stay_off_air(self) -> None:
+        self.controls.set_status("stream", None)
+        self.controls.set_output_phase("stream", self.outputs.phases["stream"])
 
     def _record_clicked(self, on: bool) -> None:
         if on:
@@ -264,25 +283,6 @@ class ShowBinding(QObject):
     def on_air(self) -> bool:
         return any(phase != "idle" for phase in self.outputs.phases.values())
 
-    def confirm_compliance(self) -> bool:
-        """Before going live: list extreme words (Advertising Law) in on-screen text; the director
-        decides. Nothing to list, nothing to ask."""
-        found = scan_collection(self.show.collection)
-        if not found:
-            return True
-        lines = "\n".join(f"• {w.source} · {tr(w.field)}: {w.warning.word}" for w in found[:12])
-        more = len(found) - 12
-        if more > 0:
-            lines += "\n" + tr("…and {count} more").format(count=more)
-        box = QMessageBox(QMessageBox.Icon.Warning, tr("Drama Live Studio"),
-                          tr("On-screen text has words the Advertising Law forbids:") + "\n\n" + lines
-                          + "\n\n" + tr("Go live anyway?"),
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self.window)
-        box.setObjectName("confirmCompliance")
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        box.setDefaultButton(QMessageBox.StandardButton.No)
-        return box.exec() == QMessageBox.StandardButton.Yes
-
     def confirm_close(self) -> bool:
         """Ask before ending a live stream or a recording (tests answer the box like a user)."""
         box = QMessageBox(QMessageBox.Icon.Warning, tr("Drama Live Studio"),
@@ -314,6 +314,7 @@ class ShowBinding(QObject):
     def close(self) -> None:
         """Detach from the engine and join the worker (the show itself is stopped by then)."""
         self.timer.stop()
+        self.prelive.close()
         self.mixer.close_bridge()
         for dock in self.interaction_docks:
             close_bridge = getattr(dock, "close_bridge", None)

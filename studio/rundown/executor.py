@@ -165,6 +165,10 @@ class RundownExecutor:
         if self._disconnect is not None:
             self._disconnect()
             self._disconnect = None
+        with self._lock:
+            request, self._start_request = self._start_request, None
+        if request is not None and request[1] is not None:
+            request[1].close()  # stopped before its first frame: the pre-rolled first clip is not adopted
         with self._hook_lock:
             for source in self._prerolled.values():
                 source.close()

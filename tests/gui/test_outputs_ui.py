@@ -329,18 +329,21 @@ def test_going_live_lists_advertising_law_words_and_the_director_decides(show_wi
     seen: list[str] = []
 
     def answer(button: QMessageBox.StandardButton) -> None:
-        box = QApplication.activeModalWidget()
-        assert isinstance(box, QMessageBox) and box.objectName() == "confirmCompliance"
+        # the pre-live check runs on a worker, then its dialog asks (window-modal, no nested loop)
+        qtbot.waitUntil(lambda: binding.prelive.dialog is not None, timeout=START_S)
+        box = binding.prelive.dialog
+        assert isinstance(box, QMessageBox) and box.objectName() == "confirmPreLive" and box.isVisible()
         seen.append(box.text())
         box.button(button).click()
 
-    QTimer.singleShot(0, lambda: answer(QMessageBox.StandardButton.No))
     qtbot.mouseClick(window.controls.stream, Qt.MouseButton.LeftButton)
+    answer(QMessageBox.StandardButton.No)
     assert seen and "全网最低" in seen[0] and "国家级" in seen[0]
-    assert binding.outputs.phases["stream"] == "idle"  # "No": not on air
+    assert binding.outputs.phases["stream"] == "idle"  # "Cancel": not on air
+    assert window.controls.phase("stream") == "idle" and window.controls.stream.isEnabled()
 
-    QTimer.singleShot(0, lambda: answer(QMessageBox.StandardButton.Yes))
     qtbot.mouseClick(window.controls.stream, Qt.MouseButton.LeftButton)
+    answer(QMessageBox.StandardButton.Yes)  # "Go live anyway"
     qtbot.waitUntil(lambda: binding.outputs.phases["stream"] == "active", timeout=START_S)
     binding.outputs.stop_streaming()
     qtbot.waitUntil(lambda: binding.outputs.phases["stream"] == "idle", timeout=START_S)
