@@ -1,9 +1,11 @@
 """The Danmaku dock: the live list of bullet comments with moderation.
 
 Everything is plain text: the list is a ``QTableView`` over a ``QStandardItemModel`` (items never
-interpret markup) and labels are set to ``Qt.PlainText``, so a viewer's ``<b>x</b>`` shows exactly
-those characters. Flagged messages (banned words, blocked users, slow mode) are listed,
-highlighted, and never reach the overlay.
+interpret markup), labels are set to ``Qt.PlainText`` and tooltips go through
+``widgets.plain_text.tooltip`` (Qt renders a tooltip as HTML when it looks like HTML), so a viewer's
+``<b>x</b>`` shows exactly those characters. Flagged messages (banned words, blocked users, slow
+mode) are listed, highlighted, and never reach the overlay. A block covers the viewer's identity
+and address; blocked viewers are listed under the messages, with Unblock.
 
 Engine events arrive on the interaction thread; ``DanmakuBridge`` re-emits them as Qt signals,
 which Qt queues to the UI thread. Moderation goes through the service's ``Moderator``.
@@ -35,6 +37,8 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -44,6 +48,8 @@ from PySide6.QtWidgets import (
 )
 
 from studio.interaction.moderation import (
+    BLOCKED_USER,
+    BlockedViewer,
     DanmakuEvent,
     DanmakuPinned,
     DanmakuRemoved,
@@ -52,11 +58,13 @@ from studio.interaction.moderation import (
 )
 from studio.interaction.service import InteractionService
 from widgets.i18n import bind, on_change, tr
+from widgets.plain_text import tooltip
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 USER_ROLE = Qt.ItemDataRole.UserRole + 2
 FLAGS_ROLE = Qt.ItemDataRole.UserRole + 3
 REMOVED_ROLE = Qt.ItemDataRole.UserRole + 4
+ADDRESS_ROLE = Qt.ItemDataRole.UserRole + 5
 COLUMNS = ("Time", "User", "Message")
 FILTERS = (("all", "All messages"), ("flagged", "Flagged only"), ("shown", "Shown on overlay"))
 FLAG_NAMES = {"banned_word": "banned word", "blocked_user": "blocked user", "slow_mode": "slow mode"}
@@ -228,6 +236,11 @@ class DanmakuDock(QWidget):
         self.pin_button = self._button("Pin", self.pin_selected)
         self.unpin_button = self._button("Unpin", self.moderator.unpin)
         self.words_button = self._button("Banned words…", self.edit_banned_words)
+        self.blocked_list = QListWidget(self)  # who is blocked (identity and address)
+        self.blocked_list.setObjectName("blockedViewers")
+        self.blocked_list.setMaximumHeight(72)
+        self.blocked_list.itemSelectionChanged.connect(self._update_actions)
+        self.unblock_button = self._button("Unblock", self.unblock_selected)
         self.slow = QCheckBox(self)
         bind(self.slow, "setText", "Slow mode")
         self.slow_seconds = QSpinBox(self)
@@ -254,6 +267,8 @@ class DanmakuDock(QWidget):
         layout.addWidget(self.view, 1)
         layout.addLayout(actions)
         layout.addLayout(moderation)
+        layout.addWidget(self.blocked_list)
+        layout.addLayout(_row(self.unblock_button, stretch=True))
         layout.addWidget(self.status)
         layout.addWidget(self.summary)
         self._retitle()
@@ -263,6 +278,7 @@ class DanmakuDock(QWidget):
         self.bridge.removed.connect(self._on_removed)
         self.bridge.pinned.connect(self._on_pinned)
         self.bridge.moderation.connect(self._on_moderation)
+        self._show_blocked(self.moderator.blocked)
         self._update_actions()
 
     def _button(self, text: str, slot: Callable[[], object]) -> QPushButton:
@@ -302,11 +318,12 @@ class DanmakuDock(QWidget):
         stamp.setData(m.user, USER_ROLE)
         stamp.setData(tuple(sorted(event.flags)), FLAGS_ROLE)
         stamp.setData(False, REMOVED_ROLE)
+        stamp.setData(m.address, ADDRESS_ROLE)
         user = QStandardItem(m.display_name)
         user.setForeground(QBrush(user_colour(m.user)))
-        user.setToolTip(m.user)
+        user.setToolTip(tooltip(m.user))
         text = QStandardItem(m.text)
-        text.setToolTip(m.text)
+        text.setToolTip(tooltip(m.text))
         row = [stamp, user, text]
         for item in row:
             item.setEditable(False)
@@ -316,7 +333,7 @@ class DanmakuDock(QWidget):
                 why += ": " + ", ".join(event.matched)
             for item in row:
                 item.setBackground(QBrush(FLAGGED_BACKGROUND))
-            text.setToolTip(f"{tr('Not shown')} ({why})\n{m.text}")
+            text.setToolTip(tooltip(f"{tr('Not shown')} ({why})\n{m.text}"))
         self.model.appendRow(row)
         overflow = self.model.rowCount() - self.max_rows
         if overflow > 0:
@@ -353,6 +370,14 @@ class DanmakuDock(QWidget):
         item = self.model.item(row, 0)
         return str(item.data(ID_ROLE)), str(item.data(USER_ROLE))
 
+    def _selected_row_data(self) -> tuple[str, str, str]:
+        """(user, address, display name) of the selected message."""
+        row = self.selected_row()
+        if row is None:
+            raise ValueError(tr("Select a message first"))
+        first = self.model.item(row, 0)
+        return str(first.data(USER_ROLE)), str(first.data(ADDRESS_ROLE) or ""), self.model.item(row, 1).text()
+
     # ---- moderation actions ----
 
     def remove_selected(self) -> None:
@@ -360,9 +385,15 @@ class DanmakuDock(QWidget):
         self.moderator.remove(message_id)
 
     def block_selected(self) -> None:
-        _, user = self._selected()
-        self.moderator.block(user)
-        self.status.setText(f"{tr('Blocked')} {user}")
+        user, address, name = self._selected_row_data()
+        self.moderator.block(user, address, name)
+        self.status.setText(f"{tr('Blocked')} {name}" + (f" ({user})" if name != user else ""))
+
+    def unblock_selected(self) -> None:
+        item = self.blocked_list.currentItem()
+        if item is None:
+            raise ValueError(tr("Select a blocked viewer first"))
+        self.moderator.unblock(str(item.data(USER_ROLE)))
 
     def pin_selected(self) -> None:
         message_id, _ = self._selected()
@@ -420,13 +451,38 @@ class DanmakuDock(QWidget):
             self.slow_seconds.setValue(int(change.slow_mode_s))
         for widget in (self.slow, self.slow_seconds):
             widget.blockSignals(False)
+        self._show_blocked(change.blocked)
         self._retitle()
+
+    def _show_blocked(self, blocked: tuple[BlockedViewer, ...]) -> None:
+        """The blocked list, and the blocked flag on listed messages from those viewers."""
+        self.blocked_list.clear()
+        for entry in blocked:
+            name = entry.label or entry.user
+            where = f" · {tr('address')} {entry.address}" if entry.address else ""
+            item = QListWidgetItem(f"{name} ({entry.user}){where}")
+            item.setData(USER_ROLE, entry.user)
+            item.setToolTip(tooltip(f"{name}\n{entry.user}{where}"))
+            self.blocked_list.addItem(item)
+        for row in range(self.model.rowCount()):
+            first = self.model.item(row, 0)
+            flags = set(first.data(FLAGS_ROLE) or ())
+            is_blocked = self.moderator.blocked_by(str(first.data(USER_ROLE)), str(first.data(ADDRESS_ROLE) or ""))
+            if bool(is_blocked) == (BLOCKED_USER in flags):
+                continue
+            flags ^= {BLOCKED_USER}
+            first.setData(tuple(sorted(flags)), FLAGS_ROLE)
+            for col in range(len(COLUMNS)):
+                self.model.item(row, col).setBackground(QBrush(FLAGGED_BACKGROUND) if flags else QBrush())
+        self.proxy.refilter()
+        self._update_actions()
 
     def _update_actions(self) -> None:
         has = self.selected_row() is not None
         for button in (self.remove_button, self.block_button, self.pin_button):
             button.setEnabled(has)
         self.unpin_button.setEnabled(self._pinned_id is not None or self.moderator.pinned is not None)
+        self.unblock_button.setEnabled(self.blocked_list.currentItem() is not None)
 
     def _retitle(self) -> None:
         held = f" · {len(self._held)} {tr('held')}" if self._held else ""

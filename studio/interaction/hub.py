@@ -18,6 +18,8 @@ import os
 import secrets
 import threading
 import time
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -27,6 +29,13 @@ from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from studio.interaction.identity import (
+    DEFAULT_NEW_PER_MINUTE,
+    DEFAULT_TTL_S,
+    Admission,
+    Refusal,
+    ViewerIdentities,
+)
 from studio.interaction.messages import Enter, HostFrame, PollState, ViewerMessage
 from studio.interaction.protocol import (
     _BAD_CHARS,
@@ -46,6 +55,7 @@ from studio.interaction.protocol import (
 from studio.interaction.ratelimit import Clock, TokenBucket
 from studio.net.loop import NetLoop
 from studio.net.ports import PortInUseError
+from studio.services.access import OriginPolicy, bearer, token_matches
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +63,7 @@ VIEWER_PATH = "/viewer"
 BATCH_MAX_MESSAGES = 500
 BATCH_MAX_CHARS = 64 * 1024
 HOST_PATH = "/host"
+_BUCKETS_KEPT = 65536  # per-identity rate buckets kept (least recently used dropped)
 
 
 def is_loopback(host: str) -> bool:
@@ -79,6 +90,14 @@ class HubConfig:
     hard_frame_factor: int = 16  # frames over factor*frame_max close the connection (1009)
     host_backlog: int = 20000  # queued frames per host before counting drops
     max_viewers: int = 20000
+    # viewer identity (docs/interaction-protocol.md, "Identity"): new identities per address a
+    # minute (a venue behind one NAT raises it), token lifetime, the signing secret (random per hub)
+    new_identities_per_minute: float = DEFAULT_NEW_PER_MINUTE
+    identity_ttl_s: float = DEFAULT_TTL_S
+    identity_secret: bytes | None = field(default=None, repr=False)
+    # browser pages allowed besides the relay's own page (HubServer.allow_page sets its port)
+    allowed_origins: tuple[str, ...] = ()
+    viewer_token: str | None = field(default=None, repr=False)  # LAN: joining as a viewer needs it
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -94,7 +113,14 @@ class HubConfig:
             raise ValueError("hub token must be at least 16 characters")
         if self.hard_frame_factor < 1 or self.host_backlog < 1 or self.max_viewers < 1:
             raise ValueError("hub hard_frame_factor, host_backlog and max_viewers must be >= 1")
+        if self.viewer_token is not None and len(self.viewer_token) < 16:
+            raise ValueError("hub viewer token must be at least 16 characters")
+        if self.viewer_token is not None and self.viewer_token == self.token:
+            raise ValueError("hub viewer token must differ from the host token")
         TokenBucket(self.rate, self.burst)  # validates rate and burst
+        OriginPolicy(self.allowed_origins)  # validates the allow-list
+        ViewerIdentities(self.identity_secret, new_per_minute=self.new_identities_per_minute,
+                         ttl_s=self.identity_ttl_s)  # validates the identity settings
 
     @property
     def hard_frame_max(self) -> int:
@@ -103,7 +129,7 @@ class HubConfig:
 
 @dataclass(frozen=True)
 class HubStats:
-    viewers: int
+    viewers: int  # open viewer connections
     hosts: int
     connections_total: int
     accepted: int
@@ -112,6 +138,10 @@ class HubStats:
     dropped_no_host: int  # accepted while no host was connected
     dropped_backlog: int  # a host's queue was full
     broadcasts: int
+    identities: int = 0  # distinct viewer identities seen connected
+    identities_new: int = 0  # identities made for connections without a valid token
+    tokens_invalid: int = 0  # forged, altered, malformed or expired viewer tokens offered
+    refused: dict[str, int] = field(default_factory=dict)  # handshakes refused, by reason
 
     @property
     def rejected_total(self) -> int:
@@ -129,16 +159,24 @@ class HubStats:
             "dropped_no_host": self.dropped_no_host,
             "dropped_backlog": self.dropped_backlog,
             "broadcasts": self.broadcasts,
+            "identities": self.identities,
+            "identities_new": self.identities_new,
+            "tokens_invalid": self.tokens_invalid,
+            "refused": dict(self.refused),
         }
 
 
 class ViewerSession:
-    __slots__ = ("id", "nick", "bucket")
+    """One viewer connection; ``id`` is the viewer's identity, shared by all its connections."""
 
-    def __init__(self, viewer_id: str, nick: str, bucket: TokenBucket) -> None:
+    __slots__ = ("id", "nick", "bucket", "address", "token")
+
+    def __init__(self, viewer_id: str, nick: str, bucket: TokenBucket, address: str = "", token: str = "") -> None:
         self.id = viewer_id
         self.nick = nick
         self.bucket = bucket
+        self.address = address
+        self.token = token
 
 
 def _safe_ref(raw: str | bytes, limits: Limits) -> str | None:
@@ -155,6 +193,10 @@ def _safe_ref(raw: str | bytes, limits: Limits) -> str | None:
     return None
 
 
+# why a viewer handshake was refused (HTTP status in the docs)
+REFUSALS: tuple[str, ...] = ("origin", "access", "identity_limit", "full", "bad_nick")
+
+
 @dataclass
 class _Counters:
     connections_total: int = 0
@@ -164,6 +206,8 @@ class _Counters:
     dropped_backlog: int = 0
     broadcasts: int = 0
     rejected: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ERROR_CODES, 0))
+    refused: dict[str, int] = field(default_factory=lambda: dict.fromkeys(REFUSALS, 0))
+
 
 
 class HubCore:
@@ -175,6 +219,13 @@ class HubCore:
         self._ids = itertools.count(1)
         self._prefix = os.urandom(3).hex()
         self.counters = _Counters()
+        c = self.config
+        self.identities = ViewerIdentities(c.identity_secret, new_per_minute=c.new_identities_per_minute,
+                                           ttl_s=c.identity_ttl_s, clock=clock)
+        # one rate bucket per identity: twenty connections of one viewer share one allowance, and
+        # a reconnect does not refill it
+        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
+        self._seen: set[str] = set()
 
     def reject(self, code: str) -> None:
         rejected = self.counters.rejected
@@ -192,20 +243,46 @@ class HubCore:
             raise ProtocolError("bad_field", "nick contains control or unpaired characters")
         return nick
 
-    def add_viewer(self, nick: str = "") -> ViewerSession:
+    def refuse(self, reason: str) -> None:
+        refused = self.counters.refused
+        refused[reason] = refused.get(reason, 0) + 1
+
+    def admit(self, token: str | None, ip: str) -> Admission | Refusal:
+        """The identity of a new viewer connection (see ``ViewerIdentities.admit``)."""
+        admission = self.identities.admit(token, ip)
+        if isinstance(admission, Refusal):
+            self.refuse("identity_limit")
+        return admission
+
+    def add_viewer(self, nick: str = "", admission: Admission | None = None) -> ViewerSession:
+        """A viewer connection; without an admission (tests, tools) it gets a one-off identity."""
         self.counters.connections_total += 1
-        viewer_id = f"v{self._prefix}{next(self._ids):x}"
-        return ViewerSession(viewer_id, nick, TokenBucket(self.config.rate, self.config.burst, self._clock))
+        if admission is None:
+            viewer_id, token = f"v{self._prefix}{next(self._ids):x}", ""
+            address = ""
+        else:
+            viewer_id, token, address = admission.viewer, admission.token, admission.address
+        self._seen.add(viewer_id)
+        bucket = self._buckets.get(viewer_id)
+        if bucket is None:
+            bucket = self._buckets[viewer_id] = TokenBucket(self.config.rate, self.config.burst, self._clock)
+            while len(self._buckets) > _BUCKETS_KEPT:
+                self._buckets.popitem(last=False)
+        else:
+            self._buckets.move_to_end(viewer_id)
+        return ViewerSession(viewer_id, nick, bucket, address, token)
 
     def enter(self, session: ViewerSession) -> Enter:
-        return Enter(user=session.id, nick=session.nick)
+        return Enter(user=session.id, nick=session.nick, address=session.address)
 
     def welcome(self, session: ViewerSession) -> str:
         limits = self.config.limits
+        token = {"token": session.token} if session.token else {}
         return encode(
             {
                 "type": "welcome",
                 "viewer": session.id,
+                **token,
                 "nick": session.nick,
                 "accepts": sorted(self.config.viewer_types | {"ping"}),
                 "limits": {
@@ -229,7 +306,7 @@ class HubCore:
                 if frame.ref is not None:
                     pong["ref"] = frame.ref
                 return None, encode(pong)
-            message = build_viewer_message(frame, user=session.id, nick=session.nick)
+            message = build_viewer_message(frame, user=session.id, nick=session.nick, address=session.address)
         except ProtocolError as exc:
             self.reject(exc.code)
             return None, error_frame(exc.code, exc.message, _safe_ref(raw, limits))
@@ -269,6 +346,9 @@ class HubServer:
         self._hosts: dict[ServerConnection, asyncio.Queue[str]] = {}
         self._last_poll: str | None = None
         self._port = 0
+        self.origins = OriginPolicy(self.config.allowed_origins)
+        # handshake -> handler; weak, so a handshake that fails after the check leaves nothing behind
+        self._admitted: weakref.WeakKeyDictionary[ServerConnection, Admission] = weakref.WeakKeyDictionary()
 
     # ---- life cycle ----
 
@@ -322,8 +402,13 @@ class HubServer:
     def host_url(self) -> str:
         return self.url + HOST_PATH
 
+    def allow_page(self, port: int) -> None:
+        """Let browsers on the relay's page (this machine, that port) join as viewers."""
+        self.origins = self.origins.with_page_port(port)
+
     def stats(self) -> HubStats:
         c = self.core.counters
+        ids = self.core.identities
         return HubStats(
             viewers=len(self._viewers),
             hosts=len(self._hosts),
@@ -334,18 +419,17 @@ class HubServer:
             dropped_no_host=c.dropped_no_host,
             dropped_backlog=c.dropped_backlog,
             broadcasts=c.broadcasts,
+            identities=len(self.core._seen),
+            identities_new=ids.issued,
+            tokens_invalid=ids.invalid,
+            refused=dict(c.refused),
         )
 
     # ---- handshake ----
 
-    def _authorised(self, request: Request, query: dict[str, list[str]]) -> bool:
-        offered = ""
-        header = request.headers.get("Authorization", "")
-        if header.lower().startswith("bearer "):
-            offered = header[7:].strip()
-        elif query.get("token"):
-            offered = query["token"][0]
-        return bool(offered) and hmac.compare_digest(offered.encode(), self.token.encode())
+    def _authorised(self, request: Request, query: dict[str, list[str]], token: str) -> bool:
+        offered = bearer(request.headers, {k: v[0] for k, v in query.items() if v})
+        return bool(offered) and hmac.compare_digest(offered.encode(), token.encode())
 
     def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
         parts = urlsplit(request.path)
@@ -354,19 +438,44 @@ class HubServer:
         except ValueError:
             return _plain(connection, HTTPStatus.BAD_REQUEST, "too many query fields\n")
         if parts.path == HOST_PATH:
-            if not self._authorised(request, query):
+            if not self._authorised(request, query, self.token):
                 return _plain(connection, HTTPStatus.UNAUTHORIZED, "host token required\n")
             return None
         if parts.path == VIEWER_PATH:
-            if len(self._viewers) >= self.config.max_viewers:
-                return _plain(connection, HTTPStatus.SERVICE_UNAVAILABLE, "hub is full\n")
-            try:
-                self.core.check_nick(query.get("nick", [""])[0])
-            except ProtocolError as exc:
-                self.core.reject(exc.code)
-                return _plain(connection, HTTPStatus.BAD_REQUEST, exc.message + "\n")
-            return None
+            return self._check_viewer(connection, request, query)
         return _plain(connection, HTTPStatus.NOT_FOUND, "use /viewer or /host\n")
+
+    def _check_viewer(self, connection: ServerConnection, request: Request,
+                      query: dict[str, list[str]]) -> Response | None:
+        """Who may join as a viewer, in order: room left, a browser page we know, the LAN access
+        token, a fit nick, then an identity (the token's, or a new one within the address's limit)."""
+        core = self.core
+        if len(self._viewers) >= self.config.max_viewers:
+            core.refuse("full")
+            return _plain(connection, HTTPStatus.SERVICE_UNAVAILABLE, "hub is full\n")
+        if not self.origins.allows(request.headers.get("Origin"), request.headers.get("Host")):
+            core.refuse("origin")
+            return _plain(connection, HTTPStatus.FORBIDDEN, "this page may not join the chat\n")
+        access = self.config.viewer_token
+        if access and not token_matches(bearer(request.headers, {k: v[0] for k, v in query.items() if v}), access):
+            core.refuse("access")
+            return _plain(connection, HTTPStatus.UNAUTHORIZED, "viewer access token required\n")
+        try:
+            core.check_nick(query.get("nick", [""])[0])
+        except ProtocolError as exc:
+            core.reject(exc.code)
+            core.refuse("bad_nick")
+            return _plain(connection, HTTPStatus.BAD_REQUEST, exc.message + "\n")
+        address = connection.remote_address
+        ip = str(address[0]) if address else ""
+        admission = core.admit(query.get("vt", [""])[0] or None, ip)
+        if isinstance(admission, Refusal):
+            response = _plain(connection, HTTPStatus.TOO_MANY_REQUESTS,
+                              "too many new viewers from this address; keep your viewer token\n")
+            response.headers["Retry-After"] = str(admission.retry_after_s)
+            return response
+        self._admitted[connection] = admission
+        return None
 
     async def _handle(self, connection: ServerConnection) -> None:
         assert connection.request is not None
@@ -375,12 +484,12 @@ class HubServer:
             await self._host(connection)
         else:
             nick = self.core.check_nick(parse_qs(parts.query, max_num_fields=4).get("nick", [""])[0])
-            await self._viewer(connection, nick)
+            await self._viewer(connection, nick, self._admitted.pop(connection, None))
 
     # ---- viewers ----
 
-    async def _viewer(self, connection: ServerConnection, nick: str) -> None:
-        session = self.core.add_viewer(nick)
+    async def _viewer(self, connection: ServerConnection, nick: str, admission: Admission | None) -> None:
+        session = self.core.add_viewer(nick, admission)
         try:
             await connection.send(self.core.welcome(session))  # always the first frame
             self._viewers.add(connection)

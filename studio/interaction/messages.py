@@ -2,8 +2,9 @@
 
 Every message is a frozen dataclass with a unique ``id`` and a ``received_at`` wall-clock stamp
 (seconds since the epoch, set where the message entered the studio or the hub). Viewer messages
-carry ``user`` (a stable id used for votes, rate limits and blocking), ``nick`` (display name,
-empty means "same as user") and ``sent_at`` (the sender's own clock, opaque, used by the bench).
+carry ``user`` (a stable id used for votes, rate limits and blocking: a signed viewer identity on
+the hub, never a connection), ``nick`` (display name, empty means "same as user"), ``sent_at`` (the
+sender's own clock, opaque, used by the bench) and ``address`` (a keyed hash of the sender's IP).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class ViewerMessage(Message):
     user: str
     nick: str = ""
     sent_at: float | None = None
+    address: str = ""  # keyed hash of the sender's IP (hub viewers), for blocks; "" when unknown
 
     @property
     def display_name(self) -> str:

@@ -48,10 +48,21 @@ class DanmakuPinned:
 
 
 @dataclass(frozen=True)
+class BlockedViewer:
+    """A block: the viewer's identity and (for hub viewers) the keyed hash of its address, so a
+    new identity from the same address is blocked too."""
+
+    user: str
+    address: str = ""
+    label: str = ""  # what the director saw (nick), for the dock's list
+
+
+@dataclass(frozen=True)
 class ModerationChanged:
     banned_words: tuple[str, ...]
     blocked_users: tuple[str, ...]
     slow_mode_s: float
+    blocked: tuple[BlockedViewer, ...] = ()
 
 
 def _clean_word(word: object) -> str:
@@ -77,9 +88,11 @@ class Moderator:
         self._lock = threading.Lock()
         self._clock = clock
         self._words: dict[str, str] = {}  # folded -> as listed
-        self._blocked: set[str] = set()
+        self._blocked: dict[str, BlockedViewer] = {}
+        self._blocked_addresses: dict[str, str] = {}  # address -> the blocked user it came from
         self._slow_s = 0.0
         self._last_shown: dict[str, float] = {}
+        self._last_by_address: dict[str, float] = {}
         self._recent: OrderedDict[str, Danmaku] = OrderedDict()
         self._history = history
         self._pinned: Danmaku | None = None
@@ -113,22 +126,45 @@ class Moderator:
         with self._lock:
             return tuple(sorted(self._words.values()))
 
-    def block(self, user: str) -> None:
+    def block(self, user: str, address: str = "", label: str = "") -> BlockedViewer:
+        """Block a viewer's identity and, when known, its address (reconnecting without the
+        token, the same viewer comes back with a new identity from the same address)."""
         if not isinstance(user, str) or not user.strip() or len(user) > 64:
             raise ValueError(f"user to block must be a non-empty id of at most 64 characters, got {user!r}")
+        if not isinstance(address, str) or len(address) > 64:
+            raise ValueError("address to block must be an address key of at most 64 characters")
+        entry = BlockedViewer(user, address, label[:64] if isinstance(label, str) else "")
         with self._lock:
-            self._blocked.add(user)
+            self._blocked[user] = entry
+            if address:
+                self._blocked_addresses[address] = user
         self._changed()
+        return entry
 
     def unblock(self, user: str) -> None:
         with self._lock:
-            self._blocked.discard(user)
+            entry = self._blocked.pop(user, None)
+            if entry is not None and entry.address:
+                self._blocked_addresses.pop(entry.address, None)
         self._changed()
 
     @property
     def blocked_users(self) -> tuple[str, ...]:
         with self._lock:
             return tuple(sorted(self._blocked))
+
+    @property
+    def blocked(self) -> tuple[BlockedViewer, ...]:
+        with self._lock:
+            return tuple(self._blocked[u] for u in sorted(self._blocked))
+
+    def blocked_by(self, user: str, address: str = "") -> BlockedViewer | None:
+        """The block that covers this identity or address, if any."""
+        with self._lock:
+            entry = self._blocked.get(user)
+            if entry is None and address and address in self._blocked_addresses:
+                entry = self._blocked.get(self._blocked_addresses[address])
+            return entry
 
     def set_slow_mode(self, seconds: float) -> None:
         """Minimum seconds between two visible danmaku of one user; 0 turns slow mode off."""
@@ -139,6 +175,7 @@ class Moderator:
         with self._lock:
             self._slow_s = float(seconds)
             self._last_shown.clear()
+            self._last_by_address.clear()
         self._changed()
 
     @property
@@ -146,7 +183,7 @@ class Moderator:
         return self._slow_s
 
     def _changed(self) -> None:
-        self.changed.emit(ModerationChanged(self.banned_words, self.blocked_users, self._slow_s))
+        self.changed.emit(ModerationChanged(self.banned_words, self.blocked_users, self._slow_s, self.blocked))
 
     # ---- checking ----
 
@@ -154,7 +191,7 @@ class Moderator:
         """Moderate one danmaku and remember it (for pin/remove by id)."""
         flags: set[str] = set()
         with self._lock:
-            if message.user in self._blocked:
+            if message.user in self._blocked or (message.address and message.address in self._blocked_addresses):
                 flags.add(BLOCKED_USER)
             matched: tuple[str, ...] = ()
             if self._words:
@@ -163,12 +200,19 @@ class Moderator:
                 if matched:
                     flags.add(BANNED_WORD)
             if self._slow_s > 0 and not flags:
+                # keyed on the identity, which survives reconnects; an identity's first message
+                # also waits for its address's pace, so a fresh identity (token thrown away)
+                # gains nothing, while viewers behind one NAT keep their own pace afterwards
                 now = self._clock()
                 last = self._last_shown.get(message.user)
+                if last is None and message.address:
+                    last = self._last_by_address.get(message.address)
                 if last is not None and now - last < self._slow_s:
                     flags.add(SLOW_MODE)
                 else:
                     self._last_shown[message.user] = now
+                    if message.address:
+                        self._last_by_address[message.address] = now
             self._recent[message.id] = message
             while len(self._recent) > self._history:
                 self._recent.popitem(last=False)

@@ -286,7 +286,8 @@ def parse_viewer_frame(
 
 
 def build_viewer_message(
-    frame: ClientFrame, *, user: str, nick: str = "", id: str | None = None, received_at: float | None = None
+    frame: ClientFrame, *, user: str, nick: str = "", id: str | None = None, received_at: float | None = None,
+    address: str = "",
 ) -> ViewerMessage:
     """The typed message for a validated frame, stamped with who sent it and when it arrived."""
     cls = VIEWER_TYPES[frame.type]
@@ -296,13 +297,14 @@ def build_viewer_message(
         user=user,
         nick=nick,
         sent_at=frame.ts,
+        address=address,
         **frame.fields,
     )
 
 
 # ---- full messages (hub -> host, the generic adapter, replay files) --------------------------
 
-_VIEWER_COMMON = frozenset({"type", "id", "received_at", "user", "nick", "sent_at"})
+_VIEWER_COMMON = frozenset({"type", "id", "received_at", "user", "nick", "sent_at", "address"})
 
 
 def _poll_state(obj: dict[str, Any], lim: Limits) -> dict[str, Any]:
@@ -379,6 +381,7 @@ def message_from_wire(obj: dict[str, Any], limits: Limits = DEFAULT_LIMITS) -> M
         user=_text(obj, "user", limits.user_max),
         nick=_opt_text(obj, "nick", limits.user_max),
         sent_at=_opt_num(obj, "sent_at"),
+        address=_opt_text(obj, "address", limits.ident_max),
         **payload(obj, limits),
     )
 

@@ -133,7 +133,8 @@ def host_connect(hub: Any) -> Any:
 
 def test_fuzz_over_real_socket_keeps_serving() -> None:
     """Each fuzz frame gets an error, an ack or nothing before the next pong; the hub keeps serving."""
-    with HubThread(HubConfig(rate=10_000, burst=10_000)) as hub:
+    # every example is a new connection without a token: a venue-sized limit on new identities
+    with HubThread(HubConfig(rate=10_000, burst=10_000, new_identities_per_minute=10_000)) as hub:
 
         async def session(raws: list[Any]) -> None:
             async with connect(hub.viewer_url, proxy=None) as ws:
