@@ -126,6 +126,8 @@ class OutputPipeline:
             self.video_fanout.add_sink("recorder", recorder)
             (self.aac_fanout if suffix == ".mp4" else self.opus_fanout).add_sink("recorder", recorder)
             video.force_keyframe()  # the recording starts at a keyframe: make the next frame one
+            if self._rendition is not None:
+                self._rendition.recording_changed()
             log.info("recording to %s", path)
             return path
 

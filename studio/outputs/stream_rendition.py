@@ -114,7 +114,10 @@ class StreamRendition:
             self._main.set_bitrate(kbps)
             if self.on_scaled:
                 self.switch.select(MAIN)
-                self._main.force_keyframe()
+                if self.switch.active == MAIN:  # the scaled one never took over: nothing to wait for
+                    self._main.picture_tap = None
+                else:
+                    self._main.force_keyframe()
                 log.info("stream back on the main encode (%s, %d kbps)", rung.label, kbps)
             return
         scaled = self._ensure_scaled(rung, kbps)
@@ -129,6 +132,13 @@ class StreamRendition:
             if recording is not None:
                 self._main.set_bitrate(recording)
             log.info("stream on its own rendition %s at %d kbps", rung.label, kbps)
+
+    def recording_changed(self) -> None:
+        """A recording started or stopped: while the stream has its own rendition, the main
+        encode runs at the recording's rate."""
+        recording = self._recording_kbps()
+        if self.on_scaled and recording is not None:
+            self._main.set_bitrate(recording)
 
     def request_keyframe(self) -> None:
         """A receiver asked for a keyframe: the encoder it is (or is about to be) watching."""

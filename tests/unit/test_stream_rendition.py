@@ -1,0 +1,56 @@
+"""The keyframe switch between the stream's two encodes: a newcomer takes over at its first keyframe."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from encoders.packets import EncodedPacket
+from studio.outputs.stream_rendition import MAIN, SCALED, KeyframeSwitch
+
+
+def pkt(pts: int, key: bool = False) -> EncodedPacket:
+    return EncodedPacket("video", b"x", pts, Fraction(1, 30), key, 0)
+
+
+class Collect:
+    def __init__(self) -> None:
+        self.got: list[tuple[int, bool]] = []
+
+    def put(self, packet: EncodedPacket) -> None:
+        self.got.append((packet.pts, packet.keyframe))
+
+
+def test_the_old_source_flows_until_the_new_one_sends_a_keyframe() -> None:
+    sink = Collect()
+    switched: list[str] = []
+    switch = KeyframeSwitch(sink, MAIN, on_switched=switched.append)
+    main, scaled = switch.input(MAIN), switch.input(SCALED)
+    main.put(pkt(0, True))
+    scaled.put(pkt(0, True))  # not selected: dropped
+    switch.select(SCALED)
+    main.put(pkt(1))
+    scaled.put(pkt(1))  # selected but not a keyframe yet: the main one still flows
+    main.put(pkt(2))
+    scaled.put(pkt(2, True))
+    main.put(pkt(3))
+    scaled.put(pkt(3))
+    assert sink.got == [(0, True), (1, False), (2, False), (2, True), (3, False)]
+    assert switch.active == SCALED and switched == [SCALED] and switch.switches == 1
+
+
+def test_selecting_the_active_source_cancels_a_pending_switch() -> None:
+    sink = Collect()
+    switch = KeyframeSwitch(sink)
+    switch.select(SCALED)
+    switch.select(MAIN)
+    switch.input(SCALED).put(pkt(0, True))
+    assert switch.active == MAIN and switch.pending is None and sink.got == []
+
+
+def test_without_a_sink_nothing_is_forwarded() -> None:
+    switch = KeyframeSwitch()
+    switch.input(MAIN).put(pkt(0, True))
+    sink = Collect()
+    switch.set_sink(sink)
+    switch.input(MAIN).put(pkt(1))
+    assert sink.got == [(1, False)]
