@@ -36,13 +36,14 @@ class PreLiveFindings:
         return bool(self.words or self.problems)
 
 
-def run_checks(collection: SceneCollection, rundown: Rundown | Path | None) -> PreLiveFindings:
+def run_checks(collection: SceneCollection, rundown: Rundown | Path | None,
+               cancelled: Callable[[], bool] = lambda: False) -> PreLiveFindings:
     """Every pre-live check (worker thread: it opens and decodes files)."""
     words = tuple(scan_collection(collection))
     if isinstance(rundown, Path):
-        problems = preflight_file(rundown, collection)
+        problems = preflight_file(rundown, collection, cancelled)
     else:
-        problems = preflight(rundown, collection)
+        problems = preflight(rundown, collection, cancelled)
     return PreLiveFindings(words, tuple(problems))
 
 
@@ -77,6 +78,7 @@ class PreLiveCheck(QObject):
         self.collection = collection
         self._parent = parent
         self._thread: threading.Thread | None = None
+        self._closing = threading.Event()  # stops a check between two files when the window closes
         self._then: tuple[Callable[[], None], Callable[[], None]] | None = None
         self.dialog: QMessageBox | None = None
         self._done.connect(self._on_done)
@@ -97,7 +99,7 @@ class PreLiveCheck(QObject):
 
         def work() -> None:
             try:
-                findings = run_checks(collection, rundown)
+                findings = run_checks(collection, rundown, self._closing.is_set)
             except Exception as exc:  # noqa: BLE001 - a check that breaks must still answer the UI
                 findings = PreLiveFindings(problems=(Problem("", f"the pre-live check failed: {exc}", "check"),))
             done.emit(findings)
@@ -144,6 +146,7 @@ class PreLiveCheck(QObject):
         """Join a check still running (the window is closing); its answer is dropped."""
         thread, self._thread = self._thread, None
         self._then = None
+        self._closing.set()
         if thread is not None:
             thread.join()
         if self.dialog is not None:
