@@ -7,6 +7,7 @@ the seconds are measured by `studio bench liveness`."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from studio.bench._relay_process import RelayProcess
@@ -27,6 +28,7 @@ def test_a_killed_server_is_noticed_by_silence_and_the_stream_returns_with_it(tm
         pusher.wait_until(lambda: pusher.feedback_age_s is not None)
         before_kill = pusher.recorded_bytes()
 
+        killed = time.monotonic()
         relay.kill()
         seen, _, gone = pusher.wait_for(not_live, seen + 1)
         assert gone.state is OutputStatus.RECONNECTING
@@ -36,7 +38,8 @@ def test_a_killed_server_is_noticed_by_silence_and_the_stream_returns_with_it(tm
         assert waiting.state is OutputStatus.RECONNECTING
 
         relay = restart_on(port, tmp_path)
-        seen, _, _ = pusher.wait_for(is_live, seen + 1)
+        seen, back, _ = pusher.wait_for(is_live, seen + 1)
+        outage_s = back - killed
         during = pusher.recorded_bytes()
         assert during > before_kill  # the recording kept going while the stream was down
         pusher.wait_until(lambda: pusher.recorded_bytes() > during)
@@ -44,6 +47,8 @@ def test_a_killed_server_is_noticed_by_silence_and_the_stream_returns_with_it(tm
         if pusher is not None:
             pusher.close()
         relay.stop()
-    frames, gap = recording_gap_s(tmp_path / "rec.mkv")
+    frames, gap = recording_gap_s(tmp_path / "rec.mkv")  # decodes from end to end
     assert frames > 30
-    assert gap < 0.2, "the recording has a hole where the stream was down"
+    # had the recording paused with the stream, one gap would span the whole outage (a busy machine
+    # makes smaller ones: lagged frames)
+    assert gap < outage_s / 2, f"the recording has a {gap:.2f} s hole in a {outage_s:.1f} s outage"
