@@ -102,6 +102,9 @@ def run_headless(args: argparse.Namespace, local_show: bool = False) -> int:
         lambda p: say(f"studio: source {p.source}: {p.message or 'recovered'}"))
     show.pipeline.stream_state.connect(on_stream)
     show.pipeline.stats.connect(on_pipeline)
+    # low disk warns; a full disk stops the recording alone, in one line (the stream goes on)
+    show.pipeline.recorder_events.connect(
+        lambda e: say(f"studio: recording: {e.message}") if e.kind in ("disk_low", "error") else None)
     say(f"studio: headless show of {path} on scene {collection.program_scene!r}")
     try:
         urls = show.start()

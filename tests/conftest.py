@@ -7,12 +7,14 @@ import gc
 import logging
 import os
 import re
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from requirements_check import missing_tool
 from tests_keyring import MemoryKeyring
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -161,3 +163,20 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
         yield backend
     finally:
         keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def tiny_filesystem(tmp_path: Path) -> Iterator[Path]:
+    """A real 256 KiB filesystem (tmpfs) that fills up after a few seconds of recording: writes
+    fail with ENOSPC as on a full disk. Needs root (CI runs as root) or a user namespace; skips
+    elsewhere, fails under CI=true."""
+    mount = tmp_path / "tiny-fs"
+    mount.mkdir()
+    attempt = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=0777", "tmpfs", str(mount)],
+                             capture_output=True, text=True, check=False)
+    if attempt.returncode != 0:
+        missing_tool(f"cannot mount a small tmpfs to fill up (needs root): {attempt.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True, check=False)

@@ -10,8 +10,12 @@ Timestamps: recording starts at the first video keyframe (a decoder cannot start
 pts come from the frame clock, audio pts from the mixer's sample count; both encoders count from
 the same engine start, so subtracting the start time from each puts both at 0 together.
 
-Free space is checked every second (``shutil.disk_usage``): under ``warn_free_bytes`` (5 GB) a
-``disk_low`` event is emitted once, under ``stop_free_bytes`` (1 GB) the recording stops cleanly.
+Free space is checked every second (``shutil.disk_usage``): under ``warn_free_bytes`` (5 GB) and
+again under ``low_free_bytes`` (1 GB) a ``disk_low`` warning is emitted; low space never refuses
+or stops a recording (the show matters more than a guess about the disk). A full disk (ENOSPC or a
+quota while writing) stops the recording alone: one ``error`` event with a plain message, no
+traceback, and the file is closed so that what was written plays. The encoders, the stream and
+the show go on.
 """
 
 from __future__ import annotations
@@ -59,6 +63,11 @@ _CONTAINER_OPTIONS = {
 }
 PREROLL_PACKETS = 150  # audio held while waiting for the first keyframe (3 s of AAC/Opus)
 _IO_ERRNOS = {errno.EIO, errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EPIPE}
+_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    return isinstance(exc, (OSError, av.FFmpegError)) and getattr(exc, "errno", None) in _FULL_ERRNOS
 
 
 class RecorderState(StrEnum):
@@ -117,7 +126,7 @@ class Recorder:
         *,
         container: str = "mkv",
         warn_free_bytes: int = 5 * GB,
-        stop_free_bytes: int = 1 * GB,
+        low_free_bytes: int = 1 * GB,
         disk_check_interval_s: float = 1.0,
         queue_packets: int = 8192,
         disk_free: Callable[[Path], int] | None = None,
@@ -128,8 +137,8 @@ class Recorder:
             _check_stream(video, "video", ("h264",))
         if audio is not None:
             _check_stream(audio, "audio", ("aac", "opus"))
-        if stop_free_bytes > warn_free_bytes:
-            raise ValueError("Recorder: stop_free_bytes must not exceed warn_free_bytes")
+        if low_free_bytes > warn_free_bytes:
+            raise ValueError("Recorder: low_free_bytes must not exceed warn_free_bytes")
         target = Path(target)
         if target.suffix:
             if target.suffix.lower() not in CONTAINERS:
@@ -145,7 +154,7 @@ class Recorder:
         self.video = video
         self.audio = audio
         self.warn_free_bytes = warn_free_bytes
-        self.stop_free_bytes = stop_free_bytes
+        self.low_free_bytes = low_free_bytes
         self._disk_interval = disk_check_interval_s
         self._disk_free = disk_free or (lambda p: shutil.disk_usage(p).free)
         self.queue = QueueSink(queue_packets, "buffer")
@@ -165,7 +174,8 @@ class Recorder:
         self._bytes = 0
         self._waiting_dropped = 0
         self._mux_errors = 0
-        self._disk_warned = False
+        self._disk_warned = 0  # 0: not warned, 1: under warn_free_bytes, 2: under low_free_bytes
+        self._disk_full = False
         self._preroll: deque[EncodedPacket] = deque(maxlen=PREROLL_PACKETS)
 
     # --- control (any thread) --------------------------------------------------------------------
@@ -176,16 +186,12 @@ class Recorder:
             self.queue.put(packet)
 
     def start(self, now: datetime | None = None) -> Path:
-        """Pick the file name, check free space, start the ``recorder`` thread; returns the path."""
+        """Pick the file name, start the ``recorder`` thread; returns the path. Low free space is a
+        ``disk_low`` warning, never a refusal."""
         if self._thread is not None:
             raise RuntimeError("Recorder already started")
         self._folder.mkdir(parents=True, exist_ok=True)
         free = self._disk_free(self._folder)
-        if free < self.stop_free_bytes:
-            raise OSError(
-                f"Recorder: only {free / GB:.1f} GB free in {self._folder}, "
-                f"need at least {self.stop_free_bytes / GB:.1f} GB"
-            )
         if self._explicit is not None:
             self.path = self._explicit
         else:
@@ -239,32 +245,33 @@ class Recorder:
                     self._handle(packet)
                 if time.monotonic() >= next_check:
                     next_check = time.monotonic() + self._disk_interval
-                    if not self._check_disk(self._disk_free(self._folder)):
-                        break
+                    self._check_disk(self._disk_free(self._folder))
         except Exception as exc:  # a failing disk must end the recording, not the engine
-            log.exception("recording %s failed", self.path)
             self._state = RecorderState.FAILED
-            self.events.emit(RecorderEvent("error", self.path, f"recording failed: {exc}"))
+            if _is_disk_full(exc):
+                # a status, not a bug: one plain line, no traceback
+                self._disk_full = True
+                message = (f"the disk is full: recording stopped after {self.stats().duration_s:.1f} s; "
+                           f"{self.path} plays up to there")
+                log.error("recording %s: %s", self.path, message)
+            else:
+                log.exception("recording %s failed", self.path)
+                message = f"recording failed: {exc}"
+            self.events.emit(RecorderEvent("error", self.path, message))
         finally:
             self.queue.close()
             self._finalise()
 
-    def _check_disk(self, free: int) -> bool:
-        """Warn or stop on low space; False means stop now."""
-        if free < self.stop_free_bytes:
-            message = f"stopped: only {free / GB:.2f} GB free (limit {self.stop_free_bytes / GB:.2f} GB)"
-            log.warning("recording %s %s", self.path, message)
-            self.events.emit(RecorderEvent("disk_low", self.path, message, free))
-            self.queue.close()
-            return False
-        if free < self.warn_free_bytes and not self._disk_warned:
-            self._disk_warned = True
-            message = f"low disk space: {free / GB:.2f} GB free"
+    def _check_disk(self, free: int) -> None:
+        """Warn once per level as free space falls (again after it recovered); never stops."""
+        level = 2 if free < self.low_free_bytes else 1 if free < self.warn_free_bytes else 0
+        if level > self._disk_warned:
+            message = f"low disk space: {free / GB:.2f} GB free in {self._folder}"
+            if level == 2:
+                message += "; the recording stops if the disk fills up (the stream goes on)"
             log.warning("recording %s: %s", self.path, message)
             self.events.emit(RecorderEvent("disk_low", self.path, message, free))
-        elif free >= self.warn_free_bytes:
-            self._disk_warned = False
-        return True
+        self._disk_warned = level
 
     def _handle(self, packet: EncodedPacket) -> None:
         if self._out is None:
@@ -384,9 +391,18 @@ class Recorder:
                 if self.path.suffix.lower() == ".mp4":
                     _patch_mp4_duration(self.path, max(self._video_end, self._audio_end))
             except Exception as exc:
-                log.exception("finalising %s failed", self.path)
+                if self._disk_full or _is_disk_full(exc):
+                    # no room for the index: the clusters/fragments already written still play
+                    log.info("recording %s: no room to finalise (%s)", self.path, exc)
+                    if not self._disk_full:
+                        self._disk_full = True
+                        self.events.emit(RecorderEvent("error", self.path, (
+                            f"the disk is full: the recording could not be finalised; {self.path} plays "
+                            "without its index")))
+                else:
+                    log.exception("finalising %s failed", self.path)
+                    self.events.emit(RecorderEvent("error", self.path, f"could not finalise: {exc}"))
                 self._state = RecorderState.FAILED
-                self.events.emit(RecorderEvent("error", self.path, f"could not finalise: {exc}"))
         if self._state != RecorderState.FAILED:
             self._state = RecorderState.STOPPED
         self.events.emit(RecorderEvent("stopped", self.path, f"recorded {self.stats().duration_s:.1f} s"))
