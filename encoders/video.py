@@ -387,6 +387,7 @@ class VideoEncoderWorker(EncoderThread):
         self._rendition = (settings.width, settings.height, settings.fps)
         # called on this thread with each picture before it is encoded (a scaled rendition's feed)
         self.picture_tap: PictureTap | None = None
+        self._paused = False
         # one slot more than the queue holds: the worker encodes from it while the queue is full
         self._free: deque[_Slot] = deque(
             _Slot(settings.width, settings.height, settings.fps) for _ in range(queue_size + 1)
@@ -458,6 +459,19 @@ class VideoEncoderWorker(EncoderThread):
             self._cond.notify()
         return True
 
+    def set_paused(self, paused: bool) -> None:
+        """Paused, pictures still reach ``picture_tap`` but are not encoded (no output needs this
+        rendition just now: the stream has its own and nothing records). Resuming starts with an IDR."""
+        if paused == self._paused:
+            return
+        if not paused:
+            self.force_keyframe()  # before the flag: the first frame encoded again is a keyframe
+        self._paused = paused
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
     def set_rendition(self, width: int, height: int, fps: int) -> None:
         """Size and frame rate for ``submit_picture`` from now on (the encoder reopens on the first
         frame of the new rendition: an IDR). ``fps`` must divide the source's frame rate."""
@@ -528,6 +542,10 @@ class VideoEncoderWorker(EncoderThread):
                     tap(slot.picture, slot.pts, slot.capture_ns)
                 except Exception:
                     log.exception("picture tap failed")
+            if self._paused:  # only the tap wants this picture
+                with self._cond:
+                    self._free.append(slot)
+                continue
             started = time.perf_counter()
             try:
                 pic = slot.picture

@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 # How far behind the program clock the live mix runs: a clip hands out one frame of sound per
 # frame (33 ms at 30 fps) and the mixer takes 21 ms blocks; the rest is scheduling margin.
 MIX_LATENCY_NS = 80_000_000
+# Receiver reports come about once a second; an older last report says nothing about now.
+FEEDBACK_FRESH_S = 2.5
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,8 @@ class OutputPipeline:
             self.video_fanout.remove_sink("recorder")
             self.opus_fanout.remove_sink("recorder")
             self.aac_fanout.remove_sink("recorder")
+            if self._rendition is not None:
+                self._rendition.recording_changed()
         recorder.stop()
         self._release_unused()
         return recorder.stats()
@@ -213,7 +217,9 @@ class OutputPipeline:
     def _on_stream_stats(self, stats: WhipStats) -> None:
         rate = self._rate
         if rate is not None:
-            if stats.rtt_ms is not None:  # a receiver report has arrived: its loss counts
+            # a receiver report has arrived (and the receiver still talks): its loss counts
+            fresh = stats.feedback_age_s is None or stats.feedback_age_s < FEEDBACK_FRESH_S
+            if stats.rtt_ms is not None and fresh:
                 rate.on_loss_report(stats.packet_loss_pct / 100.0, stats.rtt_ms / 1000.0)
             self._apply_stream_rate(rate.target_kbps)  # the ladder's step-up hold needs a regular look
             estimate = rate.estimate()

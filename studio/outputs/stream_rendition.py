@@ -9,7 +9,8 @@
 On the top rung the stream shares the main encode (one encode, as before) and follows the rate
 controller's target. Below it a second worker encodes the main worker's I420 pictures scaled to
 the rung (scaled on the main encoder's thread, never on the video clock's), and the main encode
-goes back to the recording's own bitrate (or pauses when nothing records). ``KeyframeSwitch``
+goes back to the recording's own bitrate, or pauses (still converting and feeding the scaled one)
+when nothing records. ``KeyframeSwitch``
 hands over between the two at the newcomer's first keyframe, so a viewer never gets a P-frame
 from a picture its decoder has not seen.
 """
@@ -93,6 +94,7 @@ class StreamRendition:
         self._main_settings = main_settings
         self._recording_kbps = recording_kbps  # the main encode's rate while the stream is elsewhere
         self._on_fallback = on_fallback
+        self._lock = threading.RLock()  # pause decisions come from the net, encoder and UI threads
         self.switch = KeyframeSwitch(None, MAIN, on_switched=self._switched)  # set_sink: the stream
         self._scaled: VideoEncoderWorker | None = None
         self.rung: Rung | None = None
@@ -107,11 +109,16 @@ class StreamRendition:
         return self.switch.pending == SCALED or (self.switch.active == SCALED and self.switch.pending is None)
 
     def apply(self, rung: Rung, top: bool, kbps: int) -> None:
+        with self._lock:
+            self._apply(rung, top, kbps)
+
+    def _apply(self, rung: Rung, top: bool, kbps: int) -> None:
         self.kbps = kbps
         changed = rung != self.rung
         self.rung = rung
         if top:
             self._main.set_bitrate(kbps)
+            self._main.set_paused(False)
             if self.on_scaled:
                 self.switch.select(MAIN)
                 if self.switch.active == MAIN:  # the scaled one never took over: nothing to wait for
@@ -136,9 +143,16 @@ class StreamRendition:
     def recording_changed(self) -> None:
         """A recording started or stopped: while the stream has its own rendition, the main
         encode runs at the recording's rate."""
+        with self._lock:
+            self._recording_changed()
+
+    def _recording_changed(self) -> None:
         recording = self._recording_kbps()
         if self.on_scaled and recording is not None:
             self._main.set_bitrate(recording)
+            self._main.set_paused(False)
+        elif self.switch.active == SCALED and recording is None:
+            self._main.set_paused(True)
 
     def request_keyframe(self) -> None:
         """A receiver asked for a keyframe: the encoder it is (or is about to be) watching."""
@@ -148,7 +162,9 @@ class StreamRendition:
             worker.request_keyframe()
 
     def close(self) -> None:
-        self._main.picture_tap = None
+        with self._lock:
+            self._main.set_paused(False)
+            self._main.picture_tap = None
         scaled, self._scaled = self._scaled, None
         if scaled is not None:
             scaled.stop()
@@ -166,3 +182,7 @@ class StreamRendition:
     def _switched(self, name: str) -> None:
         if name == MAIN:
             self._main.picture_tap = None  # the scaled worker idles until the next step down
+        else:
+            with self._lock:
+                if self._recording_kbps() is None and self.switch.active == SCALED:
+                    self._main.set_paused(True)  # nothing else wants the full-size encode: save the CPU

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from fractions import Fraction
+from functools import partial
 from typing import Any
 
 import av
@@ -185,3 +186,40 @@ def test_a_rendition_change_reopens_at_the_new_size_with_an_idr() -> None:
     sizes = [(f.width, f.height) for p in packets for f in decoder.decode(av.Packet(p.data))]  # type: ignore[arg-type]
     assert sizes[:10] == [(640, 360)] * 10 and set(sizes[10:]) == {(W, H)}
     assert encoder.stream_info.width == W
+
+
+def test_a_paused_worker_still_feeds_its_tap_and_resumes_on_a_keyframe() -> None:
+    sink = Collect(10**6)
+    tapped: list[int] = []
+    fed = threading.Condition()
+
+    def tap(picture: I420Buffer, pts: int, capture_ns: int) -> None:
+        with fed:
+            tapped.append(pts)
+            fed.notify_all()
+
+    worker = VideoEncoderWorker(settings(bitrate_kbps=300), sink)
+    worker.start()
+    worker.picture_tap = tap
+
+    def feed(first: int, count: int) -> None:
+        for i in range(first, first + count):
+            while not worker.submit(moving_card(W, H, i), i):
+                with fed:
+                    fed.wait(0.01)
+            with fed:
+                assert fed.wait_for(partial(list.__contains__, tapped, i), 30)
+
+    try:
+        feed(0, 40)
+        worker.set_paused(True)
+        feed(40, 20)
+        worker.set_paused(False)
+        feed(60, 10)
+    finally:
+        worker.stop()
+    pts = [p.pts for p in sink.packets]
+    assert tapped == list(range(70))
+    assert not any(40 <= t < 60 for t in pts)  # tapped but not encoded while paused
+    resumed = [p for p in sink.packets if p.pts >= 60]
+    assert resumed and resumed[0].keyframe and resumed[0].pts == 60
