@@ -9,6 +9,7 @@ reports it (so the first packets may have slightly negative pts).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -32,6 +33,18 @@ MAX_SILENCE_FILL = SAMPLE_RATE  # a gap up to 1 s is filled with silence, a long
 _CODEC = {"opus": ("libopus", "flt"), "aac": ("aac", "fltp")}
 
 
+FEC_LOSS_STEPS = (0, 5, 10, 20, 30)  # % loss the Opus encoder is told to expect
+
+
+def fec_step(loss_pct: float, current: int) -> int:
+    """The expected-loss step for a reported loss: the smallest step that covers it, taken at once
+    when higher; a lower one only once the loss is below half the current step (hysteresis)."""
+    wanted = next((s for s in FEC_LOSS_STEPS if s >= loss_pct), FEC_LOSS_STEPS[-1]) if loss_pct >= 1 else 0
+    if wanted >= current or loss_pct < current / 2:
+        return wanted
+    return current
+
+
 def _check_block(samples: np.ndarray) -> np.ndarray:
     if samples.ndim != 2 or samples.shape[1] != CHANNELS:
         raise ValueError(f"audio block must have shape (n, {CHANNELS}), got {samples.shape}")
@@ -43,6 +56,21 @@ class AudioEncoder:
 
     def __init__(self, settings: AudioEncoderSettings | None = None) -> None:
         self.settings = settings or AudioEncoderSettings()
+        self._lock = threading.Lock()
+        self._expected_loss = 0  # % the Opus encoder protects against (in-band FEC)
+        self._pending_loss: int | None = None
+        self.fec_reopens = 0
+        ctx = self._open(self._expected_loss)
+        self._ctx = ctx
+        self._planar = ctx.format.name.endswith("p")
+        self.frame_size = int(ctx.frame_size) or OPUS_FRAME
+        self._pending = np.zeros((self.frame_size, CHANNELS), np.float32)
+        self._filled = 0
+        self._pending_pts = 0  # sample index of _pending[0]
+        self._next_pts: int | None = None  # where the next input sample belongs
+        self.silence_filled = 0
+
+    def _open(self, expected_loss_pct: int) -> av.AudioCodecContext:
         codec_name, sample_fmt = _CODEC[self.settings.codec]
         ctx = av.CodecContext.create(codec_name, "w")
         if not isinstance(ctx, av.AudioCodecContext):
@@ -54,16 +82,42 @@ class AudioEncoder:
         ctx.bit_rate = self.settings.bitrate_kbps * 1000
         ctx.flags |= Flags.global_header  # AAC writes its AudioSpecificConfig only with this
         if self.settings.codec == "opus":
-            ctx.options = {"frame_duration": "20", "application": "audio"}
+            # in-band FEC (LBRR): each packet also carries a coarse copy of the previous one, which
+            # the receiver decodes when that one is lost; libopus adds it only when told to expect
+            # loss, so a clean link pays nothing
+            ctx.options = {
+                "frame_duration": "20",
+                "application": "audio",
+                "fec": "1",
+                "packet_loss": str(expected_loss_pct),
+            }
         ctx.open()
-        self._ctx = ctx
-        self._planar = sample_fmt.endswith("p")
-        self.frame_size = int(ctx.frame_size) or OPUS_FRAME
-        self._pending = np.zeros((self.frame_size, CHANNELS), np.float32)
-        self._filled = 0
-        self._pending_pts = 0  # sample index of _pending[0]
-        self._next_pts: int | None = None  # where the next input sample belongs
-        self.silence_filled = 0
+        return ctx
+
+    @property
+    def expected_loss_pct(self) -> int:
+        return self._expected_loss
+
+    def set_expected_loss(self, loss_pct: float) -> None:
+        """The loss the receiver reports (RTCP fraction lost, in %); any thread. Opus only: the
+        encoder's FEC follows it in steps (up at once, down when the loss falls below half the
+        step), since libopus takes the value only when opened and each reopen costs a few ms of
+        sound at the joint."""
+        if self.settings.codec != "opus":
+            return
+        with self._lock:
+            current = self._pending_loss if self._pending_loss is not None else self._expected_loss
+            step = fec_step(loss_pct, current)
+            self._pending_loss = None if step == self._expected_loss else step
+
+    def _apply_expected_loss(self) -> None:
+        with self._lock:
+            step, self._pending_loss = self._pending_loss, None
+        if step is None or step == self._expected_loss:
+            return
+        self._ctx = self._open(step)  # packet pts keep following frame pts: the stream stays continuous
+        self._expected_loss = step
+        self.fec_reopens += 1
 
     @property
     def time_base(self) -> Fraction:
@@ -129,6 +183,7 @@ class AudioEncoder:
                 out.extend(self._encode_pending(capture_ns))
 
     def _encode_pending(self, capture_ns: int) -> list[EncodedPacket]:
+        self._apply_expected_loss()
         data = np.ascontiguousarray(self._pending.T) if self._planar else self._pending.reshape(1, -1)
         frame = av.AudioFrame.from_ndarray(data, format=self._ctx.format.name, layout="stereo")
         frame.sample_rate = SAMPLE_RATE
@@ -152,6 +207,7 @@ class AudioEncoderStats:
     skipped_blocks: int
     errors: int
     encode_ms_p95: float
+    expected_loss_pct: int = 0  # what Opus FEC protects against
 
 
 class AudioEncoderWorker(EncoderThread):
@@ -184,6 +240,10 @@ class AudioEncoderWorker(EncoderThread):
         return self._encoder.stream_info
 
 
+    def set_expected_loss(self, loss_pct: float) -> None:
+        """The receiver's reported loss in % (any thread): Opus FEC follows it."""
+        self._encoder.set_expected_loss(loss_pct)
+
     def submit(self, samples: np.ndarray, pts: int | None = None, capture_ns: int = 0) -> bool:
         """Queue a (n, 2) float32 block starting at sample ``pts`` (None: follows the last block)."""
         samples = _check_block(samples)
@@ -206,6 +266,7 @@ class AudioEncoderWorker(EncoderThread):
                 skipped_blocks=self._skipped,
                 errors=self._errors,
                 encode_ms_p95=float(np.percentile(times, 95)) if len(times) else 0.0,
+                expected_loss_pct=self._encoder.expected_loss_pct,
             )
 
     def _run(self) -> None:

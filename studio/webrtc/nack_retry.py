@@ -173,12 +173,13 @@ class NackRetry:
         if due is None or self._closed:
             return
         loop = asyncio.get_running_loop()
-        self._timer = loop.call_at(self._loop_time(due), self._on_timer)
+        self._timer = loop.call_at(self._loop_time(due), self.poll)
 
     def _loop_time(self, at: float) -> float:
         return asyncio.get_running_loop().time() + max(0.0, at - self._clock())
 
-    def _on_timer(self) -> None:
+    def poll(self) -> None:
+        """Send the retries and give up the holes that are due (the timer calls this)."""
         self._timer = None
         if self._closed:
             return

@@ -69,7 +69,7 @@ class Pacer:
         self._task: asyncio.Task[None] | None = None
         self._sent: deque[tuple[float, int]] = deque()  # (time, bytes) over the rate window
         self._sent_bytes = 0
-        self._tokens = 0.0  # bytes; starts empty and fills within burst_s
+        self._tokens = min_rate_bps / 8 * burst_s  # bytes: a full bucket
         self._refilled = clock()
         self.packets_paced = 0  # packets that waited in the queue
         self.packets_flushed = 0  # packets sent early because they reached max_queue_s
