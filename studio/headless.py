@@ -44,6 +44,8 @@ def stream_line(stats: WhipStats, state: OutputState | None) -> str:
     """The once-a-second network line: health, bitrates, RTT, loss, NACKs, retransmissions, ladder."""
     health = network_health(stats, state)
     level = health.level.value if health is not None else "-"
+    if state is not None and state.state is not OutputStatus.LIVE:  # the last figures are stale
+        return f"studio: net {level}" + (f" ({health.summary()})" if health is not None and health.reasons else "")
     rtt = f"{stats.rtt_ms:.0f} ms" if stats.rtt_ms is not None else "-"
     age = f" fb {stats.feedback_age_s:.1f} s" if stats.feedback_age_s is not None else ""
     ladder = f" ladder {stats.ladder_step}" if stats.ladder_step else ""

@@ -229,8 +229,9 @@ class WhipOutput:
 
     def _emit(self, status: OutputStatus, message: str = "", retry_in_s: float | None = None) -> None:
         # messages quote servers (error bodies may echo the token): redacted before anyone sees them
-        self._state = OutputState(status, redact(message), retry_in_s)
-        if status in (OutputStatus.FAILED, OutputStatus.RECONNECTING):
+        previous, self._state = self._state, OutputState(status, redact(message), retry_in_s)
+        changed = (previous.state, previous.message) != (status, self._state.message)
+        if changed and status in (OutputStatus.FAILED, OutputStatus.RECONNECTING):  # not each countdown tick
             log.info("WHIP %s: %s", status.value, message)
         self.state_changed.emit(self._state)
 
@@ -386,6 +387,9 @@ class WhipOutput:
         self._went_live = True
         self._accepting = True
         self._emit(OutputStatus.LIVE, f"live on {redact_url(cfg.url)}")
+        # a new session: nothing measured yet (the previous session's figures must not linger)
+        self.stats_changed.emit(WhipStats(target_bitrate_bps=self._target_bps,
+                                          max_bitrate_bps=cfg.max_bitrate_bps))
         self._request_keyframe(force=True)  # a new receiver needs an IDR to start
         self._stats_task = asyncio.create_task(self._poll_stats(), name="whip-stats")
         await self._wait_disconnect(pc)
