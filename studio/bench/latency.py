@@ -2,7 +2,8 @@
 
 The real path: the engine composites a test-pattern scene whose frames carry their composite time
 in the pixels (``scenes.stamp``), our encoder pipeline encodes it once, our WHIP output pushes it
-to the embedded relay, and one WHEP receiver reads the stamp when the frame is ready: an aiortc
+to the embedded relay (the stream built as ``Show.start_streaming`` builds it: default encoder
+settings, the product's bitrate range with rate control on; the figures show how the target moved), and one WHEP receiver reads the stamp when the frame is ready: an aiortc
 peer (after decoding) or headless Chromium (``requestVideoFrameCallback``'s expected display
 time). Variants run one after the other in the same process and are reported side by side; the
 top-level figures are the default configuration's (``marker``):
@@ -10,6 +11,9 @@ top-level figures are the default configuration's (``marker``):
 - ``marker``: the relay releases frames on the RTP marker bit (default), playout delay 0 asked;
 - ``stock``: aiortc's stock jitter buffer in the relay (one extra frame per hop);
 - Chromium only, ``marker-no-playout-ext``: without the playout-delay header extension.
+
+Each variant also reports where the time goes, per frame: composite -> encoded -> sent -> relay in
+-> relay out -> displayed (``studio.bench._stages``; the stage means add up to the mean total).
 """
 
 from __future__ import annotations
@@ -19,7 +23,6 @@ import asyncio
 import os
 import threading
 import time
-from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -31,6 +34,7 @@ from aiortc.mediastreams import MediaStreamError
 from scenes.model import SceneCollection, SceneItem, VideoFormat
 from scenes.stamp import age_ms, read_stamp, wall_clock_ms
 from studio.audio.mixer import AudioMixer
+from studio.bench._stages import StageProbe
 from studio.bench.stamp_page import STAMP_READER_JS
 from studio.chromium import CHROMIUM, CHROMIUM_ARGS
 from studio.engine import Studio
@@ -50,12 +54,13 @@ _PAGE_PROBE = """
 () => {
   const video = document.getElementById('video');
   const readStamp = (""" + STAMP_READER_JS + """)(video, 0);
-  window.latencies = []; window.unread = 0; window.shown = [];
+  window.latencies = []; window.unread = 0; window.shown = []; window.pairs = [];
   const onFrame = (now, meta) => {
     const value = readStamp(meta.height);
     window.shown.push(performance.timeOrigin + meta.expectedDisplayTime);
     if (value !== null) {
       window.latencies.push(performance.timeOrigin + meta.expectedDisplayTime - value);
+      window.pairs.push([value, performance.timeOrigin + meta.expectedDisplayTime]);
     } else { window.unread++; }
     video.requestVideoFrameCallback(onFrame);
   };
@@ -98,7 +103,8 @@ def _summary(values: list[float], unread: int, shown_ms: list[float]) -> dict[st
     }
 
 
-async def _aiortc_receiver(url: str, seconds: float, warmup: float, fast_release: bool) -> dict[str, Any]:
+async def _aiortc_receiver(url: str, seconds: float, warmup: float, fast_release: bool,
+                           pairs: list[tuple[int, float]]) -> dict[str, Any]:
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     transceiver = pc.addTransceiver("video", direction="recvonly")
     if fast_release:
@@ -131,6 +137,7 @@ async def _aiortc_receiver(url: str, seconds: float, warmup: float, fast_release
                 unread += 1
             else:
                 values.append(float(age_ms(stamp.value, now)))
+                pairs.append((stamp.value, float(now)))
     except MediaStreamError:
         pass
     finally:
@@ -138,7 +145,7 @@ async def _aiortc_receiver(url: str, seconds: float, warmup: float, fast_release
     return _summary(values, unread, shown)
 
 
-def _chromium_receiver(url: str, seconds: float, warmup: float) -> dict[str, Any]:
+def _chromium_receiver(url: str, seconds: float, warmup: float, pairs: list[tuple[int, float]]) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -153,6 +160,7 @@ def _chromium_receiver(url: str, seconds: float, warmup: float) -> dict[str, Any
             values = page.evaluate("window.latencies")
             unread = int(page.evaluate("window.unread"))
             shown = page.evaluate("window.shown")
+            pairs.extend((int(v), float(t)) for v, t in page.evaluate("window.pairs"))
         finally:
             browser.close()
     return _summary([float(v) for v in values], unread, [float(v) for v in shown])
@@ -165,6 +173,43 @@ def _test_pattern_show(size: tuple[int, int], fps: int) -> SceneCollection:
     return col
 
 
+class _RateSampler:
+    """The stream's rate control as it runs: target and sent bitrate and the ladder's rung,
+    sampled every half second on a thread of its own."""
+
+    def __init__(self, pipeline: OutputPipeline) -> None:
+        self._pipeline = pipeline
+        self._stop = threading.Event()
+        self.rows: list[tuple[int, int, str]] = []  # (target bps, sent bps, ladder step)
+        self._thread = threading.Thread(target=self._run, name="bench-rate-sampler", daemon=True)
+
+    def __enter__(self) -> _RateSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            stream = self._pipeline.snapshot().stream
+            if stream is not None:
+                self.rows.append((stream.target_bitrate_bps, stream.bitrate_bps, stream.ladder_step))
+
+    def figures(self, target: StreamTarget) -> dict[str, Any]:
+        targets = [t for t, _, _ in self.rows if t > 0]
+        changes = sum(1 for a, b in zip(targets, targets[1:], strict=False) if a != b)
+        return {
+            "range_kbps": [target.min_bitrate_kbps, target.max_bitrate_kbps],
+            "target_kbps_min": round(min(targets) / 1000) if targets else None,
+            "target_kbps_max": round(max(targets) / 1000) if targets else None,
+            "target_changes": changes,
+            "sent_kbps_median": round(float(np.median([b for _, b, _ in self.rows])) / 1000) if self.rows else None,
+            "ladder_steps": sorted({step for _, _, step in self.rows if step}),
+        }
+
+
 def _variant(
     net: NetLoop, size: tuple[int, int], args: argparse.Namespace, marker: bool, playout_ext: bool
 ) -> dict[str, Any]:
@@ -172,25 +217,31 @@ def _variant(
     net.run(relay.start())
     studio = Studio(_test_pattern_show(size, args.fps))
     mixer = AudioMixer()
-    kbps = 3000 if size[1] <= 720 else 5000
-    pipeline = OutputPipeline(studio, mixer, replace(default_video_settings(studio), bitrate_kbps=kbps), net=net)
+    # as Show.start_streaming builds it: the canvas's default encoder settings, the product's
+    # default bitrate range, rate control on (REMB and loss steer the target within the range)
+    pipeline = OutputPipeline(studio, mixer, default_video_settings(studio), net=net)
+    target = StreamTarget(relay.url("/whip/bench"), playout_delay=playout_ext)
     live = threading.Event()
     pipeline.stream_state.connect(lambda state: live.set() if state.state is OutputStatus.LIVE else None)
+    displayed: list[tuple[int, float]] = []
     try:
-        studio.start()
-        mixer.start()
-        pipeline.start_streaming(StreamTarget(relay.url("/whip/bench"), min_bitrate_kbps=kbps,
-                                              max_bitrate_kbps=kbps, playout_delay=playout_ext))
-        if not live.wait(30):
-            raise RuntimeError("the WHIP output did not go live within 30 s")
-        warmup = 2.0
-        if args.receiver == "chromium":
-            result = _chromium_receiver(relay.url("/view/bench"), args.seconds, warmup)
-        else:
-            result = net.run(
-                _aiortc_receiver(relay.url("/whep/bench"), args.seconds, warmup, marker),
-                timeout=args.seconds + 60,
-            )
+        with StageProbe() as probe:
+            studio.start()
+            mixer.start()
+            pipeline.start_streaming(target)
+            if not live.wait(30):
+                raise RuntimeError("the WHIP output did not go live within 30 s")
+            warmup = 2.0
+            with _RateSampler(pipeline) as rates:
+                if args.receiver == "chromium":
+                    result = _chromium_receiver(relay.url("/view/bench"), args.seconds, warmup, displayed)
+                else:
+                    result = net.run(
+                        _aiortc_receiver(relay.url("/whep/bench"), args.seconds, warmup, marker, displayed),
+                        timeout=args.seconds + 60,
+                    )
+        result["breakdown"] = probe.breakdown(displayed)
+        result["bitrate"] = rates.figures(target)
         result["lagged_frames"] = studio.lagged
         stats = pipeline.snapshot().video
         result["encoder_skipped"] = stats.skipped if stats else None
@@ -226,6 +277,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "p95_ms": main.get("p95_ms"),
         "max_ms": main.get("max_ms"),
         "freezes": main.get("freezes"),
+        "breakdown": main.get("breakdown"),
+        "bitrate": main.get("bitrate"),
         "target_p95_ms": target,
         "meets_target": None if target is None or main.get("p95_ms") is None else main["p95_ms"] <= target,
         "seconds_per_variant": args.seconds,

@@ -22,6 +22,19 @@ def test_latency_bench_reports_each_variant() -> None:
     for figures in report["variants"].values():
         assert figures["frames"] > 0
         assert {"p50_ms", "p95_ms", "max_ms", "frames_unread", "freezes"} <= set(figures)
+        breakdown = figures["breakdown"]
+        assert breakdown["frames_traced"] > 0
+        stages = breakdown["stages"]
+        assert list(stages) == ["composite_to_encoded", "encoded_to_sent", "sent_to_relay_in",
+                                "relay_in_to_relay_out", "relay_out_to_displayed"]
+        # one clock for every stage: each is a duration >= 0 (the stamp has 1 ms resolution),
+        # and the stage means add up to the mean total
+        assert all(stage["mean_ms"] >= -1.0 for stage in stages.values())
+        total = sum(stage["mean_ms"] for stage in stages.values())
+        assert abs(total - breakdown["total"]["mean_ms"]) < 0.05
+        rate = figures["bitrate"]
+        assert rate["range_kbps"][0] < rate["range_kbps"][1]  # the product's range: rate control on
+        assert rate["target_kbps_min"] is not None
 
 
 def test_latency_bench_rejects_bad_resolutions() -> None:
