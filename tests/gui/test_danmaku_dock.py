@@ -204,3 +204,24 @@ def test_viewer_danmaku_reaches_dock_and_program_frame(qtbot: QtBot) -> None:
         binding.close()
         dock.close_bridge()
         studio.stop()
+
+
+def test_block_covers_the_address_and_shows_in_the_dock(dock: DanmakuDock, service: InteractionService) -> None:
+    service.danmaku.emit(service.moderator.check(Danmaku(user="p1", nick="troll", address="a-home", text="spam")))
+    service.danmaku.emit(service.moderator.check(Danmaku(user="p9", address="a-cafe", text="hello")))
+    dock.select_row(0)
+    dock.block_button.click()
+    assert dock.blocked_list.count() == 1 and "troll" in dock.blocked_list.item(0).text()
+    assert "a-home" in dock.blocked_list.item(0).text() and "troll" in dock.status.text()
+    assert dock.model.item(0, 0).data(FLAGS_ROLE) == ("blocked_user",)  # listed rows are marked too
+    assert not dock.model.item(1, 0).data(FLAGS_ROLE)
+    # the same viewer back with a new identity from the same address is flagged on arrival
+    service.danmaku.emit(service.moderator.check(Danmaku(user="p2", address="a-home", text="again")))
+    assert dock.model.item(2, 0).data(FLAGS_ROLE) == ("blocked_user",)
+    assert "1 blocked" in dock.summary.text()
+    assert not dock.unblock_button.isEnabled()
+    dock.blocked_list.setCurrentRow(0)
+    assert dock.unblock_button.isEnabled()
+    dock.unblock_button.click()
+    assert dock.blocked_list.count() == 0 and service.moderator.blocked == ()
+    assert not dock.model.item(0, 0).data(FLAGS_ROLE)

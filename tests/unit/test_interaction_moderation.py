@@ -108,3 +108,33 @@ def test_remove_and_pin_by_id() -> None:
     mod.pin(second.id)
     mod.unpin()
     assert mod.pinned is None and len(pins) == 4
+
+
+def test_block_covers_identity_and_address_and_is_listed() -> None:
+    mod = Moderator()
+    changes: list[ModerationChanged] = []
+    mod.changed.connect(changes.append)
+    entry = mod.block("p1", "a-home", "troll")
+    assert changes[-1].blocked == (entry,) and entry.label == "troll"
+    assert BLOCKED_USER in mod.check(Danmaku(user="p1", text="hi")).flags
+    # a new identity from the blocked address is blocked too; the same address key only
+    assert BLOCKED_USER in mod.check(Danmaku(user="p2", address="a-home", text="hi")).flags
+    assert mod.check(Danmaku(user="p3", address="a-cafe", text="hi")).visible
+    assert mod.blocked_by("p2", "a-home") == entry and mod.blocked_by("p3", "a-cafe") is None
+    mod.unblock("p1")
+    assert mod.check(Danmaku(user="p2", address="a-home", text="hi")).visible and mod.blocked == ()
+
+
+def test_slow_mode_keys_on_identity_and_a_fresh_identity_keeps_its_address_pace() -> None:
+    now = [0.0]
+    mod = Moderator(clock=lambda: now[0])
+    mod.set_slow_mode(10)
+    assert mod.check(Danmaku(user="p1", address="a1", text="1")).visible
+    assert SLOW_MODE in mod.check(Danmaku(user="p1", address="a1", text="2")).flags
+    # the token thrown away: a new identity from the same address waits too
+    assert SLOW_MODE in mod.check(Danmaku(user="p2", address="a1", text="3")).flags
+    assert mod.check(Danmaku(user="p3", address="a2", text="4")).visible
+    now[0] = 11.0
+    assert mod.check(Danmaku(user="p2", address="a1", text="5")).visible
+    # viewers behind one NAT then keep their own pace
+    assert mod.check(Danmaku(user="p1", address="a1", text="6")).visible
