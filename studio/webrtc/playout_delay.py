@@ -18,6 +18,8 @@ from aiortc.codecs import HEADER_EXTENSIONS
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
 from aiortc.rtp import HeaderExtensions, HeaderExtensionsMap, pack_header_extensions, unpack_header_extensions
 
+from studio.webrtc import internals
+
 PLAYOUT_DELAY_URI = "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay"
 _MAX_UNITS = 0xFFF  # 12 bits of 10 ms
 
@@ -68,5 +70,5 @@ def attach(sender: RTCRtpSender, min_ms: int = 0, max_ms: int = 0) -> PlayoutDel
     """Make ``sender`` write the extension (call before negotiation completes)."""
     register()
     ext_map = PlayoutDelayExtensionsMap(min_ms, max_ms)
-    setattr(sender, "_RTCRtpSender__rtp_header_extensions_map", ext_map)  # noqa: B010 (private name)
+    setattr(sender, internals.SENDER_HEADER_EXTENSIONS_MAP, ext_map)
     return ext_map
