@@ -37,8 +37,9 @@ def backup_path(path: Path) -> Path:
 # so "the previous save" is usually the same damage (a bug's bad data, a session's bad edit) two
 # seconds earlier. It is refreshed only from a file that this studio proved it can use: at open,
 # from the file that just loaded in full (``keep_known_good``), and while a file is being saved,
-# at most every BACKUP_REFRESH_S from the file on disk if it still loads (``validate``). A crash
-# or damage therefore costs at most the edits since open or the last ten minutes.
+# at most every BACKUP_REFRESH_S from the file on disk if it still loads (``validate``). Falling
+# back to it costs at most about ten minutes of edits, and damage has ten minutes to be noticed
+# (a failed load) before it could ever be copied, which a file that fails to load never is.
 BACKUP_REFRESH_S = 600.0
 
 Validator = Callable[[Any], object]
