@@ -1,9 +1,11 @@
-"""Timing the desktop while the engine renders: event-loop gaps and paint cost (``studio bench ui``).
+"""Timing the desktop while the show runs: event-loop gaps and paint cost (``studio bench ui``).
 
-A 5 ms probe timer records how late the Qt event loop gets to it; the longest gaps are what a
-director feels as a frozen window. Meanwhile a scripted director switches preview scenes, selects
-and nudges items, and the views paint every frame. The engine's own render time comes from its
-stats events, so the two are reported side by side.
+The window is built as ``studio`` builds it: a ``Show`` (engine, mixer, local relay and hub,
+interaction service) behind a ``MainWindow`` with every dock, the show started by the window and
+streaming to its own relay (the encoder runs). A 5 ms probe timer records how late the Qt event
+loop gets to it; the longest gaps are what a director feels as a frozen window. Meanwhile a
+scripted director switches preview scenes, selects and nudges items, and the views paint every
+frame. The engine's own render time comes from its stats events, so the two are reported side by side.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import contextlib
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +22,9 @@ from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from scenes.model import Scene, SceneCollection, SceneItem, VideoFormat
-from studio.engine import Studio
 from studio.events import ClockStats
+from studio.outputs.pipeline import PipelineStats
+from studio.show import Show
 from widgets.main_window import MainWindow
 from widgets.settings_store import SettingsStore
 from widgets.theme import apply_theme
@@ -66,6 +70,19 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
+def _wait(condition: Callable[[], bool], timeout_s: float) -> bool:
+    """Run the Qt event loop until ``condition()`` holds (checked every 20 ms) or time runs out."""
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.timeout.connect(lambda: loop.quit() if condition() else None)
+    timer.start(20)
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    if not condition():
+        loop.exec()
+    timer.stop()
+    return condition()
+
+
 def measure(seconds: float = 10.0, warmup: float = 1.0, collection: Path | None = None,
             colors: bool = False) -> dict[str, Any]:
     app = QApplication.instance()
@@ -74,14 +91,21 @@ def measure(seconds: float = 10.0, warmup: float = 1.0, collection: Path | None 
         assert isinstance(app, QApplication)
         apply_theme(app)
     col, note = _open(collection, colors)
-    studio = Studio(col, studio_mode=True)
+    # the window as `studio` opens it: a Show (engine, mixer, relay, hub, interaction service,
+    # every dock) started by the window on its output worker, then streaming to its own relay
+    show = Show(col, studio_mode=True, relay_port=0, hub_port=0)
     with tempfile.TemporaryDirectory(prefix="bench-ui-") as home:
         store = SettingsStore(Path(home))
-        window = MainWindow(studio, store)
+        window = MainWindow(show.studio, store, show=show)
+        binding = window.binding
+        assert binding is not None
+        outputs = binding.outputs
         window.resize(1600, 900)
         window.show()
         stats: list[ClockStats] = []
         window.bridge.stats.connect(stats.append)
+        pipeline_stats: list[PipelineStats] = []
+        outputs.pipeline_stats.connect(pipeline_stats.append)
         gaps: list[float] = []
         last = [time.perf_counter()]
         measuring = [False]
@@ -111,33 +135,51 @@ def measure(seconds: float = 10.0, warmup: float = 1.0, collection: Path | None 
             timer.timeout.connect(slot)
             timer.start(interval)
             timers.append(timer)
-        loop = QEventLoop()
 
         def start_measuring() -> None:
             measuring[0] = True
             for view in (window.preview_view, window.program_view):
                 view.paint_ms.clear()
             stats.clear()
+            pipeline_stats.clear()
 
-        studio.start()
+        started = time.perf_counter()
+        live = False
         try:
+            window.start_show()
+            if not _wait(lambda: outputs.show_phase in ("running", "failed"), 60) or outputs.show_phase != "running":
+                raise RuntimeError(f"bench ui: the show did not start ({outputs.show_phase})")
+            show_start_s = time.perf_counter() - started
+            # the controls' stream button, past the pre-live check: the local relay, the settings' range
+            outputs.start_streaming(binding.stream_request())
+            live = _wait(lambda: outputs.phases["stream"] == "active", 30)
+            loop = QEventLoop()
             QTimer.singleShot(int(warmup * 1000), start_measuring)
             QTimer.singleShot(int((warmup + seconds) * 1000), loop.quit)
             loop.exec()
+            measuring[0] = False
         finally:
             for timer in timers:
                 timer.stop()
-            studio.stop()
+            outputs.stop_show()
+            _wait(lambda: outputs.show_phase in ("stopped", "idle"), 60)
             window.close()
             store.close()
         preview_ms, program_ms = list(window.preview_view.paint_ms), list(window.program_view.paint_ms)
+        docks = sorted(window.docks)
         window.deleteLater()
+    studio = show.studio
     render_p50 = [s.render_ms_p50 for s in stats]
     render_p95 = [s.render_ms_p95 for s in stats]
+    video = pipeline_stats[-1].video if pipeline_stats else None
     result: dict[str, Any] = {
         "canvas": f"{studio.width}x{studio.height}@{studio.fps}",
         "seconds": seconds,
         "collection": col.name,
+        "configuration": "MainWindow with a Show: relay, hub, interaction service, all docks, streaming to the relay",
+        "docks": docks,
+        "show_start_s": round(show_start_s, 2),
+        "stream_went_live": live,
         "event_loop": {
             "probe_interval_ms": PROBE_MS,
             "probes": len(gaps),
@@ -154,6 +196,7 @@ def measure(seconds: float = 10.0, warmup: float = 1.0, collection: Path | None 
                              "p95": round(max(render_p95, default=0.0), 2)},
         "engine_fps": round(stats[-1].fps, 2) if stats else None,
         "engine_lagged_frames": stats[-1].lagged if stats else None,
+        "encoder_skipped": video.skipped if video else None,
     }
     if note:
         result["note"] = note

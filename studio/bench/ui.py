@@ -1,8 +1,10 @@
-"""`studio bench ui`: does the director's window stay responsive while the engine renders?
+"""`studio bench ui`: does the director's window stay responsive while the show runs?
 
-Runs the main window (offscreen) on the 1080p30 demo (colour sources when the demo cannot be
-built) and reports the Qt event loop's longest gaps (p99, max; target max <= 50 ms) and the
-preview's paint cost, side by side with the engine's render time. The measuring lives in
+Runs the main window (offscreen) as ``studio`` opens it, with a real Show on the 1080p30 demo
+(colour sources when the demo cannot be built): every dock, the local relay and hub, the
+interaction service, the encoder streaming to the relay. Reports the Qt event loop's longest gaps
+(p99, max; target max <= 50 ms) and the preview's paint cost, side by side with the engine's render
+time. The measuring lives in
 ``widgets.bench_window`` because the engine packages never import Qt widgets.
 """
 
@@ -12,7 +14,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-HELP = "UI responsiveness: event-loop gaps and preview paint cost while the engine renders"
+HELP = "UI responsiveness with a real Show streaming: event-loop gaps and paint cost while the engine renders"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -21,6 +21,10 @@ def test_bench_ui_reports_event_loop_gaps_and_paint_cost(qapp, studio_home) -> N
     assert result["engine_render_ms"]["p50"] > 0
     assert result["canvas"] == "1920x1080@30"
     assert "colour sources" in result["note"]
+    # the product's window: a Show behind it, every dock, streaming to its own relay
+    assert {"scenes", "sources", "controls", "mixer", "danmaku", "votes", "rundown"} <= set(result["docks"])
+    assert result["stream_went_live"] is True
+    assert result["show_start_s"] > 0 and result["encoder_skipped"] is not None
 
 
 def test_bench_ui_refuses_bad_arguments() -> None:
