@@ -69,8 +69,9 @@ def test_stats_rows_and_the_badge_follow_the_stream(make_window, qtbot) -> None:
     assert badge.text() == "● 网络一般" and "丢包 3.5 %" in badge.toolTip()
     translator().set_language("en")
 
-    stats.show_pipeline(snapshot(None, OutputState(OutputStatus.RECONNECTING, "no RTCP", 2.0)))
+    stats.show_pipeline(snapshot(squeezed, OutputState(OutputStatus.RECONNECTING, "no RTCP", 2.0)))
     assert badge.property("health") == "poor" and "reconnecting" in badge.toolTip()
+    assert stats.values["rtt"].text() == "—" and stats.values["health"].text() == "Network poor: reconnecting"
     stats.show_pipeline(snapshot(None, None))  # the stream stopped
     assert badge.isHidden() and stats.values["rtt"].text() == "—" and stats.values["health"].text() == "—"
 

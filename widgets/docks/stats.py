@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 from studio.events import ClockStats
 from studio.outputs.health import STALE_FEEDBACK_S, Health, HealthLevel, network_health
 from studio.outputs.pipeline import PipelineStats
-from studio.outputs.whip_events import WhipStats
+from studio.outputs.whip_events import OutputStatus, WhipStats
 from widgets.i18n import bind, on_change, tr
 from widgets.theme import repolish
 
@@ -197,8 +197,9 @@ class StatsPanel(QWidget):
             self.health = health
             self._show_health()
         self.health_changed.emit(health)
-        stream = p.stream
-        if stream is None:
+        stream, state = p.stream, p.stream_state
+        if stream is None or (state is not None and state.state is not OutputStatus.LIVE):
+            # stopped, or between sessions: the last session's figures would be stale
             self._clear(tuple(key for key in STREAM_ROWS if key != "health"))
             return
         self.show_stream(stream)
