@@ -29,6 +29,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 Scope = Literal["publish", "host", "view"]
 SCOPES: tuple[Scope, ...] = ("publish", "host", "view")
@@ -173,7 +174,7 @@ def cors_headers(policy: OriginPolicy, origin: str | None) -> dict[str, str]:
     }
 
 
-def cors_middleware(policy: OriginPolicy, prefixes: tuple[str, ...] = ("/whip/", "/whep/")) -> object:
+def cors_middleware(policy: OriginPolicy, prefixes: tuple[str, ...] = ("/whip/", "/whep/")) -> Middleware:
     """aiohttp middleware: CORS headers on WHIP/WHEP answers (errors included) for allow-listed
     origins; a preflight from anywhere else gets no CORS headers, so the browser refuses it."""
 

@@ -16,8 +16,12 @@ starts at a keyframe; while it waits the relay sends one PLI upstream (at most o
 under the same limit. Timestamps are rebased when a new ingest replaces the old one, so
 viewers see one continuous stream.
 
-Listening: 127.0.0.1 by default. Any other address needs ``allow_lan=True`` and a token, which
-WHIP and WHEP requests must then carry (``Authorization: Bearer``; the page passes ``?token=``).
+Listening: 127.0.0.1 by default. Any other address needs ``allow_lan=True`` and two different
+tokens (``studio.services.access``): ``token`` lets a client publish (WHIP), ``view_token`` lets a
+viewer watch (WHEP; the publish token may watch too). Requests carry them as ``Authorization:
+Bearer`` (the page passes ``?token=``). A WHIP/WHEP session ends only by a DELETE on its own
+Location (``/whip|whep/{stream}/{session id}``, an unguessable id) with a token of its right.
+Browser players on other origins get CORS headers on WHIP/WHEP only from ``cors_origins``.
 
 Loopback ICE: aioice drops 127.0.0.1 from host candidates and has no option to keep it, so the
 relay calls ``studio.webrtc.loopback.enable()`` (a wrapper around aioice's address gathering)
@@ -27,7 +31,6 @@ and uses ``RTCConfiguration(iceServers=[])``, so it works with no network and no
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import re
 import time
@@ -43,6 +46,7 @@ from aiortc.rtcconfiguration import RTCBundlePolicy
 from aiortc.sdp import SessionDescription
 
 from studio.paths import resources_dir
+from studio.services.access import OriginPolicy, Scope, bearer, cors_middleware, token_matches
 from studio.webrtc import feedback, loopback, passthrough, playout_delay, sender_setup
 from studio.webrtc.codecs import (
     h264_preferences,
@@ -160,6 +164,8 @@ class RelayServer:
         port: int = 0,
         *,
         token: str | None = None,
+        view_token: str | None = None,
+        cors_origins: tuple[str, ...] = (),
         allow_lan: bool = False,
         keyframe_request_interval_s: float = 1.0,
         playout_delay_zero: bool = True,
@@ -168,15 +174,20 @@ class RelayServer:
     ) -> None:
         if host not in _LOOPBACK_HOSTS and not allow_lan:
             raise ValueError(f"RelayServer host {host!r}: listening beyond 127.0.0.1 needs allow_lan=True")
-        if allow_lan and not token:
+        if allow_lan and not (token and view_token):
             raise ValueError(
-                "RelayServer: a token is required when the relay listens on the LAN (allow_lan=True)"
+                "RelayServer: a publish token and a view token are required when the relay listens on "
+                "the LAN (allow_lan=True)"
             )
+        if token and view_token and token == view_token:
+            raise ValueError("RelayServer: the view token must differ from the publish token")
         if not 0 <= port <= 65535:
             raise ValueError(f"RelayServer port must be 0..65535, got {port}")
         self.host = host
         self._port = port
         self._token = token
+        self._view_token = view_token
+        self._cors = OriginPolicy(cors_origins)
         self._interval = keyframe_request_interval_s
         self._playout_delay = playout_delay_zero
         self._marker_release = marker_release  # False: aiortc's stock jitter buffer (benchmarks)
@@ -197,7 +208,7 @@ class RelayServer:
         loopback.enable()
         passthrough.install()
         playout_delay.register()
-        app = web.Application(client_max_size=256 * 1024)
+        app = web.Application(client_max_size=256 * 1024, middlewares=[cors_middleware(self._cors)])
         app.add_routes(
             [
                 web.get("/", self._page),
@@ -212,6 +223,8 @@ class RelayServer:
                 web.patch("/whep/{stream}/{id}", self._no_patch),
                 web.options("/whep/{stream}", self._options),
                 web.options("/whip/{stream}", self._options),
+                web.options("/whep/{stream}/{id}", self._options),
+                web.options("/whip/{stream}/{id}", self._options),
             ]
         )
         runner = web.AppRunner(app, access_log=None)
@@ -248,18 +261,20 @@ class RelayServer:
             self.streams[name] = RelayStream(name, self._interval)
         return self.streams[name]
 
-    def _authorize(self, request: web.Request) -> None:
-        if not self._token:
+    def _authorize(self, request: web.Request, scope: Scope) -> None:
+        """Publishing needs the publish token; watching the view token (or the publish token).
+        With no token set (loopback), anyone on this machine may do both."""
+        accepted = (self._token,) if scope == "publish" else (self._view_token, self._token)
+        if not any(accepted):
             return
-        header = request.headers.get("Authorization", "")
-        given = header[7:].strip() if header.lower().startswith("bearer ") else ""
-        if not hmac.compare_digest(given.encode(), self._token.encode()):
+        if not token_matches(bearer(request.headers, request.query), *accepted):
             raise web.HTTPUnauthorized(
-                text="a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"}
+                text=f"a valid bearer token with the {scope} right is required",
+                headers={"WWW-Authenticate": "Bearer"},
             )
 
-    async def _read_offer(self, request: web.Request) -> str:
-        self._authorize(request)
+    async def _read_offer(self, request: web.Request, scope: Scope) -> str:
+        self._authorize(request, scope)
         if request.content_type != "application/sdp":
             raise web.HTTPUnsupportedMediaType(text="the offer must be sent as application/sdp")
         offer = await request.text()
@@ -291,7 +306,7 @@ class RelayServer:
     # --- WHIP ingest ---------------------------------------------------------------------------
 
     async def _whip_post(self, request: web.Request) -> web.Response:
-        offer = await self._read_offer(request)
+        offer = await self._read_offer(request, "publish")
         stream = self._stream(request)
         kinds = _media_kinds(offer)
         pc = self._new_pc()
@@ -360,7 +375,7 @@ class RelayServer:
         await self._close_pc(ingest.pc)
 
     async def _whip_delete(self, request: web.Request) -> web.Response:
-        self._authorize(request)
+        self._authorize(request, "publish")
         stream = self._stream(request)
         ingest = stream.ingest
         if ingest is None or ingest.id != request.match_info["id"]:
@@ -371,10 +386,7 @@ class RelayServer:
     # --- WHEP playback ---------------------------------------------------------------------------
 
     async def _whep_post(self, request: web.Request) -> web.Response:
-        token = request.query.get("token")
-        if token and "Authorization" not in request.headers:
-            request = request.clone(headers={**request.headers, "Authorization": f"Bearer {token}"})
-        offer = await self._read_offer(request)
+        offer = await self._read_offer(request, "view")
         stream = self._stream(request)
         kinds = _media_kinds(offer)
         pc = self._new_pc()
@@ -429,6 +441,7 @@ class RelayServer:
         await self._close_pc(viewer.pc)
 
     async def _whep_delete(self, request: web.Request) -> web.Response:
+        self._authorize(request, "view")
         stream = self._stream(request)
         viewer = stream.viewers.get(request.match_info["id"])
         if viewer is None:
