@@ -85,6 +85,7 @@ class Testbed:
             for i, role in enumerate(roles)
         }
         self._created: list[str] = []
+        self._flushed_drops: dict[str, int] = {}  # DROP counts of rules already removed, per role
 
     @property
     def studio(self) -> Host:
@@ -130,6 +131,7 @@ class Testbed:
         self._iptables(host.netns, "-A", "OUTPUT", "-o", host.dev, "-p", "udp", *match, "-j", "DROP")
 
     def clear_drops(self, host: Host) -> None:
+        self._flushed_drops[host.role] = self.dropped_packets(host)
         self._iptables(host.netns, "-F", "INPUT")
         self._iptables(host.netns, "-F", "OUTPUT")
 
@@ -150,7 +152,13 @@ class Testbed:
         """Packets our DROP rules took on ``host``'s link so far (a check that the loss is real)."""
         out = _sh("ip", "netns", "exec", host.netns, "iptables", "-w", "-L", "-v", "-n", "-x",
                   check=False).stdout
-        return sum(int(m.group(1)) for m in re.finditer(r"^\s*(\d+)\s+\d+\s+DROP", out, re.M))
+        live = sum(int(m.group(1)) for m in re.finditer(r"^\s*(\d+)\s+\d+\s+DROP", out, re.M))
+        return self._flushed_drops.get(host.role, 0) + live
+
+    def queue_drops(self, host: Host) -> dict[str, int]:
+        """Packets the token buckets on ``host``'s link dropped: {"uplink": n, "downlink": n}."""
+        return {"uplink": _tbf_dropped(host.netns, host.dev),
+                "downlink": _tbf_dropped(self.relay_netns, host.relay_dev)}
 
     # ---- teardown ------------------------------------------------------------------------------
     def close(self) -> None:
@@ -158,6 +166,11 @@ class Testbed:
             _end_processes_in(ns)
             _sh("ip", "netns", "del", ns, check=False)
         self._created.clear()
+
+
+def _tbf_dropped(netns: str, dev: str) -> int:
+    out = _sh("ip", "netns", "exec", netns, "tc", "-s", "qdisc", "show", "dev", dev, check=False).stdout
+    return sum(int(m.group(1)) for m in re.finditer(r"qdisc tbf .*?dropped (\d+)", out, re.S))
 
 
 def _pids_in(netns: str) -> list[int]:

@@ -306,6 +306,7 @@ def _run_profile(profile: Profile, seconds: float, collection: Path, program_hei
             time.sleep(seconds)
         t1 = time.time()
         dropped = {h.role: bed.dropped_packets(h) for h in bed.hosts.values()}
+        queue_drops = {h.role: bed.queue_drops(h) for h in bed.hosts.values()}
         results: dict[str, dict[str, Any]] = {}
         for child in viewers.values():
             child.send("stop")
@@ -320,7 +321,9 @@ def _run_profile(profile: Profile, seconds: float, collection: Path, program_hei
                            # a busy machine composites fewer frames: the figures below are relative to these
                            "studio_fps": round(composited / (t1 - t0), 1) if composited else None}
     out.update(_studio_figures(studio_lines, t0, t1, profile))
-    out["packets_dropped_by_rules"] = dropped
+    out["packets_dropped_by_rules"] = dropped  # iptables loss/blackout, both directions of each link
+    out["packets_dropped_by_caps"] = queue_drops  # tc tbf queues overflowing
+    out["stream_states"] = [f"{o['state']}@{o['t'] - t0:+.1f}s" for o in studio.lines if "state" in o]
     out["viewers"] = {role: _viewer_figures(r, window, composited, program_height,
                                             blackout_end * 1000 if blackout_end else None)
                       for role, r in results.items()}
@@ -351,11 +354,14 @@ def _studio_figures(lines: list[dict[str, Any]], t0: float, t1: float, profile: 
         return {"bitrate_kbps": None, "ladder_step": None}
     before = [s for t, s in rows if t <= t0]
     first = before[-1] if before else inside[0][1]
-    last = inside[-1][1]
     kbps = [s["bitrate_bps"] / 1000 for _, s in inside]
 
     def delta(key: str) -> int | None:
-        return int(last[key] - first[key]) if key in last and key in first else None
+        # a reconnect starts a new WHIP session whose counters start at 0: add up the increments
+        series = [first.get(key)] + [st.get(key) for _, st in inside]
+        if any(v is None for v in series):
+            return None
+        return int(sum(b - a if b >= a else b for a, b in zip(series, series[1:], strict=False)))
 
     steps = [s.get("ladder_step", "") for _, s in inside]
     out: dict[str, Any] = {

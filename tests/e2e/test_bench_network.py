@@ -1,0 +1,74 @@
+"""`studio bench network` runs end to end through real namespaces, the relay and Chromium, and
+reports its figures; the figures themselves are not judged here (that is the bench's job)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from requirements_check import in_ci, missing_tool
+
+from studio.bench import network
+from studio.bench.netns import PREFIX, NetnsUnavailable, check_requirements
+from studio.chromium import CHROMIUM
+
+
+def _our_namespaces() -> list[str]:
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    return [line.split()[0] for line in out.splitlines() if line.startswith(f"{PREFIX}-{os.getpid()}")]
+
+
+@pytest.fixture
+def netbench_ready() -> None:
+    if os.geteuid() != 0 and not in_ci():
+        pytest.skip("the network bench builds network namespaces: root only")
+    try:
+        check_requirements()
+    except NetnsUnavailable as exc:
+        missing_tool(str(exc))
+    if not os.path.exists(CHROMIUM):
+        missing_tool(f"{CHROMIUM} is not installed (the Makefile installs Debian's chromium as root)")
+
+
+def test_a_lossy_profile_reports_sane_figures_and_leaves_nothing(netbench_ready: None, studio_home: Path) -> None:
+    report = network.measure([network.Profile("loss1", loss=0.01)], seconds=4)
+
+    figures = report["profiles"]["loss1"]
+    assert "error" not in figures, figures
+    viewer = figures["viewers"]["viewer-a"]
+    assert figures["frames_composited"] > 0
+    assert 0 < viewer["frames_pct"] <= 100
+    assert viewer["frames_presented"] > 0
+    assert viewer["latency_p50_ms"] is not None and 0 < viewer["latency_p50_ms"] <= viewer["latency_p95_ms"]
+    assert viewer["audio_samples_received"] > 0 and 0 <= viewer["audio_concealed_pct"] <= 100
+    assert viewer["freezes_per_min"] >= 0 and viewer["freeze_s_per_min"] >= 0
+    assert viewer["heights_seen"]
+    assert figures["bitrate_kbps"] > 0
+    # the loss is real: our rules dropped packets on the studio's leg and the viewer's
+    assert figures["packets_dropped_by_rules"]["studio"] > 0
+    assert figures["packets_dropped_by_rules"]["viewer-a"] > 0
+    for key in ("freezes_per_min", "freeze_s_per_min", "latency_p50_ms", "latency_p95_ms",
+                "audio_concealed_pct", "ladder_step", "recovery_s"):
+        assert key in figures
+    assert "freeze" in report["freeze_definition"]
+    assert "loss1" in network.format_table(report)
+    assert _our_namespaces() == []  # namespaces, their rules and processes are gone
+
+
+def test_freezes_follow_webrtcs_definition() -> None:
+    steady = [i * 33.0 for i in range(40)]
+    assert network.freezes(steady) == []
+    # a 300 ms gap after a steady 33 ms cadence: max(3 x 33, 33 + 150) = 183 ms is exceeded
+    frozen = steady + [steady[-1] + 300.0]
+    assert network.freezes(frozen) == [(300.0, frozen[-1])]
+    # 150 ms is under the threshold
+    assert network.freezes(steady + [steady[-1] + 150.0]) == []
+
+
+def test_profiles_always_carry_the_clean_baseline() -> None:
+    names = [p.name for p in network._profiles("loss5,up1m")]
+    assert names == ["clean", "loss5", "up1m"]
+    with pytest.raises(ValueError, match="unknown"):
+        network._profiles("loss7")
