@@ -72,3 +72,16 @@ def test_profiles_always_carry_the_clean_baseline() -> None:
     assert names == ["clean", "loss5", "up1m"]
     with pytest.raises(ValueError, match="unknown"):
         network._profiles("loss7")
+
+
+def test_without_root_the_bench_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(NetnsUnavailable, match="needs root"):
+        check_requirements()
+
+
+def test_missing_tools_are_named_with_their_packages(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr("studio.bench.netns.shutil.which", lambda tool: None if tool == "iptables" else "/x")
+    with pytest.raises(NetnsUnavailable, match="apt-get install iptables"):
+        check_requirements()
