@@ -478,7 +478,7 @@ def _check_targets(name: str, out: dict[str, Any]) -> list[dict[str, Any]]:
 
 # ---- the table -----------------------------------------------------------------------------------
 
-_COLUMNS = (("frames_pct", "frames%"), ("freezes_per_min", "frz/min"), ("freeze_s_per_min", "frz s/min"),
+_COLUMNS = (("studio_fps", "studio fps"), ("frames_pct", "frames%"), ("freezes_per_min", "frz/min"), ("freeze_s_per_min", "frz s/min"),
             ("latency_p50_ms", "p50 ms"), ("latency_p95_ms", "p95 ms"), ("audio_concealed_pct", "aud conc%"),
             ("bitrate_kbps", "kbps"), ("ladder_step", "ladder"), ("recovery_s", "recov s"))
 
