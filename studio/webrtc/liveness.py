@@ -9,17 +9,24 @@ gone (or the path to it is).
 The watch arms only once the receiver has sent its first RTCP: a receiver that never reports
 (no media sent yet, a server without RTCP) is left to ICE. Silence is counted only over time the
 event loop was awake (each tick adds at most ``2 * poll_s``), so a loop stalled by a busy machine
-cannot fake a silence that the receiver did not make.
+cannot fake a silence that the receiver did not make. A receiver that reports more slowly (RFC 3550
+allows 5 s; libwebrtc uses 5 s for audio-only streams) gets a longer allowance: 2.5 times its
+median interval, at most ``max_silence_s`` (also the allowance until two intervals are known, in
+the first seconds of a session).
 """
 
 from __future__ import annotations
 
 import asyncio
+import statistics
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 DEFAULT_SILENCE_S = 3.0  # two to six receiver-report intervals
 DEFAULT_POLL_S = 0.25
+DEFAULT_MAX_SILENCE_S = 10.0
+INTERVALS_KEPT = 8
 
 
 @dataclass
@@ -28,9 +35,11 @@ class FeedbackSilence:
 
     silence_s: float = DEFAULT_SILENCE_S
     poll_s: float = DEFAULT_POLL_S
+    max_silence_s: float = DEFAULT_MAX_SILENCE_S
     quiet_s: float = field(default=0.0, init=False)
     _packets: int = field(default=0, init=False)
     _last_tick: float | None = field(default=None, init=False)
+    _intervals: deque[float] = field(default_factory=lambda: deque(maxlen=INTERVALS_KEPT), init=False)
 
     def __post_init__(self) -> None:
         if self.silence_s <= 0 or self.poll_s <= 0:
@@ -40,16 +49,27 @@ class FeedbackSilence:
     def armed(self) -> bool:
         return self._packets > 0
 
+    @property
+    def allowance_s(self) -> float:
+        """How long a silence may last: ``silence_s``, longer for a receiver that reports slowly."""
+        if len(self._intervals) < 2:  # its pace is not known yet (the first seconds of a session)
+            return max(self.silence_s, self.max_silence_s)
+        typical = statistics.median(self._intervals)
+        return min(max(self.silence_s, 2.5 * typical), max(self.silence_s, self.max_silence_s))
+
     def tick(self, packets: int, now: float) -> bool:
         """Note the receiver's RTCP count at ``now``; True once it has been silent for ``silence_s``."""
         last, self._last_tick = self._last_tick, now
+        awake = min(max(0.0, now - last), 2 * self.poll_s) if last is not None else 0.0
         if packets != self._packets:
+            if self.armed:
+                self._intervals.append(self.quiet_s + awake)
             self._packets, self.quiet_s = packets, 0.0
             return False
-        if not self.armed or last is None:
+        if not self.armed:
             return False
-        self.quiet_s += min(max(0.0, now - last), 2 * self.poll_s)
-        return self.quiet_s >= self.silence_s
+        self.quiet_s += awake
+        return self.quiet_s >= self.allowance_s
 
 
 async def wait_for_silence(rtcp_packets: Callable[[], int], silence_s: float = DEFAULT_SILENCE_S,

@@ -108,11 +108,34 @@ def test_silence_counts_only_after_the_first_rtcp_and_only_while_awake() -> None
     watch = FeedbackSilence(silence_s=3.0, poll_s=0.25)
     assert not any(watch.tick(0, t / 4) for t in range(100))  # never reported: never armed
     assert not watch.tick(1, 25.0) and watch.armed
-    assert not watch.tick(1, 25.25)
-    assert not watch.tick(1, 40.0)  # a 15 s loop stall counts as one tick (0.5 s), not as silence
-    ticks = [watch.tick(1, 40.0 + i * 0.25) for i in range(1, 10)]
+    assert watch.allowance_s == 10.0  # its pace is not known yet
+    for packets, now in ((1, 25.5), (2, 26.0), (2, 26.5), (3, 27.0)):  # a report a second
+        assert not watch.tick(packets, now)
+    assert watch.allowance_s == 3.0
+    assert not watch.tick(3, 27.25)
+    assert not watch.tick(3, 42.25)  # a 15 s loop stall counts as one tick (0.5 s), not as silence
+    ticks = [watch.tick(3, 42.25 + i * 0.25) for i in range(1, 10)]
     assert ticks[-1] and not any(ticks[:-1])  # 0.25 + 0.5 + 9 * 0.25 = 3.0
-    assert not watch.tick(2, 42.5) and watch.quiet_s == 0.0  # a report resets it
+    assert not watch.tick(4, 44.75) and watch.quiet_s == 0.0  # a report resets it
+
+
+def test_a_receiver_that_reports_slowly_gets_a_longer_allowance() -> None:
+    watch = FeedbackSilence(silence_s=3.0, poll_s=0.25, max_silence_s=10.0)
+    now, packets = 0.0, 1
+    watch.tick(packets, now)
+    for _ in range(4):  # reports every 5 s (RFC 3550's minimum, libwebrtc's audio-only interval)
+        for _ in range(19):
+            now += 0.25
+            assert not watch.tick(packets, now)
+        now += 0.25
+        packets += 1
+        assert not watch.tick(packets, now)
+    assert watch.allowance_s == 10.0  # 2.5 x 5 s, capped
+    fast = FeedbackSilence(silence_s=3.0)
+    fast.tick(1, 0.0)
+    for i in range(1, 6):  # about once a second
+        fast.tick(1 + i, i * 1.0)
+    assert fast.allowance_s == 3.0
 
 
 def test_network_health_levels_and_reasons() -> None:
