@@ -4,7 +4,8 @@ Rungs: the canvas (e.g. 1080p30), then 720p30, 540p30, 360p30 and finally 360p a
 rate, each kept only when smaller than the canvas. A rung fits while the target gives it at least
 ``DOWN_BPP`` bits per pixel; below that, H.264 at our low-latency presets turns to mush and a
 smaller picture at the same rate looks better. Steps down are taken at once (to the best rung that
-fits: congestion hurts now); a step up needs ``UP_BPP`` on the next rung, held for ``hold_s``
+fits: congestion hurts now) once the target has stayed low for ``down_hold_s`` (1 s: one REMB or
+receiver report's dip is often scheduling jitter, and each step costs an IDR); a step up needs ``UP_BPP`` on the next rung, held for ``hold_s``
 seconds, one rung at a time. The gap between the two thresholds plus the hold stop the ladder from
 flapping on REMB's wobble: each step costs an IDR.
 
@@ -23,6 +24,7 @@ DOWN_BPP = 0.04
 UP_BPP = 0.06
 LADDER_HEIGHTS = (1080, 720, 540, 360)
 DEFAULT_HOLD_S = 5.0
+DEFAULT_DOWN_HOLD_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,7 @@ class Ladder:
         rungs: tuple[Rung, ...],
         hold_s: float = DEFAULT_HOLD_S,
         clock: Callable[[], float] = time.monotonic,
+        down_hold_s: float = DEFAULT_DOWN_HOLD_S,
     ) -> None:
         if not rungs:
             raise ValueError("a ladder needs at least one rung")
@@ -83,6 +86,8 @@ class Ladder:
         self._clock = clock
         self.index = 0
         self._up_since: float | None = None
+        self._down_since: float | None = None
+        self.down_hold_s = down_hold_s
 
     @property
     def rung(self) -> Rung:
@@ -92,14 +97,25 @@ class Ladder:
     def at_top(self) -> bool:
         return self.index == 0
 
+    def start(self, target_kbps: int) -> Rung:
+        """Begin on the best rung for this target (no hold: nothing has been sent yet)."""
+        self.index = self._best_fit(target_kbps)
+        self._up_since = self._down_since = None
+        return self.rung
+
     def update(self, target_kbps: int) -> Rung:
         """The rung for this target (call on every target change and periodically)."""
         now = self._clock()
         fits = self._best_fit(target_kbps)
-        if fits > self.index:  # step down at once, as far as needed
-            self.index = fits
+        if fits > self.index:  # step down as far as needed once the dip has lasted
             self._up_since = None
+            if self._down_since is None:
+                self._down_since = now
+            if now - self._down_since >= self.down_hold_s:
+                self.index = fits
+                self._down_since = None
             return self.rung
+        self._down_since = None
         if self.index > 0 and target_kbps >= self.rungs[self.index - 1].up_kbps:
             if self._up_since is None:
                 self._up_since = now

@@ -162,6 +162,7 @@ class OutputPipeline:
             s = self.video_settings
             rungs = build_ladder(s.width, s.height, s.fps)
             self._ladder = Ladder(rungs if target.adaptive_resolution else rungs[:1])
+            self._ladder.start(start_kbps)
             rate = RateController(self._apply_stream_rate, target.min_bitrate_kbps, target.max_bitrate_kbps,
                                   start_kbps)
             self._rate = rate
@@ -219,6 +220,7 @@ class OutputPipeline:
         if rate is not None:
             # a receiver report has arrived (and the receiver still talks): its loss counts
             fresh = stats.feedback_age_s is None or stats.feedback_age_s < FEEDBACK_FRESH_S
+            rate.on_send_rate(stats.bitrate_bps)
             if stats.rtt_ms is not None and fresh:
                 rate.on_loss_report(stats.packet_loss_pct / 100.0, stats.rtt_ms / 1000.0)
                 opus = self._opus

@@ -9,7 +9,13 @@ stay at the top), so a loss-based estimate runs beside it, after libwebrtc's cla
 - > 10 %: cut to ``rate * (1 - 0.5 * loss)`` at most once per 300 ms + RTT (a cut must be able to
   show in the next report before the next one).
 
-The target is the smaller of the two, within the user's range. Changes are applied when they
+The target is the smaller of the two, within the user's range. REMB only limits while it says the
+receiver gets clearly less than we send (``APP_LIMITED``): a receiver's delay-based estimator only grows
+to ~1.5x what it receives, so on a simple picture (a test pattern: 400 kbit/s at a 5000 target)
+REMB tracks the encoder's output, not the link, and following it would starve the stream and drop
+the ladder for no congestion at all (measured with the embedded relay: REMB 405 kbit/s on
+loopback). Rises are then bounded by the loss-based estimate's 8 %/s, which probes like
+libwebrtc's additive increase. Changes are applied when they
 differ by more than 5 % from what the encoder runs at: with libx264 a change no longer costs an
 IDR (``encoders.video``), so following the estimate closely is cheap; the 5 % keeps REMB's
 wobble from reconfiguring the encoder every second.
@@ -28,12 +34,19 @@ GROWTH_PER_S = 1.08
 GROWTH_INTERVAL_S = 1.0
 DECREASE_INTERVAL_S = 0.3
 APPLY_CHANGE = 0.05  # relative difference that is worth telling the encoder about
+# REMB at least this share of what we send: the receiver keeps up, the estimate is not a limit.
+# aiortc's estimator answers a (often spurious, CPU jitter) overuse with 0.85x the incoming rate;
+# a real bottleneck shows as far less than we send (1 Mbit/s link, 1.5 sent: REMB ~0.85 = 0.57x).
+APP_LIMITED = 0.75
+BELOW_SAMPLES = 2  # ...and in this many send-rate samples in a row (a dip and its recovery is jitter)
+CONGESTED = 0.5  # REMB this far below what we send limits at once
 
 
 @dataclass(frozen=True, slots=True)
 class RateEstimate:
     target_bps: int  # min of both estimates, clamped to the user's range
     delay_bps: int | None  # last REMB (None before the first)
+    delay_limits: bool  # REMB below what we send: the delay-based estimate is the limit
     loss_bps: int  # loss-based estimate
     loss_fraction: float | None  # last reported fraction lost (None before the first report)
 
@@ -58,6 +71,9 @@ class RateController:
         self._lock = threading.Lock()
         start_bps = self._clamp(start_kbps * 1000)
         self._delay_bps: int | None = None
+        self._sent_bps: int | None = None
+        self._below = 0  # send-rate samples in a row with REMB clearly below what we send
+        self._delay_limits = False
         self._loss_bps = start_bps
         self._loss_fraction: float | None = None
         self._rtt_s = 0.0
@@ -71,6 +87,25 @@ class RateController:
         """The receiver's delay-based estimate (REMB), in bits per second."""
         with self._lock:
             self._delay_bps = max(0, int(bps))
+            sent = self._sent_bps
+            if sent is None or self._delay_bps < sent * CONGESTED:
+                self._delay_limits = True
+            elif self._delay_bps >= sent * APP_LIMITED:
+                self._delay_limits = False
+                self._below = 0
+        self._update()
+
+    def on_send_rate(self, bps: int) -> None:
+        """What left our sender over the last interval (audio + video), in bits per second."""
+        with self._lock:
+            sent = self._sent_bps = max(0, int(bps))
+            if self._delay_bps is not None and self._delay_bps < sent * APP_LIMITED:
+                self._below += 1
+                if self._below >= BELOW_SAMPLES:
+                    self._delay_limits = True
+            else:
+                self._below = 0
+                self._delay_limits = False
         self._update()
 
     def on_loss_report(self, fraction_lost: float, rtt_s: float | None = None) -> None:
@@ -98,7 +133,8 @@ class RateController:
 
     def estimate(self) -> RateEstimate:
         with self._lock:
-            return RateEstimate(self._target_locked(), self._delay_bps, self._loss_bps, self._loss_fraction)
+            return RateEstimate(self._target_locked(), self._delay_bps, self._delay_limits_locked(),
+                                self._loss_bps, self._loss_fraction)
 
     @property
     def target_kbps(self) -> int:
@@ -109,13 +145,20 @@ class RateController:
     def _clamp(self, bps: int) -> int:
         return min(max(bps, self.min_bps), self.max_bps)
 
+    def _delay_limits_locked(self) -> bool:
+        return self._delay_bps is not None and self._delay_limits
+
     def _target_locked(self) -> int:
-        delay = self._delay_bps if self._delay_bps is not None else self.max_bps
+        delay = self._delay_bps if self._delay_bps is not None and self._delay_limits_locked() else self.max_bps
         return self._clamp(min(delay, self._loss_bps))
 
     def _update(self) -> None:
         with self._lock:
-            kbps = self._target_locked() // 1000
+            target = self._target_locked()
+            # the loss-based estimate grows from what is actually allowed (as libwebrtc's does from
+            # the current estimate), so when REMB stops limiting the rate probes up 8 %/s, not at once
+            self._loss_bps = min(self._loss_bps, max(target, self.min_bps))
+            kbps = target // 1000
             at_bound = kbps in (self.min_bps // 1000, self.max_bps // 1000)
             if kbps == self.applied_kbps or (
                 not at_bound and abs(kbps - self.applied_kbps) <= self.applied_kbps * APPLY_CHANGE

@@ -21,7 +21,7 @@ def test_rungs_follow_the_canvas() -> None:
 
 def test_steps_down_at_once_and_as_far_as_needed() -> None:
     clock = Clock()
-    ladder = Ladder(build_ladder(1920, 1080, 30), hold_s=5.0, clock=clock)
+    ladder = Ladder(build_ladder(1920, 1080, 30), hold_s=5.0, clock=clock, down_hold_s=0.0)
     assert ladder.update(5000).label == "1080p30"
     assert ladder.update(2000).label == "720p30"
     assert ladder.update(700).label == "540p30"
@@ -32,7 +32,7 @@ def test_steps_down_at_once_and_as_far_as_needed() -> None:
 def test_steps_up_one_rung_after_the_target_held_for_the_hold_time() -> None:
     clock = Clock()
     ladder = Ladder(build_ladder(1920, 1080, 30), hold_s=5.0, clock=clock)
-    ladder.update(250)
+    ladder.start(250)
     assert ladder.rung.label == "360p15"
     for _ in range(5):  # the first report above the 360p30 step-up threshold starts the hold
         clock.now += 1.0
@@ -49,7 +49,7 @@ def test_steps_up_one_rung_after_the_target_held_for_the_hold_time() -> None:
 def test_a_dip_below_the_step_up_threshold_restarts_the_hold() -> None:
     clock = Clock()
     ladder = Ladder(build_ladder(1920, 1080, 30), hold_s=5.0, clock=clock)
-    ladder.update(2000)
+    ladder.start(2000)
     assert ladder.rung.label == "720p30"
     for kbps in (4000, 4000, 4000, 3000, 4000, 4000, 4000, 4000):  # 3000: fits 1080p but is below 3732
         clock.now += 1.0
@@ -63,7 +63,7 @@ def test_a_dip_below_the_step_up_threshold_restarts_the_hold() -> None:
 
 def test_between_the_thresholds_nothing_moves() -> None:
     clock = Clock()
-    ladder = Ladder(build_ladder(1920, 1080, 30), hold_s=1.0, clock=clock)
+    ladder = Ladder(build_ladder(1920, 1080, 30), hold_s=1.0, clock=clock, down_hold_s=0.0)
     ladder.update(3000)  # above 1080p's step-down threshold (2488)
     assert ladder.at_top
     ladder.update(2400)
@@ -72,3 +72,16 @@ def test_between_the_thresholds_nothing_moves() -> None:
         clock.now += 1.0
         ladder.update(3000)  # fits 1080p but below its step-up threshold: stay on 720p
     assert ladder.rung.label == "720p30"
+
+
+def test_a_dip_shorter_than_the_down_hold_changes_nothing() -> None:
+    clock = Clock()
+    ladder = Ladder(build_ladder(1920, 1080, 30), clock=clock, down_hold_s=1.0)
+    assert ladder.start(5000).label == "1080p30"
+    assert ladder.update(400).label == "1080p30"  # one low report: scheduling jitter, maybe
+    clock.now += 0.5
+    assert ladder.update(5000).label == "1080p30"  # it was
+    clock.now += 0.5
+    assert ladder.update(700).label == "1080p30"
+    clock.now += 1.0
+    assert ladder.update(700).label == "540p30"  # a second low: congestion; as far as it needs

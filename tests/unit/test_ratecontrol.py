@@ -90,3 +90,30 @@ def test_small_wobble_is_not_applied() -> None:
 def test_invalid_range() -> None:
     with pytest.raises(ValueError):
         RateController(lambda kbps: None, 500, 400, 450)
+
+
+def test_remb_that_only_follows_a_simple_picture_is_not_a_limit() -> None:
+    rc, applied, clock = make(start_kbps=5000)
+    rc.on_send_rate(420_000)  # a test pattern: the encoder undershoots its 5000 kbit/s target
+    rc.on_remb(450_000)  # the receiver's estimate grows only with what it receives
+    assert applied == [] and rc.target_kbps == 5000 and not rc.estimate().delay_limits
+    rc.on_remb(330_000)  # one dip to 0.79x what we send: jitter
+    rc.on_send_rate(440_000)
+    assert applied == [] and not rc.estimate().delay_limits
+    rc.on_send_rate(1_500_000)  # a busy picture: more than the receiver says it gets...
+    assert applied == []
+    rc.on_send_rate(1_400_000)  # ...twice in a row: that is the link
+    assert applied == [330] and rc.estimate().delay_limits
+    rc.on_remb(340_000)  # the receiver keeps up with what we now send: no limit...
+    rc.on_send_rate(350_000)
+    assert not rc.estimate().delay_limits and rc.target_kbps == 330  # ...but no jump back to 5000
+    clock.now += 1.0
+    rc.on_loss_report(0.0)
+    assert applied[-1] == 357  # it probes up 8 %/s from there
+
+
+def test_remb_far_below_what_we_send_limits_at_once() -> None:
+    rc, applied, _ = make(start_kbps=3000)
+    rc.on_send_rate(2_000_000)
+    rc.on_remb(900_000)
+    assert applied == [900]
