@@ -40,6 +40,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
@@ -276,6 +277,9 @@ def _run_profile(profile: Profile, seconds: float, collection: Path, program_hei
                       env, log_dir)
         children.append(relay)
         relay.wait_for(lambda o: "WHIP ingest" in o.get("text", ""), deadline, "relay start")
+        # the link the relay hands out to viewers (it carries the view token), at this viewer's address
+        page = urlsplit(relay.wait_for(lambda o: "viewer page" in o.get("text", ""), deadline,
+                                       "viewer link")["text"].split()[-1])
         studio_host = bed.studio
         whip = f"http://{studio_host.relay_address}:{RELAY_PORT}/whip/live"
         studio = Child("studio", _python_in(bed, studio_host.netns, "-m", "studio.bench._network_peers", "studio",
@@ -284,7 +288,7 @@ def _run_profile(profile: Profile, seconds: float, collection: Path, program_hei
         studio.wait_for(lambda o: o.get("state") == "live", deadline, "live WHIP stream")
         viewers: dict[str, Child] = {}
         for host in bed.viewers:
-            url = f"http://{host.relay_address}:{RELAY_PORT}/view/live?token={token}"
+            url = urlunsplit(page._replace(netloc=f"{host.relay_address}:{page.port or RELAY_PORT}"))
             viewers[host.role] = Child(host.role, _python_in(
                 bed, host.netns, "-m", "studio.bench._network_peers", "viewer", url,
                 "--program-height", str(program_height)), env, log_dir)
