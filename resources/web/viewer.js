@@ -94,25 +94,65 @@ play();
 
 // ---- interaction (only with ?hub=ws://...) --------------------------------------------------
 // Small and self-contained on purpose: the message schema lives in docs/interaction-protocol.md.
+
+// Characters as the hub counts them (Python's len: code points), not UTF-16 units as maxlength
+// and String.length do: "😀" is one character here, two units there.
+function characters(text) { return Array.from(text).length; }
+
+// The viewer token (docs/interaction-protocol.md, "Identity"): kept across reloads and reconnects
+// so this viewer stays one viewer, one vote.
+const TOKEN_KEY = "drama-live-viewer-token";
+function keptToken() { try { return localStorage.getItem(TOKEN_KEY); } catch (err) { return null; } }
+function keepToken(value) { try { localStorage.setItem(TOKEN_KEY, value); } catch (err) { /* private mode */ } }
+
+const REFUSALS = {
+  too_long: "That message is too long.",
+  rate_limited: "You are sending too fast; wait a moment.",
+  bad_field: "That message cannot be sent.",
+  forbidden: "That is not allowed here.",
+};
+
 class InteractionSender {
   constructor(url, onState) {
     this.url = url;
     this.onState = onState;
     this.ws = null;
     this.backoffMs = 1000;
+    this.viewer = null;
+    this.textMax = 100;
+    this.pending = new Map(); // ref -> what was sent, until the hub acks or refuses it
+    this.refs = 0;
     this.connect();
   }
   connect() {
     this.onState("connecting");
-    const ws = new WebSocket(this.url);
-    ws.onopen = () => { this.backoffMs = 1000; this.onState("open"); };
+    const url = new URL(this.url);
+    const token = keptToken();
+    if (token) url.searchParams.set("vt", token);
+    const ws = new WebSocket(url.toString());
+    let opened = false;
+    ws.onopen = () => { opened = true; this.backoffMs = 1000; this.onState("open"); };
     ws.onmessage = (event) => {
       let frame = null;
       try { frame = JSON.parse(event.data); } catch (err) { return; }
-      if (frame && frame.type === "poll_state" && this.onPoll) this.onPoll(frame);
+      if (!frame) return;
+      if (frame.type === "welcome") {
+        this.viewer = frame.viewer;
+        if (frame.token) keepToken(frame.token);
+        if (frame.limits && frame.limits.text_max) this.textMax = frame.limits.text_max;
+        if (this.onWelcome) this.onWelcome(frame);
+      } else if (frame.type === "poll_state" && this.onPoll) {
+        this.onPoll(frame);
+      } else if (frame.type === "ack" || frame.type === "error") {
+        const sent = frame.ref !== undefined ? this.pending.get(frame.ref) : undefined;
+        if (frame.ref !== undefined) this.pending.delete(frame.ref);
+        if (frame.type === "error" && this.onRefused) this.onRefused(frame, sent);
+      }
     };
     ws.onclose = () => {
-      this.onState("closed");
+      // a refused handshake (too many new viewers from this address, a page not allowed) closes
+      // before it opens: say so instead of only "closed"
+      this.onState(opened ? "closed" : "refused");
       setTimeout(() => this.connect(), this.backoffMs);
       this.backoffMs = Math.min(this.backoffMs * 2, 30000);
     };
@@ -120,7 +160,10 @@ class InteractionSender {
   }
   send(message) {
     if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
-    this.ws.send(JSON.stringify(message));
+    const ref = "r" + (++this.refs);
+    this.pending.set(ref, message);
+    if (this.pending.size > 100) this.pending.delete(this.pending.keys().next().value);
+    this.ws.send(JSON.stringify(Object.assign({}, message, { ref: ref })));
     return true;
   }
   danmaku(text) { return this.send({ type: "danmaku", text: text }); }
@@ -169,14 +212,45 @@ const hubUrl = params.get("hub");
 if (hubUrl && /^wss?:\/\//.test(hubUrl)) {
   document.getElementById("interaction").hidden = false;
   const hubStatus = document.getElementById("hub-status");
-  const hub = new InteractionSender(hubUrl, (state) => { hubStatus.dataset.state = state; hubStatus.textContent = "chat: " + state; });
+  const showHubState = (state) => {
+    hubStatus.dataset.state = state;
+    hubStatus.textContent = state === "refused" ? "chat: could not join (refused or unreachable), retrying…"
+      : "chat: " + state;
+  };
+  const hub = new InteractionSender(hubUrl, showHubState);
   window.interaction = hub;
   const form = document.getElementById("danmaku-form");
   const input = document.getElementById("danmaku-text");
+  const count = document.getElementById("danmaku-count");
+  const errorEl = document.getElementById("danmaku-error");
+  const showError = (text) => {
+    errorEl.textContent = text;
+    errorEl.hidden = !text;
+    window.viewerState.chatError = text || null;
+  };
+  const recount = () => {
+    const n = characters(input.value.trim());
+    count.textContent = n + "/" + hub.textMax;
+    count.dataset.over = String(n > hub.textMax);
+    return n;
+  };
+  input.addEventListener("input", () => { recount(); showError(""); });
+  hub.onWelcome = () => recount();
+  hub.onRefused = (frame, sent) => {
+    showError((REFUSALS[frame.code] || "Not sent.") + " (" + frame.message + ")");
+    // give the viewer their words back to fix or resend
+    if (sent && sent.type === "danmaku" && !input.value) { input.value = sent.text; recount(); }
+  };
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = input.value.trim();
-    if (text && hub.danmaku(text)) input.value = "";
+    if (!text) return;
+    if (recount() > hub.textMax) {
+      showError("That message is too long: " + characters(text) + " characters, at most " + hub.textMax + ".");
+      return;
+    }
+    if (hub.danmaku(text)) { input.value = ""; recount(); showError(""); }
+    else showError("Not connected to the chat; try again in a moment.");
   });
   const polls = document.getElementById("polls");
   hub.onPoll = (poll) => {
