@@ -78,16 +78,18 @@ async def _hub_async(conn: multiprocessing.connection.Connection, rate: float, b
 # ---- the load generator ---------------------------------------------------------------------
 
 
-async def open_viewers(base: str, count: int) -> list[Any]:
-    """``count`` viewer connections, 64 opening at a time, each past its welcome frame."""
+async def open_viewers(base: str, count: int, tokens: list[str] | None = None) -> list[Any]:
+    """``count`` viewer connections, 64 opening at a time, each past its welcome frame; with
+    ``tokens``, viewer ``i`` comes back with its kept viewer token ``tokens[i]``."""
     from websockets.asyncio.client import connect
 
     limit = asyncio.Semaphore(64)
 
     async def open_viewer(i: int) -> Any:
         async with limit:
+            token = f"&vt={tokens[i]}" if tokens else ""
             ws = await connect(
-                f"{base}/viewer?nick=bench{i}", max_queue=None, compression=None, proxy=None, open_timeout=60
+                f"{base}/viewer?nick=bench{i}{token}", max_queue=None, compression=None, proxy=None, open_timeout=60
             )
             await ws.recv()  # welcome
             return ws
@@ -191,18 +193,18 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def _audience_main(conn: multiprocessing.connection.Connection, port: int, viewers: int, seconds: float,
-                   rate: float) -> None:
+                   rate: float, tokens: list[str] | None = None) -> None:
     """The viewers, in their own process (they are other people's machines): connect, wait for
     "go", send, report what was sent, wait for "close"."""
     _raise_fd_limit()
-    asyncio.run(_audience(conn, port, viewers, seconds, rate))
+    asyncio.run(_audience(conn, port, viewers, seconds, rate, tokens))
 
 
 async def _audience(conn: multiprocessing.connection.Connection, port: int, count: int, seconds: float,
-                    rate: float) -> None:
+                    rate: float, tokens: list[str] | None = None) -> None:
     loop = asyncio.get_running_loop()
     t0 = time.perf_counter()
-    viewers = await open_viewers(f"ws://127.0.0.1:{port}", count)
+    viewers = await open_viewers(f"ws://127.0.0.1:{port}", count, tokens)
     conn.send(("ready", time.perf_counter() - t0))
     await loop.run_in_executor(None, conn.recv)  # go
     start = time.monotonic() + 0.2
@@ -220,18 +222,18 @@ def in_process(args: argparse.Namespace) -> dict[str, Any]:
     danmaku event (``time.monotonic`` is one system-wide clock on Linux)."""
     from studio.interaction.adapters import WebSocketAdapter
     from studio.interaction.hub import HubConfig, HubServer
-    from studio.interaction.identity import DEFAULT_NEW_PER_MINUTE
     from studio.interaction.moderation import DanmakuEvent
     from studio.interaction.service import InteractionService
     from studio.net import NetLoop
 
     net = NetLoop("net")
     net.start()
-    # product defaults, except new identities per address: every simulated viewer comes from
-    # 127.0.0.1, as a venue behind one NAT would (the setting such a venue raises)
-    config = HubConfig(new_identities_per_minute=max(DEFAULT_NEW_PER_MINUTE, 2.0 * args.viewers),
-                       max_viewers=max(HubConfig().max_viewers, args.viewers + 16))
+    # the product's limits, new identities per address (3 a minute) included: every simulated viewer
+    # comes from 127.0.0.1, so each is a returning viewer with the token its page kept, as a real
+    # crowd is (tokens signed by this hub's secret before the audience connects)
+    config = HubConfig(max_viewers=max(HubConfig().max_viewers, args.viewers + 16))
     hub = HubServer(config)
+    tokens = [hub.core.identities.issue()[1] for _ in range(args.viewers)]
     latencies: list[float] = []
     state = {"delivered": 0, "visible": 0, "last_rx": 0.0}
     drained = threading.Event()
@@ -258,7 +260,8 @@ def in_process(args: argparse.Namespace) -> dict[str, Any]:
         service.danmaku.connect(on_danmaku)
         service.start()
         net.run(asyncio.wait_for(adapter.connected.wait(), 30), 35)
-        proc = ctx.Process(target=_audience_main, args=(child, hub.port, args.viewers, args.seconds, args.rate),
+        proc = ctx.Process(target=_audience_main,
+                           args=(child, hub.port, args.viewers, args.seconds, args.rate, tokens),
                            name="bench-audience", daemon=True)
         proc.start()
         if not parent.poll(120):
@@ -300,6 +303,8 @@ def in_process(args: argparse.Namespace) -> dict[str, Any]:
         "configuration": "hub + interaction service (moderation) on one NetLoop in this process; audience in another",
         "hub_limits": {"rate": config.rate, "burst": config.burst,
                        "new_identities_per_minute": config.new_identities_per_minute},
+        "viewer_identities": "pre-signed viewer tokens (returning viewers): the product's limit of "
+                             f"{config.new_identities_per_minute:g} new identities per address a minute stays on",
         "connect_s": round(connect_s, 3),
         "sent": sent,
         "delivered": delivered,

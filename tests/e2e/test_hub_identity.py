@@ -238,3 +238,20 @@ def test_block_and_slow_mode_survive_reconnecting(show: tuple[InteractionService
     asyncio.run(say("slow 3"))  # token thrown away: a new identity keeps its address's pace
     assert events.wait("slow 1").visible and SLOW_MODE in events.wait("slow 2").flags
     assert SLOW_MODE in events.wait("slow 3").flags
+
+
+def test_bench_hub_runs_the_product_identity_limit_with_a_returning_crowd() -> None:
+    """`studio bench hub` (in process) keeps 3 new identities a minute per address; its viewers,
+    all on 127.0.0.1, come back with pre-signed tokens and none is refused."""
+    import argparse
+
+    from studio.bench import hub as bench
+
+    parser = argparse.ArgumentParser()
+    bench.add_arguments(parser)
+    shared = bench.in_process(parser.parse_args(["--viewers", "8", "--seconds", "0.4", "--drain", "10"]))
+    assert shared["hub_limits"]["new_identities_per_minute"] == HubConfig().new_identities_per_minute == 3.0
+    stats = shared["hub_stats"]
+    assert stats["refused"]["identity_limit"] == 0 and stats["identities"] == 8 and stats["tokens_invalid"] == 0
+    assert shared["sent"] == 16 and shared["delivered"] == 16
+    assert "pre-signed" in shared["viewer_identities"]
