@@ -11,8 +11,8 @@ The watch arms only once the receiver has sent its first RTCP: a receiver that n
 event loop was awake (each tick adds at most ``2 * poll_s``), so a loop stalled by a busy machine
 cannot fake a silence that the receiver did not make. A receiver that reports more slowly (RFC 3550
 allows 5 s; libwebrtc uses 5 s for audio-only streams) gets a longer allowance: 2.5 times its
-median interval, at most ``max_silence_s`` (also the allowance until two intervals are known, in
-the first seconds of a session).
+median interval, at most ``max_silence_s`` (also the allowance until the first interval is known,
+in the first second or so of a session).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ class FeedbackSilence:
     @property
     def allowance_s(self) -> float:
         """How long a silence may last: ``silence_s``, longer for a receiver that reports slowly."""
-        if len(self._intervals) < 2:  # its pace is not known yet (the first seconds of a session)
+        if not self._intervals:  # its pace is not known yet (the first second of a session)
             return max(self.silence_s, self.max_silence_s)
         typical = statistics.median(self._intervals)
         return min(max(self.silence_s, 2.5 * typical), max(self.silence_s, self.max_silence_s))

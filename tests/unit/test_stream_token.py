@@ -109,7 +109,10 @@ def test_silence_counts_only_after_the_first_rtcp_and_only_while_awake() -> None
     assert not any(watch.tick(0, t / 4) for t in range(100))  # never reported: never armed
     assert not watch.tick(1, 25.0) and watch.armed
     assert watch.allowance_s == 10.0  # its pace is not known yet
-    for packets, now in ((1, 25.5), (2, 26.0), (2, 26.5), (3, 27.0)):  # a report a second
+    for packets, now in ((1, 25.5), (2, 26.0)):  # a report a second later: the pace is known
+        assert not watch.tick(packets, now)
+    assert watch.allowance_s == 3.0
+    for packets, now in ((2, 26.5), (3, 27.0)):
         assert not watch.tick(packets, now)
     assert watch.allowance_s == 3.0
     assert not watch.tick(3, 27.25)
