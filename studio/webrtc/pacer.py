@@ -9,8 +9,9 @@ same budget.
 Latency on a clean link is what the studio is judged on, so the budget is a token bucket: up to
 ``burst_s`` of the pacing rate leaves at once (an ordinary frame is ~1/2.5 of a frame interval
 at that rate, so it is not delayed) and only what exceeds it, an IDR or a frame far above the
-average, is spread. No packet waits longer than ``max_queue_s`` (one frame interval): past that
-the queue is flushed, since a pacer that falls behind only adds delay.
+average, is spread. No packet waits longer than ``max_queue_s`` (one frame interval): when the
+queue would take longer at the pacing rate, it drains faster, evenly over what time is left (a
+pacer that falls behind only adds delay, and a debt carried into the next frames delays them).
 
 :func:`attach` hooks one video sender: when aiortc starts it (``send``, once its transport is
 final under BUNDLE) the transport's ``_send_rtp`` goes through the transport's pacer and the
@@ -37,6 +38,7 @@ DEFAULT_BURST_S = 0.015
 DEFAULT_MAX_QUEUE_S = 0.033
 _RATE_WINDOW_S = 1.0
 _PACER = "_studio_pacer"
+_MTU = 1500.0
 
 SendRtp = Callable[[bytes], Awaitable[None]]
 
@@ -66,13 +68,14 @@ class Pacer:
         self._clock = clock
         self.paced_ssrcs: set[int] = set()
         self._queue: deque[tuple[bytes, float]] = deque()
+        self._queued_bytes = 0
         self._task: asyncio.Task[None] | None = None
         self._sent: deque[tuple[float, int]] = deque()  # (time, bytes) over the rate window
         self._sent_bytes = 0
         self._tokens = min_rate_bps / 8 * burst_s  # bytes: a full bucket
         self._refilled = clock()
         self.packets_paced = 0  # packets that waited in the queue
-        self.packets_flushed = 0  # packets sent early because they reached max_queue_s
+        self.packets_flushed = 0  # packets sent faster than the pacing rate to meet max_queue_s
 
     @property
     def queued(self) -> int:
@@ -99,12 +102,14 @@ class Pacer:
             await self._send(data)  # raises ConnectionError, as aiortc's sender expects
             return
         self._queue.append((data, self._clock() + self.max_queue_s))
+        self._queued_bytes += len(data)
         self.packets_paced += 1
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._drain(), name="rtp-pacer")
 
     def close(self) -> None:
         self._queue.clear()
+        self._queued_bytes = 0
         if self._task is not None:
             self._task.cancel()
 
@@ -113,10 +118,20 @@ class Pacer:
             return False
         return int.from_bytes(data[8:12], "big") in self.paced_ssrcs
 
+    def _drain_rate(self, now: float) -> float:
+        """Bytes per second: the pacing rate, or faster when the queue would not otherwise leave
+        before its oldest packet's deadline (libwebrtc's queue time limit: spread, never dumped)."""
+        rate = self.pacing_rate_bps() / 8
+        if self._queue:
+            left = max(self._queue[0][1] - now, 0.001)
+            rate = max(rate, self._queued_bytes / left)
+        return rate
+
     def _refill(self) -> float:
         now = self._clock()
-        rate = self.pacing_rate_bps() / 8
-        self._tokens = min(self._tokens + (now - self._refilled) * rate, rate * self.burst_s)
+        rate = self._drain_rate(now)
+        cap = max(self.pacing_rate_bps() / 8 * self.burst_s, _MTU)  # a bucket holds one packet at least
+        self._tokens = min(self._tokens + (now - self._refilled) * rate, max(cap, self._tokens))
         self._refilled = now
         return self._tokens
 
@@ -136,19 +151,18 @@ class Pacer:
         try:
             while self._queue:
                 tokens = self._refill()
-                data, deadline = self._queue[0]
-                now = self._clock()
-                if tokens <= 0 and now < deadline:
-                    wait = -tokens * 8 / self.pacing_rate_bps()
-                    await asyncio.sleep(min(wait, deadline - now))
-                    continue
                 if tokens <= 0:
+                    await asyncio.sleep(-tokens / self._drain_rate(self._clock()))
+                    continue
+                if self._drain_rate(self._clock()) * 8 > self.pacing_rate_bps() * 1.001:
                     self.packets_flushed += 1
-                self._queue.popleft()
+                data, _ = self._queue.popleft()
+                self._queued_bytes -= len(data)
                 self._spend(len(data))
                 await self._send(data)
         except ConnectionError:
             self._queue.clear()  # the transport closed: what is queued cannot go anywhere
+            self._queued_bytes = 0
         finally:
             self._task = None
 
