@@ -262,12 +262,19 @@ class ShowBinding(QObject):
             self.link.set_hub(None)
             return
         services = self.show.services
-        viewers = services.hub.stats().viewers if services is not None and status.state == "running" else None
+        stats = services.hub.stats() if services is not None and status.state == "running" else None
+        viewers = stats.viewers if stats is not None else None
+        # connections the hub turned away (wrong page, too many new viewers from one address):
+        # a crowd being held off shows here rather than nowhere
+        refused = sum(stats.refused.values()) if stats is not None else 0
         state, detail = status.state, status.detail
 
         def text() -> tuple[str, str]:
             if state == "running":
-                return tr("Danmaku hub: running · {n} viewers").format(n=viewers or 0), "ok"
+                line = tr("Danmaku hub: running · {n} viewers").format(n=viewers or 0)
+                if refused:
+                    return line + " · " + tr("{n} turned away").format(n=refused), "warn"
+                return line, "ok"
             if state == "error":
                 return tr("Danmaku hub: error: {detail}").format(detail=detail), "bad"
             return tr("Danmaku hub: stopped"), "warn"
