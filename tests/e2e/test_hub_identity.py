@@ -255,3 +255,22 @@ def test_bench_hub_runs_the_product_identity_limit_with_a_returning_crowd() -> N
     assert stats["refused"]["identity_limit"] == 0 and stats["identities"] == 8 and stats["tokens_invalid"] == 0
     assert shared["sent"] == 16 and shared["delivered"] == 16
     assert "pre-signed" in shared["viewer_identities"]
+
+
+def test_a_reconnect_flood_without_tokens_is_turned_away_and_the_hub_keeps_serving() -> None:
+    with HubThread(HubConfig()) as hub:
+
+        async def run() -> tuple[list[int], str]:
+            async with viewer(hub.viewer_url) as ws:
+                kept = (await until(ws, "welcome"))["token"]
+            codes = [await status_of(hub.viewer_url) for _ in range(60)]
+            async with viewer(hub.viewer_url, kept) as ws:  # a returning viewer still gets in
+                await until(ws, "welcome")
+                await ws.send(json.dumps({"type": "ping", "ref": "alive"}))
+                pong = await until(ws, "pong")
+            return codes, str(pong.get("ref"))
+
+        codes, pong = asyncio.run(run())
+        assert codes.count(101) == 2 and codes.count(429) == 58 and pong == "alive"
+        stats = hub.stats()
+        assert stats.identities == 3 and stats.refused["identity_limit"] == 58 and stats.viewers == 0
