@@ -49,11 +49,12 @@ HELP = "glass-to-glass latency via WHIP -> relay -> aiortc or Chromium, relay va
 RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080)}
 FREEZE_MS = 200.0  # a gap between shown frames longer than this is a visible freeze
 
-# The stamp reader for the page (studio/bench/stamp_page.py): no rescaling on this path.
+# The stamp reader for the page (studio/bench/stamp_page.py), scaled to the frame's height: the
+# rate control may give the stream a smaller rendition (a ladder step), the stamp shrinks with it.
 _PAGE_PROBE = """
-() => {
+(programHeight) => {
   const video = document.getElementById('video');
-  const readStamp = (""" + STAMP_READER_JS + """)(video, 0);
+  const readStamp = (""" + STAMP_READER_JS + """)(video, programHeight);
   window.latencies = []; window.unread = 0; window.shown = []; window.pairs = [];
   const onFrame = (now, meta) => {
     const value = readStamp(meta.height);
@@ -145,7 +146,8 @@ async def _aiortc_receiver(url: str, seconds: float, warmup: float, fast_release
     return _summary(values, unread, shown)
 
 
-def _chromium_receiver(url: str, seconds: float, warmup: float, pairs: list[tuple[int, float]]) -> dict[str, Any]:
+def _chromium_receiver(url: str, seconds: float, warmup: float, pairs: list[tuple[int, float]],
+                       program_height: int) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -155,7 +157,7 @@ def _chromium_receiver(url: str, seconds: float, warmup: float, pairs: list[tupl
             page.goto(url, wait_until="domcontentloaded")
             page.wait_for_function("document.getElementById('video').videoWidth > 0", timeout=30_000)
             time.sleep(warmup)  # let the jitter buffer settle; a benchmark may wait on the clock
-            page.evaluate(_PAGE_PROBE)
+            page.evaluate(_PAGE_PROBE, program_height)
             time.sleep(seconds)
             values = page.evaluate("window.latencies")
             unread = int(page.evaluate("window.unread"))
@@ -234,7 +236,7 @@ def _variant(
             warmup = 2.0
             with _RateSampler(pipeline) as rates:
                 if args.receiver == "chromium":
-                    result = _chromium_receiver(relay.url("/view/bench"), args.seconds, warmup, displayed)
+                    result = _chromium_receiver(relay.url("/view/bench"), args.seconds, warmup, displayed, size[1])
                 else:
                     result = net.run(
                         _aiortc_receiver(relay.url("/whep/bench"), args.seconds, warmup, marker, displayed),
