@@ -364,8 +364,8 @@ class VideoEncoderWorker(EncoderThread):
     converting there is no more work than copying the 8 MB BGRA canvas would be. With no free slot
     the frame is counted as skipped. Packets go to ``sink`` (usually a ``PacketFanout``).
 
-    A second worker can encode a smaller rendition of the same program: set it as this worker's
-    ``picture_tap`` (``submit_picture``), and it scales each I420 picture on this worker's thread."""
+    A second worker can encode a smaller rendition of the same program: add its ``submit_picture``
+    as a tap (``set_tap``), and it scales each I420 picture on this worker's thread."""
 
     def __init__(
         self,
@@ -385,8 +385,8 @@ class VideoEncoderWorker(EncoderThread):
         self._on_fallback = on_fallback
         self._source_fps = source_fps or settings.fps  # the frame clock's rate (submit_picture's pts)
         self._rendition = (settings.width, settings.height, settings.fps)
-        # called on this thread with each picture before it is encoded (a scaled rendition's feed)
-        self.picture_tap: PictureTap | None = None
+        # called on this thread with each picture before it is encoded (scaled renditions' feeds)
+        self._taps: tuple[tuple[str, PictureTap], ...] = ()  # copy-on-write: read without a lock
         self._paused = False
         # one slot more than the queue holds: the worker encodes from it while the queue is full
         self._free: deque[_Slot] = deque(
@@ -459,8 +459,18 @@ class VideoEncoderWorker(EncoderThread):
             self._cond.notify()
         return True
 
+    def set_tap(self, name: str, tap: PictureTap | None) -> None:
+        """Add, replace or (None) remove a named picture tap (e.g. ``other.submit_picture``)."""
+        with self._cond:
+            kept = tuple((n, t) for n, t in self._taps if n != name)
+            self._taps = kept if tap is None else (*kept, (name, tap))
+
+    @property
+    def tap_names(self) -> list[str]:
+        return [n for n, _ in self._taps]
+
     def set_paused(self, paused: bool) -> None:
-        """Paused, pictures still reach ``picture_tap`` but are not encoded (no output needs this
+        """Paused, pictures still reach the taps but are not encoded (no output needs this
         rendition just now: the stream has its own and nothing records). Resuming starts with an IDR."""
         if paused == self._paused:
             return
@@ -536,12 +546,11 @@ class VideoEncoderWorker(EncoderThread):
                 if not self._ready:
                     break  # stopping and drained
                 slot = self._ready.popleft()
-            tap = self.picture_tap
-            if tap is not None:
+            for name, tap in self._taps:
                 try:
                     tap(slot.picture, slot.pts, slot.capture_ns)
                 except Exception:
-                    log.exception("picture tap failed")
+                    log.exception("picture tap %r failed", name)
             if self._paused:  # only the tap wants this picture
                 with self._cond:
                     self._free.append(slot)

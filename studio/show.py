@@ -17,6 +17,7 @@ from studio.interaction.overlays import OverlayBinding
 from studio.interaction.service import InteractionService
 from studio.interaction.showlog import ShowLog
 from studio.net.loop import NetLoop
+from studio.outputs.low_layer import low_layer_url
 from studio.outputs.pipeline import OutputPipeline, StreamTarget
 from studio.outputs.recorder import RecorderStats
 from studio.paths import recordings_dir
@@ -73,7 +74,7 @@ class Show:
         if target is None:
             if self.urls is None:
                 raise ValueError("no stream URL: set one in Settings, or serve locally")
-            target = StreamTarget(self.urls.whip)
+            target = StreamTarget(self.urls.whip, low_layer_url=low_layer_url(self.urls.whip))
         self.pipeline.start_streaming(target)
 
     def stop_streaming(self) -> None:

@@ -32,6 +32,7 @@ from studio.events import ProgramFrame
 from studio.net.loop import NetLoop
 from studio.outputs.audio_routing import ClipAudioRouter
 from studio.outputs.ladder import Ladder, build_ladder
+from studio.outputs.low_layer import LowLayer, low_layer_size
 from studio.outputs.ratecontrol import RateController
 from studio.outputs.recorder import Recorder, RecorderEvent, RecorderStats
 from studio.outputs.stream_rendition import StreamRendition
@@ -64,6 +65,8 @@ class StreamTarget:
     max_bitrate_kbps: int = 6000
     playout_delay: bool = True  # ask receivers for no playout delay (see DESIGN.md, latency)
     adaptive_resolution: bool = True
+    # our own relay only: a second, small layer published there (``low_layer``) for weak viewers
+    low_layer_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class OutputPipeline:
         self._rate: RateController | None = None
         self._ladder: Ladder | None = None
         self._rendition: StreamRendition | None = None
+        self._low_layer: LowLayer | None = None
         self._last_stream_stats: WhipStats | None = None
         self._timeline_set = False
         self._router = ClipAudioRouter(mixer, studio.sources)
@@ -177,7 +181,13 @@ class OutputPipeline:
             self.video_fanout.add_sink("whip", rendition.main_input)
             self.opus_fanout.add_sink("whip", stream)
             self.stream = stream
+            if target.low_layer_url and low_layer_size(s.width, s.height) is not None:
+                self._low_layer = LowLayer(video, s, target.low_layer_url, target.token, self._ensure_net(),
+                                           on_fallback=self._fallback)
+            low_layer = self._low_layer
         stream.start()
+        if low_layer is not None:
+            low_layer.start()
         return stream
 
     def stop_streaming(self) -> None:
@@ -188,11 +198,14 @@ class OutputPipeline:
             self.video_fanout.remove_sink("whip")
             self.opus_fanout.remove_sink("whip")
             rendition, self._rendition = self._rendition, None
+            low_layer, self._low_layer = self._low_layer, None
             self._rate = self._ladder = None
             if self._video is not None and self.recorder is not None:
                 self._video.set_bitrate(self.video_settings.bitrate_kbps)  # the recording's own rate again
         if rendition is not None:
             rendition.close()
+        if low_layer is not None:
+            low_layer.stop()
         stream.stop()
         self._release_unused()
 

@@ -122,7 +122,7 @@ class StreamRendition:
             if self.on_scaled:
                 self.switch.select(MAIN)
                 if self.switch.active == MAIN:  # the scaled one never took over: nothing to wait for
-                    self._main.picture_tap = None
+                    self._main.set_tap("stream", None)
                 else:
                     self._main.force_keyframe()
                 log.info("stream back on the main encode (%s, %d kbps)", rung.label, kbps)
@@ -133,7 +133,7 @@ class StreamRendition:
             scaled.set_rendition(rung.width, rung.height, rung.fps)  # reopens: an IDR
         if not self.on_scaled:
             scaled.force_keyframe()  # it may have idled on this rung before: start on a keyframe
-            self._main.picture_tap = scaled.submit_picture
+            self._main.set_tap("stream", scaled.submit_picture)
             self.switch.select(SCALED)
             recording = self._recording_kbps()
             if recording is not None:
@@ -164,7 +164,7 @@ class StreamRendition:
     def close(self) -> None:
         with self._lock:
             self._main.set_paused(False)
-            self._main.picture_tap = None
+            self._main.set_tap("stream", None)
         scaled, self._scaled = self._scaled, None
         if scaled is not None:
             scaled.stop()
@@ -181,7 +181,7 @@ class StreamRendition:
 
     def _switched(self, name: str) -> None:
         if name == MAIN:
-            self._main.picture_tap = None  # the scaled worker idles until the next step down
+            self._main.set_tap("stream", None)  # the scaled worker idles until the next step down
         else:
             with self._lock:
                 if self._recording_kbps() is None and self.switch.active == SCALED:

@@ -46,6 +46,7 @@ from aiortc.rtcconfiguration import RTCBundlePolicy
 from aiortc.sdp import SessionDescription
 
 from studio.paths import resources_dir
+from studio.services import layers
 from studio.services.access import OriginPolicy, Scope, bearer, cors_middleware, token_matches
 from studio.webrtc import feedback, loopback, passthrough, playout_delay, sender_setup
 from studio.webrtc.codecs import (
@@ -79,6 +80,7 @@ class _Viewer:
     pc: RTCPeerConnection
     tracks: dict[str, EncodedPacketTrack] = field(default_factory=dict)
     rtcp: feedback.FeedbackCounters | None = None  # PLI/FIR/NACK counts from this viewer
+    layer: layers.ViewerLayer = field(default_factory=layers.ViewerLayer)  # main or low layer
 
 
 class RelayStream:
@@ -97,6 +99,8 @@ class RelayStream:
         self._generation: dict[str, str] = {}
         self._offset: dict[str, int] = {}
         self._last_out: dict[str, int] = {}
+        self.low: RelayStream | None = None  # "<name>.low", once it publishes (studio.services.layers)
+        self.video_rate = layers.RateMeter()
 
     def publish(self, ingest_id: str, kind: str, packet: av.Packet) -> None:
         """Forward one encoded packet from the ingest to every viewer (loop thread)."""
@@ -110,12 +114,38 @@ class RelayStream:
         packet.pts = packet.dts = pts
         self._last_out[kind] = pts
         self.packets_in[kind] += 1
-        if kind == "video" and packet.is_keyframe:
-            self.keyframes_in += 1
+        if kind == "video":
+            self.video_rate.add(packet.size)
+            if packet.is_keyframe:
+                self.keyframes_in += 1
+                self._decide_layers()
         for viewer in list(self.viewers.values()):
             track = viewer.tracks.get(kind)
-            if track is not None:
-                track.push(packet)
+            out = viewer.layer.accept(layers.HIGH, packet) if kind == "video" else packet
+            if track is not None and out is not None:
+                track.push(out)
+
+    def publish_low(self, packet: av.Packet) -> None:
+        """Forward one video packet of this stream's low layer to the viewers watching that layer."""
+        for viewer in list(self.viewers.values()):
+            track = viewer.tracks.get("video")
+            out = viewer.layer.accept(layers.LOW, packet) if track is not None else None
+            if track is not None and out is not None:
+                track.push(out)
+
+    def _decide_layers(self) -> None:
+        low = self.low
+        low_available = low is not None and low.ingest is not None
+        for viewer in list(self.viewers.values()):
+            track = viewer.tracks.get("video")
+            if track is None or viewer.rtcp is None:
+                continue
+            switch_to = viewer.layer.decide(viewer.rtcp.remb_bps, viewer.rtcp.nacks, track.packets_sent,
+                                            self.video_rate.bps, low_available)
+            if switch_to == layers.LOW and low is not None:
+                low.request_keyframe()
+            elif switch_to == layers.HIGH:
+                self.request_keyframe()
 
     def request_keyframe(self) -> None:
         """Send one PLI to the ingest, at most once per interval."""
@@ -356,8 +386,18 @@ class RelayServer:
                 packet = await track.recv()
                 if isinstance(packet, av.Packet) and stream.ingest is ingest:
                     stream.publish(ingest.id, kind, packet)
+                    if kind == "video":
+                        self._to_main_stream(stream, packet)
         except MediaStreamError:
             pass
+
+    def _to_main_stream(self, stream: RelayStream, packet: av.Packet) -> None:
+        """A ``X.low`` layer's packet also goes to ``X``'s viewers that watch the low layer."""
+        name = layers.base_name(stream.name)
+        main = self.streams.get(name) if name is not None else None
+        if main is not None:
+            main.low = stream
+            main.publish_low(packet)
 
     async def _reap_ingest(self, stream: RelayStream, ingest: _Ingest, gone: asyncio.Future[None]) -> None:
         await gone

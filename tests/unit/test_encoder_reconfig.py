@@ -147,7 +147,7 @@ def test_a_rendition_worker_scales_the_main_pictures_and_halves_the_frame_rate()
     low.set_rendition(W, H, 15)
     main.start()
     low.start()
-    main.picture_tap = low.submit_picture
+    main.set_tap("low", low.submit_picture)
     try:
         for i in range(60):
             frame = moving_card(640, 360, i)
@@ -200,7 +200,7 @@ def test_a_paused_worker_still_feeds_its_tap_and_resumes_on_a_keyframe() -> None
 
     worker = VideoEncoderWorker(settings(bitrate_kbps=300), sink)
     worker.start()
-    worker.picture_tap = tap
+    worker.set_tap("test", tap)
 
     def feed(first: int, count: int) -> None:
         for i in range(first, first + count):

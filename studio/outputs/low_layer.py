@@ -1,0 +1,79 @@
+"""A second, low layer for the embedded relay: one extra small encode from the same pictures.
+
+The relay switches each viewer between the main stream and this layer from that viewer's own
+feedback (``studio.services.layers``), so one viewer on a weak link gets a fluent small picture
+while the others keep the full one. The layer is published as its own WHIP session to
+``<stream>.low`` (video only; viewers keep the main stream's sound), and only to our own relay:
+third-party WHIP servers would show it as a second stream, so they get the main layer alone.
+Its pictures are the main encoder's I420 pictures, scaled on the main encoder's thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from encoders.packets import EncodedPacket
+from encoders.settings import VideoEncoderSettings
+from encoders.video import FallbackListener, VideoEncoderWorker
+from studio.net.loop import NetLoop
+from studio.outputs.whip import WhipConfig, WhipOutput
+from studio.secrets import Secret
+
+log = logging.getLogger(__name__)
+
+LOW_LAYER_HEIGHT = 360
+LOW_LAYER_KBPS = 500
+LOW_SUFFIX = ".low"
+
+
+def low_layer_url(whip_url: str) -> str:
+    """``.../whip/live`` -> ``.../whip/live.low`` (the relay pairs the two by name)."""
+    return whip_url.rstrip("/") + LOW_SUFFIX
+
+
+def low_layer_size(width: int, height: int) -> tuple[int, int] | None:
+    """The layer's size for a canvas (same aspect, 360 lines), or None when the canvas is that small."""
+    if height <= LOW_LAYER_HEIGHT:
+        return None
+    return max(2, round(width * LOW_LAYER_HEIGHT / height / 2) * 2), LOW_LAYER_HEIGHT
+
+
+class LowLayer:
+    """Owns the low layer's encoder and WHIP session. ``start``/``stop`` from a non-net thread."""
+
+    def __init__(self, main: VideoEncoderWorker, canvas: VideoEncoderSettings, url: str,
+                 token: Secret | None, net: NetLoop, on_fallback: FallbackListener | None = None) -> None:
+        size = low_layer_size(canvas.width, canvas.height)
+        if size is None:
+            raise ValueError(f"a {canvas.width}x{canvas.height} canvas needs no low layer")
+        self._main = main
+        settings = replace(canvas, width=size[0], height=size[1], bitrate_kbps=LOW_LAYER_KBPS,
+                           max_bitrate_kbps=0)
+        self.worker = VideoEncoderWorker(settings, self, on_fallback=on_fallback, thread_name="enc-video-low",
+                                         source_fps=canvas.fps)
+        self._url, self._token, self._net = url, token, net
+        self.output: WhipOutput | None = None
+
+    def put(self, packet: EncodedPacket) -> None:  # the worker's sink
+        output = self.output
+        if output is not None:
+            output.put(packet)
+
+    def start(self) -> WhipOutput:
+        self.worker.start()
+        config = WhipConfig(url=self._url, token=self._token, video=self.worker.stream_info,
+                            min_bitrate_bps=LOW_LAYER_KBPS * 1000, max_bitrate_bps=LOW_LAYER_KBPS * 1000)
+        self.output = WhipOutput(config, self._net, on_keyframe_request=self.worker.request_keyframe)
+        self._main.set_tap("low-layer", self.worker.submit_picture)
+        self.output.start()
+        log.info("low layer %dx%d at %d kbps -> %s", self.worker.stream_info.width,
+                 self.worker.stream_info.height, LOW_LAYER_KBPS, self._url)
+        return self.output
+
+    def stop(self) -> None:
+        self._main.set_tap("low-layer", None)
+        output, self.output = self.output, None
+        if output is not None:
+            output.stop()
+        self.worker.stop()
