@@ -11,6 +11,7 @@ from pathlib import Path
 from scenes.model import SceneCollection
 from studio.audio.mixer import AudioMixer
 from studio.collections import Autosaver
+from studio.control.server import ControlConfig, ControlServer
 from studio.engine import Studio
 from studio.interaction.adapters import WebSocketAdapter
 from studio.interaction.overlays import OverlayBinding
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 class Show:
     def __init__(self, collection: SceneCollection, path: Path | None = None, *, studio_mode: bool = False,
                  serve_locally: bool = True, relay_port: int | None = None,
-                 hub_port: int | None = None) -> None:
+                 hub_port: int | None = None, control: ControlConfig | None = None) -> None:
         # ports None: the defaults (8889/8890), or free ones when another program holds them (the
         # window shows the URLs really used); a number is used as given or start fails (LocalServices)
         self.collection = collection
@@ -50,6 +51,10 @@ class Show:
         self.autosaver = Autosaver(collection, path) if path is not None else None
         self.urls: ServiceUrls | None = None
         self.rundown: RundownExecutor | None = None
+        # the obs-websocket v5 remote control (None: off); started after the engine, stopped first
+        self.control_config = control
+        self.control: ControlServer | None = None
+        self.control_error: str | None = None  # why the remote control did not start
         self._started = False
 
     def start(self) -> ServiceUrls | None:
@@ -67,6 +72,14 @@ class Show:
         self.studio.start()
         self.mixer.start()
         self._started = True
+        if self.control_config is not None:
+            self.control = ControlServer(self, self.control_config)
+            try:
+                self.control.start()
+            except OSError as exc:  # a taken port must not stop the show: the window/headless says why
+                log.error("remote control not started: %s", exc)
+                self.control_error = str(exc)
+                self.control = None
         return self.urls
 
     def start_streaming(self, target: StreamTarget | None = None) -> None:
@@ -110,6 +123,9 @@ class Show:
 
     def stop(self) -> None:
         """Stop everything; a recording in progress is finalised first."""
+        control, self.control = self.control, None
+        if control is not None:
+            control.stop()  # remote clients hear ExitStarted before the outputs go
         self.stop_rundown()
         self.pipeline.close()
         self.mixer.stop()
