@@ -33,6 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
     headless.add_argument("--rundown", type=Path, help="run this rundown (markers, polls, branches) on air")
     headless.add_argument("--strict", action="store_true",
                           help="do not go live when the rundown's pre-flight check finds a problem")
+    headless.add_argument("--control-port", type=int, metavar="P",
+                          help="obs-websocket v5 remote control port (default 4455 when free; 0 turns it off)")
+    headless.add_argument("--control-password-env", metavar="VAR",
+                          help="environment variable holding the remote control password (default: the keyring's)")
 
     render = sub.add_parser("render", help="render a scene or a rundown path to a video file")
     _add_collection_args(render, "scene to render")

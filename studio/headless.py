@@ -12,6 +12,7 @@ do (no recording, rundown or local show) ends the run at once.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -19,13 +20,16 @@ import time
 from pathlib import Path
 
 from scenes.model import SceneCollection
+from studio.control.password import ensure_password
+from studio.control.server import DEFAULT_PORT, LOCAL_HOST, ControlConfig
 from studio.display import use_offscreen_qt
 from studio.events import ClockStats
+from studio.net.ports import can_listen
 from studio.outputs.health import network_health
 from studio.outputs.pipeline import PipelineStats, StreamTarget
 from studio.outputs.whip_events import OutputState, OutputStatus, WhipStats
 from studio.rundown.preflight import preflight_file
-from studio.secrets import redact
+from studio.secrets import Secret, redact
 from studio.session import open_collection
 from studio.show import Show
 from studio.stream_token import resolve_token
@@ -67,6 +71,30 @@ def report_preflight(rundown: Path, collection: SceneCollection) -> int:
     return len(problems)
 
 
+def control_config(args: argparse.Namespace) -> ControlConfig | None:
+    """``--control-port`` (0: off; absent: 4455 when free) and ``--control-password-env``; without the
+    latter the keyring's password (generated on first use) guards it."""
+    if not hasattr(args, "control_port"):
+        return None  # a programmatic run that did not ask for remote control
+    port = args.control_port
+    if port == 0:
+        return None
+    if port is None:
+        if not can_listen(LOCAL_HOST, DEFAULT_PORT):
+            say(f"studio: remote control off: port {DEFAULT_PORT} is in use (pass --control-port)")
+            return None
+        port = DEFAULT_PORT
+    env = getattr(args, "control_password_env", None)
+    if env:
+        value = os.environ.get(env)
+        if not value:
+            raise ValueError(f"--control-password-env: the environment variable {env} is empty or not set")
+        password = Secret(value)
+    else:
+        password = ensure_password()
+    return ControlConfig(port=port, password=password)
+
+
 def run_headless(args: argparse.Namespace, local_show: bool = False) -> int:
     use_offscreen_qt()
     collection, path = open_collection(args.collection, args.scene)
@@ -76,7 +104,8 @@ def run_headless(args: argparse.Namespace, local_show: bool = False) -> int:
               file=sys.stderr, flush=True)
         return 2
     token = resolve_token(args.stream, args.token_env) if args.stream else None
-    show = Show(collection, serve_locally=local_show or not args.stream)
+    control = control_config(args)
+    show = Show(collection, serve_locally=local_show or not args.stream, control=control)
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -110,6 +139,12 @@ def run_headless(args: argparse.Namespace, local_show: bool = False) -> int:
     say(f"studio: headless show of {path} on scene {collection.program_scene!r}")
     try:
         urls = show.start()
+        if show.control is not None:
+            say(f"studio: remote control (obs-websocket v5) at {show.control.url}")
+        elif show.control_error is not None:
+            say(f"studio: remote control not started: {show.control_error}")
+            if getattr(args, "control_port", None) is not None:  # a port the user asked for: fail clearly
+                return 2
         if urls is not None:
             say(f"studio: watch the show at {urls.viewer}")
         if args.record is not None:
