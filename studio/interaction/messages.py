@@ -5,10 +5,15 @@ Every message is a frozen dataclass with a unique ``id`` and a ``received_at`` w
 carry ``user`` (a stable id used for votes, rate limits and blocking: a signed viewer identity on
 the hub, never a connection), ``nick`` (display name, empty means "same as user"), ``sent_at`` (the
 sender's own clock, opaque, used by the bench) and ``address`` (a keyed hash of the sender's IP).
+
+``platform`` says where the viewer is: ``hub`` (our own page), ``bilibili``, ``douyin``... For a
+platform viewer ``user`` is ``<platform>:<platform user id>`` (see :func:`platform_user`), so votes,
+blocks and slow mode key on (platform, platform user id) and two platforms never share a viewer.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 import os
@@ -18,6 +23,8 @@ from typing import ClassVar, Literal
 
 DanmakuMode = Literal["scroll", "top", "bottom"]
 DANMAKU_MODES: tuple[str, ...] = ("scroll", "top", "bottom")
+HUB_PLATFORM = "hub"
+PLATFORM_USER_MAX = 64  # moderation keeps ids up to 64 characters
 PollPhase = Literal["open", "closed", "needs_pick"]
 POLL_PHASES: tuple[str, ...] = ("open", "closed", "needs_pick")
 
@@ -43,6 +50,7 @@ class ViewerMessage(Message):
     nick: str = ""
     sent_at: float | None = None
     address: str = ""  # keyed hash of the sender's IP (hub viewers), for blocks; "" when unknown
+    platform: str = HUB_PLATFORM
 
     @property
     def display_name(self) -> str:
@@ -59,6 +67,20 @@ class Danmaku(ViewerMessage):
     def __post_init__(self) -> None:
         if self.mode not in DANMAKU_MODES:
             raise ValueError(f"danmaku mode {self.mode!r} is not one of {DANMAKU_MODES}")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SuperChat(Danmaku):
+    """A paid, highlighted comment (Bilibili's SC): a danmaku (moderated, listed, pinnable) with a
+    value in yuan that counts with the gifts."""
+
+    TYPE: ClassVar[str] = "super_chat"
+    value: float = 0.0
+
+    def __post_init__(self) -> None:
+        Danmaku.__post_init__(self)
+        if not math.isfinite(self.value) or self.value < 0:
+            raise ValueError(f"super chat value must be a finite number >= 0, got {self.value}")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -139,7 +161,16 @@ class PollState(Message):
 
 
 VIEWER_TYPES: dict[str, type[ViewerMessage]] = {
-    cls.TYPE: cls for cls in (Danmaku, Like, Gift, Enter, Vote, ProductClick)
+    cls.TYPE: cls for cls in (Danmaku, SuperChat, Like, Gift, Enter, Vote, ProductClick)
 }
+
+
+def platform_user(platform: str, user_id: object) -> str:
+    """The studio-wide viewer key of a platform user: ``bilibili:12345``; ids too long for the
+    moderation list are shortened to a stable hash (the same user always gets the same key)."""
+    key = f"{platform}:{user_id}"
+    if len(key) <= PLATFORM_USER_MAX:
+        return key
+    return f"{platform}:#" + hashlib.sha256(str(user_id).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 HOST_TYPES: dict[str, type[Message]] = {cls.TYPE: cls for cls in (Announcement, PollState)}
 HostFrame = Announcement | PollState

@@ -18,6 +18,8 @@ from typing import Any
 from studio.interaction.messages import (
     DANMAKU_MODES,
     HOST_TYPES,
+    HUB_PLATFORM,
+    PLATFORM_USER_MAX,
     POLL_PHASES,
     VIEWER_TYPES,
     Announcement,
@@ -229,6 +231,10 @@ def _danmaku(obj: dict[str, Any], lim: Limits) -> dict[str, Any]:
     return {"text": _text(obj, "text", lim.text_max), "colour": _colour(obj), "mode": _mode(obj)}
 
 
+def _super_chat(obj: dict[str, Any], lim: Limits) -> dict[str, Any]:
+    return {**_danmaku(obj, lim), "value": _num(obj, "value", 0.0, lim.gift_value_max, default=0.0)}
+
+
 def _like(obj: dict[str, Any], lim: Limits) -> dict[str, Any]:
     return {"count": _int(obj, "count", 1, lim.like_max, default=1)}
 
@@ -255,6 +261,7 @@ def _enter(obj: dict[str, Any], lim: Limits) -> dict[str, Any]:
 
 _PAYLOADS: dict[str, tuple[Payload, frozenset[str]]] = {
     "danmaku": (_danmaku, frozenset({"text", "colour", "mode"})),
+    "super_chat": (_super_chat, frozenset({"text", "colour", "mode", "value"})),  # platforms only
     "like": (_like, frozenset({"count"})),
     "gift": (_gift, frozenset({"name", "count", "value"})),
     "vote": (_vote, frozenset({"poll", "option"})),
@@ -304,7 +311,15 @@ def build_viewer_message(
 
 # ---- full messages (hub -> host, the generic adapter, replay files) --------------------------
 
-_VIEWER_COMMON = frozenset({"type", "id", "received_at", "user", "nick", "sent_at", "address"})
+_VIEWER_COMMON = frozenset({"type", "id", "received_at", "user", "nick", "sent_at", "address", "platform"})
+_PLATFORM = re.compile(r"[a-z][a-z0-9_-]{0,15}")
+
+
+def _platform(obj: dict[str, Any]) -> str:
+    value = obj.get("platform", HUB_PLATFORM)
+    if not isinstance(value, str) or not _PLATFORM.fullmatch(value):
+        raise ProtocolError("bad_field", f"{_where(obj, 'platform')} must be a short lower-case platform name")
+    return value
 
 
 def _poll_state(obj: dict[str, Any], lim: Limits) -> dict[str, Any]:
@@ -378,10 +393,11 @@ def message_from_wire(obj: dict[str, Any], limits: Limits = DEFAULT_LIMITS) -> M
     _only(obj, _VIEWER_COMMON | keys)
     return VIEWER_TYPES[kind](
         **_stamp(obj, limits),
-        user=_text(obj, "user", limits.user_max),
+        user=_text(obj, "user", max(limits.user_max, PLATFORM_USER_MAX) if "platform" in obj else limits.user_max),
         nick=_opt_text(obj, "nick", limits.user_max),
         sent_at=_opt_num(obj, "sent_at"),
         address=_opt_text(obj, "address", limits.ident_max),
+        platform=_platform(obj),
         **payload(obj, limits),
     )
 
