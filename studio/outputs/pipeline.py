@@ -47,6 +47,9 @@ log = logging.getLogger(__name__)
 MIX_LATENCY_NS = 80_000_000
 # Receiver reports come about once a second; an older last report says nothing about now.
 FEEDBACK_FRESH_S = 2.5
+# RTP/UDP/IP headers of the session (~50 audio + ~100 video packets/s at 60 bytes): the rate
+# estimates cover them, so the video target leaves room for them and for the audio
+HEADERS_BPS = 70_000
 
 
 @dataclass(frozen=True)
@@ -168,7 +171,7 @@ class OutputPipeline:
             self._ladder = Ladder(rungs if target.adaptive_resolution else rungs[:1])
             self._ladder.start(start_kbps)
             rate = RateController(self._apply_stream_rate, target.min_bitrate_kbps, target.max_bitrate_kbps,
-                                  start_kbps)
+                                  start_kbps, other_bps=AudioEncoderSettings("opus").bitrate_kbps * 1000 + HEADERS_BPS)
             self._rate = rate
             rendition = StreamRendition(video, s, self._recording_kbps, on_fallback=self._fallback)
             self._rendition = rendition

@@ -62,7 +62,11 @@ class RateController:
         max_kbps: int,
         start_kbps: int,
         clock: Callable[[], float] = time.monotonic,
+        other_bps: int = 0,
     ) -> None:
+        """``other_bps``: what else the session sends (audio, packet headers). Both estimates are of
+        the whole session (REMB covers every stream; loss-based grows from what is sent), so the
+        video target is what they leave after it."""
         if not 0 < min_kbps <= max_kbps:
             raise ValueError(f"bitrate range {min_kbps}..{max_kbps} kbps is not valid")
         self._apply = apply_kbps
@@ -74,7 +78,8 @@ class RateController:
         self._sent_bps: int | None = None
         self._below = 0  # send-rate samples in a row with REMB clearly below what we send
         self._delay_limits = False
-        self._loss_bps = start_bps
+        self._other = max(0, other_bps)
+        self._loss_bps = start_bps + self._other
         self._loss_fraction: float | None = None
         self._rtt_s = 0.0
         self._last_growth = -1e9
@@ -119,12 +124,12 @@ class RateController:
             if loss < LOSS_LOW:
                 if now - self._last_growth >= GROWTH_INTERVAL_S:
                     # grow from what is actually sent, so a long quiet period cannot bank headroom
-                    base = min(self._loss_bps, self.applied_kbps * 1000)
-                    self._loss_bps = self._clamp(int(base * GROWTH_PER_S) + 1000)
+                    base = min(self._loss_bps, self.applied_kbps * 1000 + self._other)
+                    self._loss_bps = int(base * GROWTH_PER_S) + 1000
                     self._last_growth = now
             elif loss > LOSS_HIGH and now - self._last_decrease >= DECREASE_INTERVAL_S + self._rtt_s:
-                base = min(self._loss_bps, self.applied_kbps * 1000)
-                self._loss_bps = self._clamp(int(base * (1.0 - 0.5 * loss)))
+                base = min(self._loss_bps, self.applied_kbps * 1000 + self._other)
+                self._loss_bps = int(base * (1.0 - 0.5 * loss))
                 self._last_decrease = now
                 self._last_growth = now  # no growth right after a cut
         self._update()
@@ -149,15 +154,17 @@ class RateController:
         return self._delay_bps is not None and self._delay_limits
 
     def _target_locked(self) -> int:
-        delay = self._delay_bps if self._delay_bps is not None and self._delay_limits_locked() else self.max_bps
-        return self._clamp(min(delay, self._loss_bps))
+        total = min(self._delay_bps if self._delay_limits_locked() and self._delay_bps is not None
+                    else self.max_bps + self._other, self._loss_bps)
+        return self._clamp(total - self._other)
 
     def _update(self) -> None:
         with self._lock:
             target = self._target_locked()
             # the loss-based estimate grows from what is actually allowed (as libwebrtc's does from
             # the current estimate), so when REMB stops limiting the rate probes up 8 %/s, not at once
-            self._loss_bps = min(self._loss_bps, max(target, self.min_bps))
+            self._loss_bps = min(max(self._loss_bps, self.min_bps + self._other),
+                                 target + self._other, self.max_bps + self._other)
             kbps = target // 1000
             at_bound = kbps in (self.min_bps // 1000, self.max_bps // 1000)
             if kbps == self.applied_kbps or (

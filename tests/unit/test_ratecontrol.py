@@ -117,3 +117,13 @@ def test_remb_far_below_what_we_send_limits_at_once() -> None:
     rc.on_send_rate(2_000_000)
     rc.on_remb(900_000)
     assert applied == [900]
+
+
+def test_the_video_target_leaves_room_for_audio_and_headers() -> None:
+    applied: list[int] = []
+    clock = Clock()
+    rc = RateController(applied.append, 300, 6000, 3000, clock=clock, other_bps=150_000)
+    rc.on_remb(1_000_000)  # a 1 Mbit/s link for the whole session
+    assert applied == [850] and rc.estimate().target_bps == 850_000
+    rc.on_remb(300_000)  # below what audio needs: video still gets its floor
+    assert applied[-1] == 300
