@@ -3,6 +3,7 @@ names obs-websocket clients use for our things (UUIDs, numeric scene item ids)."
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,27 @@ class ControlContext:
     def submit(self, command: cmd.Command) -> None:
         """State changes go through the engine's command queue (applied on the clock thread)."""
         self.show.studio.submit(command)
+
+    async def applied(self, timeout_s: float = 1.0) -> None:
+        """Wait until commands submitted so far are applied: the clock runs its frame hooks right
+        after applying the queue. For changes later requests depend on (studio mode)."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+
+        def settle() -> None:
+            if not done.done():
+                done.set_result(None)
+
+        def on_frame(_frame: tuple[int, int]) -> None:
+            loop.call_soon_threadsafe(settle)
+
+        disconnect = self.show.studio.frame_hooks.connect(on_frame)
+        try:
+            await asyncio.wait_for(done, timeout_s)
+        except TimeoutError:
+            raise RequestError(RequestStatus.NOT_READY, "The engine did not apply the change in time.") from None
+        finally:
+            disconnect()
 
     # ---- scenes ----
     def scene_names(self) -> list[str]:

@@ -255,6 +255,7 @@ async def get_studio_mode_enabled(ctx: ControlContext, f: Fields, s: Session) ->
 @request("SetStudioModeEnabled")
 async def set_studio_mode_enabled(ctx: ControlContext, f: Fields, s: Session) -> None:
     ctx.submit(cmd.SetStudioMode(f.boolean("studioModeEnabled")))
+    await ctx.applied()  # preview and transition requests check studio mode: answer once it holds
 
 
 # ---- transitions ----------------------------------------------------------------------------------
