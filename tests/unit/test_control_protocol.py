@@ -8,6 +8,7 @@ import base64
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import msgpack
 import pytest
@@ -88,7 +89,7 @@ def test_codecs_round_trip_and_refuse_the_other_frame_kind() -> None:
 
 def test_split_message_checks_op_and_data() -> None:
     assert split_message({"op": 1, "d": {"rpcVersion": 1}}) == (OpCode.IDENTIFY, {"rpcVersion": 1})
-    cases = [({}, 4006), ({"op": "1", "d": {}}, 4006), ({"op": True, "d": {}}, 4006), ({"op": 7, "d": {}}, 4006),
+    cases: list[tuple[dict[str, Any], int]] = [({}, 4006), ({"op": "1", "d": {}}, 4006), ({"op": True, "d": {}}, 4006), ({"op": 7, "d": {}}, 4006),
              ({"op": 6}, 4003), ({"op": 6, "d": None}, 4004), ({"op": 6, "d": "x"}, 4004)]
     for message, code in cases:
         with pytest.raises(ProtocolError) as err:
@@ -149,7 +150,7 @@ def test_password_is_generated_once_and_kept(memory_keyring: object, studio_home
 
     first = store.ensure_password()
     assert store.ensure_password() == first == store.load_password()
-    assert "Secret('***')" == repr(first)
+    assert repr(first) == "Secret('***')"
     # without a keyring: the user-only token file
     monkeypatch.setattr(store, "keyring_available", lambda: False)
     kept = store.ensure_password()
