@@ -4,17 +4,22 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 APT_STAMP := /var/tmp/drama-live-studio.apt-stamp
+# Node for the obs-websocket-js test: Debian's nodejs/npm only where no node is installed (a
+# NodeSource node bundles npm, and Debian's npm would not install beside it)
+NODE_APT := $(if $(shell command -v node 2>/dev/null),,nodejs npm)
+NODE_DIR := tests/e2e/node
+NODE_STAMP := $(NODE_DIR)/node_modules/.installed
 APT_PACKAGES := libportaudio2 fonts-noto-cjk fonts-noto-color-emoji xvfb xauth chromium \
 	libxkbcommon-x11-0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 \
 	libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxcb-cursor0 \
-	libegl1 libgl1 libfontconfig1 libdbus-1-3 binutils iptables iproute2
+	libegl1 libgl1 libfontconfig1 libdbus-1-3 binutils iptables iproute2 $(NODE_APT)
 
 .PHONY: run test setup system-deps lint package clean demo
 
 run: setup
 	$(BIN)/studio
 
-setup: system-deps $(STAMP)
+setup: system-deps $(STAMP) $(NODE_STAMP)
 
 # Debian packages: only when we are root on Debian/Ubuntu; otherwise say what is needed.
 system-deps:
@@ -31,6 +36,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
+
+# obs-websocket-js for the remote control's end-to-end test (tests/e2e/node), pinned by its lock file
+$(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else \
+		echo "npm is not installed: the obs-websocket-js test will skip (apt-get install nodejs npm)"; \
+	fi
 
 lint: setup
 	$(BIN)/ruff check studio scenes encoders widgets tests
