@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from studio.show import Show
 
 log = logging.getLogger(__name__)
+_WS_LOG = logging.getLogger("studio.control.websockets")
+_WS_LOG.setLevel(logging.WARNING)
 
 DEFAULT_PORT = 4455
 LOCAL_HOST = "127.0.0.1"
@@ -114,6 +116,7 @@ class ControlServer:
                 max_queue=16,
                 compression=None,  # small messages; deflate costs CPU and opens compression bombs
                 server_header="drama-live-studio",
+                logger=_WS_LOG,  # connection open/close lines at INFO would flood a show's log
                 reuse_address=True,
             )
         except OSError as exc:
