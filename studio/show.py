@@ -72,15 +72,29 @@ class Show:
         self.studio.start()
         self.mixer.start()
         self._started = True
-        if self.control_config is not None:
-            self.control = ControlServer(self, self.control_config)
-            try:
-                self.control.start()
-            except OSError as exc:  # a taken port must not stop the show: the window/headless says why
-                log.error("remote control not started: %s", exc)
-                self.control_error = str(exc)
-                self.control = None
+        self._start_control()
         return self.urls
+
+    def _start_control(self) -> None:
+        if self.control_config is None:
+            return
+        control = ControlServer(self, self.control_config)
+        try:
+            control.start()
+        except OSError as exc:  # a taken port must not stop the show: the window/headless says why
+            log.error("remote control not started: %s", exc)
+            self.control_error = str(exc)
+            return
+        self.control = control
+
+    def restart_control(self, config: ControlConfig | None) -> None:
+        """New remote control settings (the window's Settings) apply now: connected tools reconnect."""
+        control, self.control = self.control, None
+        if control is not None:
+            control.stop()
+        self.control_config, self.control_error = config, None
+        if self._started:
+            self._start_control()
 
     def start_streaming(self, target: StreamTarget | None = None) -> None:
         """Push the program to ``target``, or to the local relay (the viewer page) by default."""

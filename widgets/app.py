@@ -16,12 +16,12 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from scenes.model import VideoFormat
-from studio.secrets import install_log_redaction
+from studio.secrets import SecretStoreError, install_log_redaction
 from studio.show import Show
 from widgets.damaged_file import open_collection_or_ask
 from widgets.i18n import translator
 from widgets.main_window import MainWindow
-from widgets.settings_store import SettingsStore
+from widgets.settings_store import SettingsStore, control_config
 from widgets.theme import apply_theme
 
 
@@ -61,7 +61,13 @@ def run_gui(collection_path: Path | None) -> int:
     if store.settings.video:
         # the canvas chosen in Settings applies now, at start-up (the engine sizes its canvases once)
         collection.video = VideoFormat(**store.settings.video)
-    show = Show(collection, path, studio_mode=store.settings.studio_mode)
+    try:  # the remote control (obs-websocket 5): its password comes from the keyring
+        control = control_config(store.settings)
+    except SecretStoreError as exc:
+        control = None
+        store.problem = f"{store.problem}; remote control is off: {exc}" if store.problem else \
+            f"remote control is off: {exc}"
+    show = Show(collection, path, studio_mode=store.settings.studio_mode, control=control)
     window = MainWindow(show.studio, store, show=show)
     window.start_show()  # on the output worker; the window shows "Starting the show…" meanwhile
     window.show()

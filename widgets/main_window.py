@@ -21,7 +21,7 @@ from scenes.transitions import TransitionKind
 from studio import commands as cmd
 from studio.engine import Studio
 from studio.events import ClockStats, CommandFailed, ProgramChanged, SourceProblem, TransitionState
-from studio.secrets import redact
+from studio.secrets import SecretStoreError, redact
 from studio.show import Show
 from widgets.bridge import EngineBridge
 from widgets.docks.controls import ControlsPanel
@@ -34,8 +34,14 @@ from widgets.frame_view import FrameView
 from widgets.hotkeys import HotkeyManager
 from widgets.i18n import bind, on_change, tr, translator
 from widgets.scene_editor import SceneEditor
-from widgets.settings_dialog import RecordingValues, SettingsDialog, SettingsValues, StreamValues
-from widgets.settings_store import SettingsStore
+from widgets.settings_dialog import (
+    ControlValues,
+    RecordingValues,
+    SettingsDialog,
+    SettingsValues,
+    StreamValues,
+)
+from widgets.settings_store import SettingsStore, control_config
 from widgets.show_binding import ShowBinding
 from widgets.transition_panel import TransitionPanel
 
@@ -375,7 +381,8 @@ class MainWindow(QMainWindow):
             translator().language, video, running, self.hotkeys.bindings(), self,
             stream=StreamValues(s.stream_local_relay, s.stream_url, s.stream_min_kbps, s.stream_max_kbps),
             recording=RecordingValues(s.recording_folder, s.recording_container),
-            session_token=self.binding.session_token if self.binding is not None else None)
+            session_token=self.binding.session_token if self.binding is not None else None,
+            control=ControlValues(s.control_enabled, s.control_port, s.control_lan, s.control_auth))
         dialog.applied.connect(self.apply_settings)
         dialog.finished.connect(self._settings_closed)
         self.hotkeys.set_enabled(False)
@@ -411,7 +418,26 @@ class MainWindow(QMainWindow):
         self.settings.recording_container = recording.container
         if self.binding is not None:
             self.binding.session_token = values.session_token  # never saved
+        self._apply_control(values.control)
         self.save_settings()
+
+    def _apply_control(self, control: ControlValues) -> None:
+        """The remote control follows its settings at once (connected tools reconnect)."""
+        s = self.settings
+        before = (s.control_enabled, s.control_port, s.control_lan, s.control_auth)
+        s.control_enabled, s.control_port, s.control_lan, s.control_auth = \
+            control.enabled, control.port, control.lan, control.auth
+        show = self.studio_show
+        if show is None or before == (control.enabled, control.port, control.lan, control.auth):
+            return
+        try:
+            show.restart_control(control_config(s))
+        except SecretStoreError as exc:
+            show.restart_control(None)
+            self._show_message(tr("Remote control is off: {error}").format(error=exc))
+            return
+        if show.control_error is not None:
+            self._show_message(tr("Remote control is off: {error}").format(error=show.control_error))
 
     def _restore_layout(self) -> None:
         geometry, state = self.settings.window_geometry, self.settings.window_state

@@ -1,4 +1,4 @@
-"""The Settings dialog: General (language), Video, Hotkeys, Stream and Recording.
+"""The Settings dialog: General (language), Video, Hotkeys, Stream, Recording and Remote Control.
 
 It edits copies; ``applied`` carries the new values to the window, which switches the language
 live, rebinds hotkeys and saves. Canvas and frame rate take effect the next time the studio starts.
@@ -10,6 +10,10 @@ dialog says so (once, on the Stream page) and offers what a user would expect: k
 this session only (``session_token``, the default), or keep it in a file readable only by the user
 (``studio.secrets.set_file_token``, mode 0600), with a warning that any program the user runs, and
 their backups, can read that file.
+
+Remote Control: the obs-websocket v5 server (``studio.control``): port, LAN opt-in, password on/off,
+and the password itself (generated on first use, kept in the keyring) with a Copy button. Changes
+apply at once: connected tools reconnect.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -41,6 +46,7 @@ from PySide6.QtWidgets import (
 )
 
 from scenes.model import CANVAS_SIZES, FRAME_RATES, VideoFormat
+from studio.control.password import ensure_password
 from studio.paths import recordings_dir
 from studio.secrets import (
     Secret,
@@ -56,6 +62,7 @@ from widgets.hotkeys import ACTIONS, conflicts, default_bindings, normalize
 from widgets.i18n import LANGUAGES, bind, on_change, tr
 from widgets.settings_store import (
     CONTAINERS,
+    CONTROL_PORT_RANGE,
     DEFAULT_MAX_KBPS,
     DEFAULT_MIN_KBPS,
     KBPS_RANGE,
@@ -85,12 +92,23 @@ class RecordingValues:
 
 
 @dataclass(frozen=True)
+class ControlValues:
+    """The obs-websocket remote control; its password lives in the keyring (``studio.control.password``)."""
+
+    enabled: bool = True
+    port: int = 4455
+    lan: bool = False
+    auth: bool = True
+
+
+@dataclass(frozen=True)
 class SettingsValues:
     language: str
     video: VideoFormat
     hotkeys: dict[str, list[str]]
     stream: StreamValues = field(default_factory=StreamValues)
     recording: RecordingValues = field(default_factory=RecordingValues)
+    control: ControlValues = field(default_factory=ControlValues)
     # (url, token) the keyring could not store: used for this session only, never saved
     session_token: tuple[str, Secret] | None = None
 
@@ -109,7 +127,7 @@ class SettingsDialog(QDialog):
     def __init__(self, language: str, video: VideoFormat, running_video: VideoFormat,
                  hotkeys: dict[str, list[str]], parent: QWidget | None = None, *,
                  stream: StreamValues | None = None, recording: RecordingValues | None = None,
-                 session_token: tuple[str, Secret] | None = None) -> None:
+                 session_token: tuple[str, Secret] | None = None, control: ControlValues | None = None) -> None:
         super().__init__(parent)
         self._session_token = session_token
         self.setObjectName("settingsDialog")
@@ -130,6 +148,7 @@ class SettingsDialog(QDialog):
         self._add_page("Hotkeys", self._hotkeys_page(hotkeys))
         self._add_page("Stream", self._stream_page(stream or StreamValues()))
         self._add_page("Recording", self._recording_page(recording or RecordingValues()))
+        self._add_page("Remote Control", self._control_page(control or ControlValues()))
         self.pages_list.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.pages_list.setCurrentRow(0)
         on_change(self, self._retranslate_pages)
@@ -346,6 +365,83 @@ class SettingsDialog(QDialog):
         form.addRow(_hint(page, "Both formats survive a crash: a killed studio leaves a playable file."))
         return page
 
+    def _control_page(self, control: ControlValues) -> QWidget:
+        """Stream Deck (Companion), Touch Portal, obsws-python and obs-websocket-js panels connect
+        here as they connect to OBS: the address, and the password to paste into them."""
+        page = QWidget(self)
+        form = QFormLayout(page)
+        self.control_enabled = QCheckBox(page)
+        bind(self.control_enabled, "setText", "Allow remote control (obs-websocket 5)")
+        self.control_enabled.setChecked(control.enabled)
+        self.control_port = QSpinBox(page)
+        self.control_port.setRange(*CONTROL_PORT_RANGE)
+        self.control_port.setValue(control.port)
+        self.control_lan = QCheckBox(page)
+        bind(self.control_lan, "setText", "Allow other computers on the network")
+        self.control_lan.setChecked(control.lan)
+        self.control_auth = QCheckBox(page)
+        bind(self.control_auth, "setText", "Require a password")
+        self.control_auth.setChecked(control.auth)
+        self.control_password = QLineEdit(page)
+        self.control_password.setObjectName("controlPassword")
+        self.control_password.setReadOnly(True)
+        self.control_password_error = ""
+        try:
+            self.control_password.setText(ensure_password().reveal())
+        except SecretStoreError as exc:
+            self.control_password_error = str(exc)
+        self.copy_password = QPushButton(page)
+        bind(self.copy_password, "setText", "Copy")
+        self.copy_password.clicked.connect(lambda _=False: self.copy_control_password())
+        password_row = QHBoxLayout()
+        password_row.addWidget(self.control_password, 1)
+        password_row.addWidget(self.copy_password)
+        self.control_address = QLabel(page)
+        self.control_address.setTextFormat(Qt.TextFormat.PlainText)
+        self.control_address.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.control_note = QLabel(page)
+        self.control_note.setObjectName("fieldError")
+        self.control_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.control_note.setWordWrap(True)
+        form.addRow(self.control_enabled)
+        form.addRow(self._label(page, "Port"), self.control_port)
+        form.addRow(self.control_lan)
+        form.addRow(self.control_auth)
+        form.addRow(self._label(page, "Password"), password_row)
+        form.addRow(self._label(page, "Address"), self.control_address)
+        form.addRow(_hint(page, "The password is kept in the system keyring, never in the settings file."))
+        form.addRow(self.control_note)
+        for box in (self.control_enabled, self.control_lan, self.control_auth):
+            box.toggled.connect(lambda _on: self._retranslate_control())
+        self.control_port.valueChanged.connect(lambda _v: self._retranslate_control())
+        on_change(self.control_note, self._retranslate_control)
+        return page
+
+    def _retranslate_control(self) -> None:
+        enabled = self.control_enabled.isChecked()
+        for widget in (self.control_port, self.control_lan, self.control_auth):
+            widget.setEnabled(enabled)
+        auth = enabled and self.control_auth.isChecked()
+        self.control_password.setEnabled(auth)
+        self.copy_password.setEnabled(auth and bool(self.control_password.text()))
+        self.control_password.setEchoMode(QLineEdit.EchoMode.Normal if auth else QLineEdit.EchoMode.Password)
+        host = tr("<this computer's address>") if self.control_lan.isChecked() else "127.0.0.1"
+        self.control_address.setText(f"ws://{host}:{self.control_port.value()}" if enabled else tr("Off"))
+        notes = []
+        if enabled and self.control_lan.isChecked() and not self.control_auth.isChecked():
+            notes.append(tr("Anyone on the network could switch scenes and start or stop the stream: keep a password."))
+        if self.control_password_error:
+            notes.append(self.control_password_error)
+        self.control_note.setText("\n".join(notes))
+
+    def copy_control_password(self) -> None:
+        QApplication.clipboard().setText(self.control_password.text())
+        self.copy_password.setText(tr("Copied"))
+
+    def control_values(self) -> ControlValues:
+        return ControlValues(self.control_enabled.isChecked(), self.control_port.value(),
+                             self.control_lan.isChecked(), self.control_auth.isChecked())
+
     def _browse_folder(self) -> None:
         start = self.recording_folder.text() or str(recordings_dir())
         folder = QFileDialog.getExistingDirectory(self, tr("Recording folder"), start)
@@ -464,7 +560,8 @@ class SettingsDialog(QDialog):
 
     def values(self) -> SettingsValues:
         return SettingsValues(str(self.language.currentData()), self.video_format(), self.hotkeys(),
-                              self.stream_values(), self.recording_values(), self._session_token)
+                              self.stream_values(), self.recording_values(), self.control_values(),
+                              self._session_token)
 
     def apply(self) -> bool:
         if not self._check_conflicts():

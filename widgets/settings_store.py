@@ -1,5 +1,6 @@
 """The desktop's own settings (language, hotkeys, dock layout, transition, video for next start,
-stream and recording outputs; never the stream token, which lives in the OS keyring).
+stream and recording outputs, remote control; never the stream token nor the remote control's
+password, which live in the OS keyring).
 
 Stored as ``<data dir>/ui-settings.json`` with a ``schema_version``, written atomically with a
 ``.bak`` (``studio.storage``). Saving happens on a named ``ui-settings`` writer thread so the UI
@@ -18,6 +19,8 @@ from urllib.parse import urlsplit
 
 from scenes.model import VideoFormat
 from scenes.transitions import TransitionKind
+from studio.control.password import ensure_password
+from studio.control.server import ControlConfig
 from studio.paths import data_dir
 from studio.storage import (
     DamagedFileError,
@@ -38,6 +41,7 @@ FILE_NAME = "ui-settings.json"
 DEFAULT_MIN_KBPS, DEFAULT_MAX_KBPS = 1000, 6000
 KBPS_RANGE = (100, 100_000)
 CONTAINERS = ("mkv", "mp4")
+CONTROL_PORT_RANGE = (1024, 65535)
 
 
 @dataclass
@@ -59,6 +63,11 @@ class UISettings:
     stream_max_kbps: int = DEFAULT_MAX_KBPS
     recording_folder: str = ""  # "": the default recordings folder
     recording_container: str = "mkv"
+    # the obs-websocket v5 remote control (its password lives in the OS keyring, never here)
+    control_enabled: bool = True
+    control_port: int = 4455
+    control_lan: bool = False  # listen on every interface, not just this computer
+    control_auth: bool = True
 
     def validate(self) -> UISettings:
         """Check every field; raise ValueError naming the field."""
@@ -97,6 +106,12 @@ class UISettings:
         check_bitrates(self.stream_min_kbps, self.stream_max_kbps)
         if self.recording_container not in CONTAINERS:
             raise ValueError(f"recording_container: {self.recording_container!r} is not one of mkv, mp4")
+        for name in ("control_enabled", "control_lan", "control_auth"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name}: expected true or false")
+        if isinstance(self.control_port, bool) or not isinstance(self.control_port, int) \
+                or not CONTROL_PORT_RANGE[0] <= self.control_port <= CONTROL_PORT_RANGE[1]:
+            raise ValueError(f"control_port: {self.control_port!r} is outside {CONTROL_PORT_RANGE[0]}..{CONTROL_PORT_RANGE[1]}")
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": KIND, "schema_version": SCHEMA_VERSION, **asdict(self)}
@@ -117,6 +132,15 @@ class UISettings:
             return cls(**values).validate()
         except TypeError as exc:
             raise ValueError(str(exc)) from None
+
+
+def control_config(settings: UISettings) -> ControlConfig | None:
+    """The remote control as the settings ask for it (None: off); the password from the keyring,
+    generated on first use."""
+    if not settings.control_enabled:
+        return None
+    password = ensure_password() if settings.control_auth else None
+    return ControlConfig(port=settings.control_port, lan=settings.control_lan, password=password)
 
 
 class NewerSettingsError(ValueError):
