@@ -62,7 +62,7 @@ class EventBridge:
         self._program: ProgramChanged | None = None
         self._transitioning = False
         self._mixer_state: dict[str, tuple[bool, float]] = {}
-        self._stream_status: OutputStatus | None = None
+        self._stream_states = StreamStates()
         self._rundown: Any = None
         self._rundown_disconnects: list[Callable[[], None]] = []
         self._timer: asyncio.TimerHandle | None = None
@@ -204,25 +204,11 @@ class EventBridge:
 
     # ---- outputs ----
     def _on_stream(self, state: WhipState) -> None:
-        before, self._stream_status = self._stream_status, state.state
-        status = state.state
-        if status is OutputStatus.CONNECTING:
-            mapped, active = OutputState.STARTING, False
-        elif status is OutputStatus.LIVE:
-            if before is not OutputStatus.RECONNECTING:
-                self.ctx.stream_started = time.monotonic()  # type: ignore[attr-defined]
-            mapped = OutputState.RECONNECTED if before is OutputStatus.RECONNECTING else OutputState.STARTED
-            active = True
-        elif status is OutputStatus.RECONNECTING:
-            mapped, active = OutputState.RECONNECTING, True
-        elif status in (OutputStatus.FAILED, OutputStatus.STOPPED):
-            if before in (None, OutputStatus.FAILED, OutputStatus.STOPPED):
-                return
-            mapped, active = OutputState.STOPPED, False
-        else:
-            return
-        self._post("StreamStateChanged", EventSubscription.OUTPUTS,
-                   lambda: {"outputActive": active, "outputState": mapped})
+        mapped = self._stream_states.feed(state.state)
+        if mapped is not None and mapped["outputState"] == OutputState.STARTED:
+            self.ctx.stream_started = time.monotonic()  # type: ignore[attr-defined]  # GetStreamStatus
+        if mapped is not None:
+            self._post("StreamStateChanged", EventSubscription.OUTPUTS, lambda: mapped)
 
     def _on_recorder(self, event: RecorderEvent) -> None:
         if event.kind not in ("started", "stopped"):
@@ -285,6 +271,38 @@ class EventBridge:
                                {"inputs": meter_inputs(levels)})
         except Exception:  # the timer must keep running
             log.exception("control: event timer failed")
+
+
+class StreamStates:
+    """Our WHIP output's states as obs-websocket's StreamStateChanged data. A retry after a lost
+    connection is RECONNECTING (still active) until it is live again: RECONNECTED."""
+
+    def __init__(self) -> None:
+        self._before: OutputStatus | None = None
+        self._reconnecting = False
+
+    def feed(self, now: OutputStatus) -> dict[str, Any] | None:
+        """The event data for this change; None when there is nothing new to say."""
+        before, self._before = self._before, now
+        if now is OutputStatus.RECONNECTING:
+            if self._reconnecting:
+                return None  # the countdown to the next attempt ticks, or another attempt failed
+            self._reconnecting = True
+            return {"outputActive": True, "outputState": OutputState.RECONNECTING}
+        if now is OutputStatus.CONNECTING:
+            if self._reconnecting:
+                return None  # a retry's attempt: still reconnecting
+            return {"outputActive": False, "outputState": OutputState.STARTING}
+        if now is OutputStatus.LIVE:
+            state = OutputState.RECONNECTED if self._reconnecting else OutputState.STARTED
+            self._reconnecting = False
+            return {"outputActive": True, "outputState": state}
+        if now in (OutputStatus.FAILED, OutputStatus.STOPPED):
+            self._reconnecting = False
+            if before in (None, OutputStatus.FAILED, OutputStatus.STOPPED, OutputStatus.IDLE):
+                return None
+            return {"outputActive": False, "outputState": OutputState.STOPPED}
+        return None
 
 
 def _scene(name: str | None) -> dict[str, Any]:
