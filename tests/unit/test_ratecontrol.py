@@ -109,7 +109,7 @@ def test_remb_that_only_follows_a_simple_picture_is_not_a_limit() -> None:
     assert not rc.estimate().delay_limits and rc.target_kbps == 330  # ...but no jump back to 5000
     clock.now += 1.0
     rc.on_loss_report(0.0)
-    assert applied[-1] == 357  # it probes up 8 %/s from there
+    assert rc.target_kbps == 337  # it probes up from there, slowly near where REMB limited (2 %/s)
 
 
 def test_remb_far_below_what_we_send_limits_at_once() -> None:
@@ -127,3 +127,17 @@ def test_the_video_target_leaves_room_for_audio_and_headers() -> None:
     assert applied == [850] and rc.estimate().target_bps == 850_000
     rc.on_remb(300_000)  # below what audio needs: video still gets its floor
     assert applied[-1] == 300
+
+
+def test_growth_slows_near_the_rate_where_congestion_last_showed() -> None:
+    rc, applied, clock = make(start_kbps=1000)
+    rc.on_send_rate(1_000_000)
+    rc.on_remb(450_000)  # far below what we send: the link is about 450 kbit/s
+    assert applied == [450]
+    rc.on_remb(2_000_000)  # the queue drained: REMB no longer limits
+    rc.on_send_rate(450_000)
+    assert not rc.estimate().delay_limits
+    for _ in range(3):
+        clock.now += 1.0
+        rc.on_loss_report(0.0)
+    assert applied[-1] == 480  # 2 %/s near 450 (applied once 5 % up), not 8 %/s (567)
