@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from scenes.filters.base import FilterConfig
+from scenes.filters.chain import FilterBank
 from scenes.frame import VideoFrame
 from scenes.model import Scene, SceneItem
 from scenes.sources.base import Source, View
@@ -35,15 +37,23 @@ class ItemSnapshot:
     rotation: float
     crop: tuple[int, int, int, int]
     opacity: float
+    filters: tuple[FilterConfig, ...] = ()  # the source's video filters, in order
 
     @classmethod
-    def of(cls, item: SceneItem) -> ItemSnapshot:
+    def of(cls, item: SceneItem, filters: tuple[FilterConfig, ...] = ()) -> ItemSnapshot:
         return cls(item.id, item.source, item.x, item.y, item.scale_x, item.scale_y,
-                   item.rotation, item.crop, item.opacity)
+                   item.rotation, item.crop, item.opacity, filters)
 
 
 def snapshot(scene: Scene) -> tuple[ItemSnapshot, ...]:
-    return tuple(ItemSnapshot.of(it) for it in scene.items if it.visible)
+    col = scene._collection
+    sources = col.sources if col is not None else {}
+
+    def filters_of(name: str) -> tuple[FilterConfig, ...]:
+        cfg = sources.get(name)
+        return cfg.filters if cfg is not None else ()
+
+    return tuple(ItemSnapshot.of(it, filters_of(it.source)) for it in scene.items if it.visible)
 
 
 @dataclass(slots=True)
@@ -81,10 +91,13 @@ class Compositor:
     compositor made without thinking about it must never put an error slate on air).
     Not thread-safe: one compositor per render thread."""
 
-    def __init__(self, width: int, height: int, view: View = View.PROGRAM) -> None:
+    def __init__(self, width: int, height: int, view: View = View.PROGRAM,
+                 filters: FilterBank | None = None) -> None:
         self.width = width
         self.height = height
         self.view = view
+        # video filters run once per new source frame; program and preview may share one bank
+        self.filters = filters if filters is not None else FilterBank()
         self._cache: dict[str, _Prepared] = {}
 
     def render(
@@ -103,7 +116,9 @@ class Compositor:
             frame = source.frame_for(self.view) if source is not None else None
             if frame is None:
                 continue
-            prep = self._prepare(item, frame, _content_bounds(source))
+            if item.filters:
+                frame = self.filters.apply(item.source, item.filters, frame)
+            prep = self._prepare(item, frame, None if item.filters else _content_bounds(source))
             seen.add(item.id)
             if prep is not None:
                 prepared.append(prep)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from scenes.events import Signal
+from scenes.filters.base import FilterConfig
+from scenes.filters.registry import validate_filters
 from scenes.registry import get_type
 
 T = TypeVar("T")
@@ -245,11 +247,13 @@ class Scene:
 
 @dataclass
 class SourceConfig:
-    """A named source: its type and validated settings. Scenes refer to it by name (shared)."""
+    """A named source: its type, validated settings and video filters (applied in order).
+    Scenes refer to it by name (shared)."""
 
     name: str
     type_id: str
     settings: dict[str, Any]
+    filters: tuple[FilterConfig, ...] = ()
 
 
 def _check_name(what: str, name: Any) -> str:
@@ -292,6 +296,14 @@ class SceneCollection:
         merged = {**cfg.settings, **settings}
         cfg.settings = get_type(cfg.type_id).validate(merged)
         self.changed.emit(SourceChanged(name))
+
+    def set_filters(self, name: str, filters: Any) -> None:
+        """Replace the source's filter list (validated as a whole: nothing changes on an error)."""
+        cfg = self.source(name)
+        checked = validate_filters(filters)
+        if checked != cfg.filters:
+            cfg.filters = checked
+            self.changed.emit(SourceChanged(name))
 
     def remove_source(self, name: str) -> None:
         self.source(name)

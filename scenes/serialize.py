@@ -4,29 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from scenes.model import Scene, SceneCollection, SceneItem, VideoFormat
+from scenes.filters.base import FilterConfig
+from scenes.filters.registry import get_filter_type, make_config
+from scenes.model import Scene, SceneCollection, SceneItem, SourceConfig, VideoFormat
 from scenes.registry import get_type
 
-SCHEMA_VERSION = 1
+# 2: sources may carry "filters". A file is written with the lowest version that reads it whole
+# (1 while no source has filters), so a show without filters still opens in an older studio.
+SCHEMA_VERSION = 2
 KIND = "drama-live-studio/scene-collection"
 
 
 def collection_to_dict(col: SceneCollection) -> dict[str, Any]:
     with col.lock:
+        uses_filters = any(s.filters for s in col.sources.values())
         return {
             "kind": KIND,
-            "schema_version": SCHEMA_VERSION,
+            "schema_version": 2 if uses_filters else 1,
             "name": col.name,
             "video": {"width": col.video.width, "height": col.video.height, "fps": col.video.fps},
-            "sources": [
-                {
-                    "name": s.name,
-                    "type": s.type_id,
-                    "version": get_type(s.type_id).version,
-                    "settings": s.settings,
-                }
-                for s in col.sources.values()
-            ],
+            "sources": [_source_dict(s) for s in col.sources.values()],
             "scenes": [
                 {
                     "name": scene.name,
@@ -39,6 +36,39 @@ def collection_to_dict(col: SceneCollection) -> dict[str, Any]:
             "program_scene": col.program_scene,
             "preview_scene": col.preview_scene,
         }
+
+
+def _source_dict(src: SourceConfig) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": src.name,
+        "type": src.type_id,
+        "version": get_type(src.type_id).version,
+        "settings": src.settings,
+    }
+    if src.filters:
+        out["filters"] = [
+            {"type": f.type_id, "version": get_filter_type(f.type_id).version, "enabled": f.enabled,
+             "settings": dict(f.settings)}
+            for f in src.filters
+        ]
+    return out
+
+
+def _filters_from(data: Any, where: str) -> list[FilterConfig]:
+    out = []
+    for k, f in enumerate(_expect(data, list, where)):
+        fw = f"{where}[{k}]"
+        _expect(f, dict, fw)
+        type_id = _expect(f.get("type"), str, f"{fw}.type")
+        settings = _expect(f.get("settings", {}), dict, f"{fw}.settings")
+        enabled = _expect(f.get("enabled", True), bool, f"{fw}.enabled")
+        saved_version = _expect(f.get("version", 1), int, f"{fw}.version")
+        try:
+            settings = get_filter_type(type_id).upgrade(saved_version, settings)
+            out.append(make_config(type_id, settings, enabled))
+        except ValueError as exc:
+            raise ValueError(f"{fw}: {exc}") from None
+    return out
 
 
 def _item_fields(item: SceneItem) -> dict[str, Any]:
@@ -86,6 +116,11 @@ def collection_from_dict(data: Any) -> SceneCollection:
             col.add_source(name, type_id, settings)
         except ValueError as exc:
             raise ValueError(f"{where} ({name!r}): {exc}") from None
+        if "filters" in src:
+            try:
+                col.set_filters(name, _filters_from(src["filters"], f"{where}.filters"))
+            except ValueError as exc:
+                raise ValueError(f"{where} ({name!r}): {exc}") from None
     for i, sc in enumerate(_expect(data.get("scenes", []), list, "scenes")):
         where = f"scenes[{i}]"
         _expect(sc, dict, where)

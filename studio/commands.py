@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from scenes.filters.base import FilterConfig
 from scenes.transitions import TransitionSpec
 
 
@@ -65,6 +66,14 @@ class UpdateSource:
 
 
 @dataclass(frozen=True)
+class SetSourceFilters:
+    """Replace a source's video filters (the whole ordered list: add, remove, reorder, edit)."""
+
+    name: str
+    filters: tuple[FilterConfig, ...] = ()
+
+
+@dataclass(frozen=True)
 class MediaControl:
     source: str
     action: Literal["play", "pause", "restart", "seek"]
@@ -73,5 +82,5 @@ class MediaControl:
 
 Command = (
     SetProgramScene | SetPreviewScene | SetStudioMode | SetTransition | Transition
-    | SetTransitionPosition | UpdateItem | UpdateSource | MediaControl
+    | SetTransitionPosition | UpdateItem | UpdateSource | SetSourceFilters | MediaControl
 )

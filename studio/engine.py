@@ -16,6 +16,7 @@ import numpy as np
 
 from scenes.compositor import Compositor, ItemSnapshot, snapshot
 from scenes.events import Signal
+from scenes.filters.chain import FilterBank
 from scenes.model import SceneCollection
 from scenes.registry import get_type
 from scenes.sources.base import Source, View
@@ -77,10 +78,11 @@ class Studio:
         self.studio_mode = studio_mode
         self.transition_spec = TransitionSpec(TransitionKind.FADE, 300)
         self._commands: queue.SimpleQueue[cmd.Command] = queue.SimpleQueue()
-        self._compositor = Compositor(self.width, self.height, View.PROGRAM)
+        self.filters = FilterBank()  # shared: a source's filters run once per frame for both views
+        self._compositor = Compositor(self.width, self.height, View.PROGRAM, self.filters)
         # its own compositor, so item caches of program and preview do not evict each other; the
         # preview is the operator's view, so it shows failed sources' status cards (never on air)
-        self._preview_compositor = Compositor(self.width, self.height, View.PREVIEW)
+        self._preview_compositor = Compositor(self.width, self.height, View.PREVIEW, self.filters)
         self._program_ring = CanvasRing(self.width, self.height)
         self._preview_ring = CanvasRing(self.width, self.height, count=3)
         self._scratch_a = np.zeros((self.height, self.width, 4), np.uint8)
@@ -319,6 +321,9 @@ class Studio:
             case cmd.UpdateSource(name=name, settings=settings):
                 with col.lock:
                     col.update_source(name, settings)
+            case cmd.SetSourceFilters(name=name, filters=filters):
+                with col.lock:
+                    col.set_filters(name, filters)
             case cmd.MediaControl(source=name, action=action, seconds=seconds):
                 source = self.sources.get(name)
                 control = getattr(source, action, None)
