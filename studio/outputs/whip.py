@@ -327,7 +327,7 @@ class WhipOutput:
             if cfg.playout_delay:
                 playout_delay.attach(transceiver.sender)
             self._feedback = feedback.attach(transceiver.sender, self._request_keyframe, self._on_remb)
-            self._retransmit = sender_setup.prepare_video_sender(transceiver.sender)  # 1 s history, pacing
+            self._retransmit = sender_setup.prepare_video_sender(transceiver.sender, self._feedback)  # history, pacing
             self._rtcp.append(self._feedback)
             self._tracks["video"] = track
             self._senders.append(transceiver.sender)

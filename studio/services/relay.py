@@ -447,7 +447,7 @@ class RelayServer:
                     viewer.rtcp = feedback.attach(
                         transceiver.sender, on_keyframe_request=stream.request_keyframe
                     )
-                    sender_setup.prepare_video_sender(transceiver.sender)  # 1 s history, pacing
+                    sender_setup.prepare_video_sender(transceiver.sender, viewer.rtcp)  # 1 s history, pacing
                 else:
                     transceiver.setCodecPreferences(opus_preferences())
                 viewer.tracks[kind] = track

@@ -10,13 +10,18 @@ from __future__ import annotations
 from aiortc import RTCRtpSender
 
 from studio.webrtc import pacer, rtp_history
+from studio.webrtc.feedback import FeedbackCounters
 from studio.webrtc.rtp_history import RetransmitCounters
 
 
-def prepare_video_sender(sender: RTCRtpSender, *, pace: bool = True) -> RetransmitCounters:
+def prepare_video_sender(
+    sender: RTCRtpSender, rtcp: FeedbackCounters | None = None, *, pace: bool = True
+) -> RetransmitCounters:
+    """``rtcp``: the sender's feedback counters (``feedback.attach``), whose REMB lets the pacer
+    use the rate the link allows."""
     counters = rtp_history.attach(sender)
     if pace:
-        pacer.attach(sender)
+        pacer.attach(sender, (lambda: rtcp.remb_bps) if rtcp is not None else None)
     return counters
 
 
