@@ -3,6 +3,10 @@
 Each field validates with the spec (and the type's full ``validate``) before anything is sent; a
 rejected value stays in the field with the ValueError text shown under it, and is not applied.
 Accepted values go to the engine as ``UpdateSource`` commands.
+
+Below the source's own fields, the source's video filters: an ordered list (add, remove, move,
+switch on/off) and the selected filter's settings, generated from the filter type's schema by the
+same editor. Filter edits go to the engine as ``SetSourceFilters`` (the whole new list).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCheckBox,
     QColorDialog,
     QComboBox,
@@ -22,6 +27,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QSpinBox,
     QToolButton,
@@ -29,6 +36,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from scenes.filters.base import FilterConfig
+from scenes.filters.registry import all_filter_types, get_filter_type, make_config
 from scenes.properties import PropertyKind, PropertySpec
 from scenes.registry import get_type
 from studio import commands as cmd
@@ -90,14 +99,19 @@ class _Field:
 
 
 class PropertyEditor(QWidget):
-    """Edits the settings of the source ``name``."""
+    """Edits the settings of the source ``name`` (and lists its filters); with ``filter_index``,
+    the settings of that filter of the source instead."""
 
-    def __init__(self, studio: Studio, name: str, parent: QWidget | None = None) -> None:
+    def __init__(self, studio: Studio, name: str, parent: QWidget | None = None,
+                 filter_index: int | None = None) -> None:
         super().__init__(parent)
         self.studio = studio
         self.name = name
         cfg = studio.collection.source(name)
         self.type_id = cfg.type_id
+        self.filter_index = filter_index
+        self.filter_type = cfg.filters[filter_index].type_id if filter_index is not None else None
+        self.filters: FilterListEditor | None = None
         self.fields: dict[str, _Field] = {}
         self.applied = 0  # accepted edits sent to the engine
         self.language = translator().language  # labels are in this language; rebuilt when it changes
@@ -105,14 +119,56 @@ class PropertyEditor(QWidget):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)  # labels above fields: fits a narrow dock
-        for spec in get_type(cfg.type_id).properties:
+        for spec in self._specs():
             field = self._make_field(spec)
             self.fields[spec.name] = field
             label = QLabel(tr(spec.label or spec.name), self)
             label.setTextFormat(Qt.TextFormat.PlainText)
             label.setWordWrap(True)
             form.addRow(label, self._row(field))
+        if filter_index is None:
+            self.filters = FilterListEditor(studio, name, self)
+            form.addRow(self.filters)
         self.load()
+
+    # ---- what is edited: the source's settings, or one of its filters' ---------------------------
+    def _specs(self) -> tuple[PropertySpec, ...]:
+        if self.filter_type is not None:
+            return get_filter_type(self.filter_type).properties
+        return get_type(self.type_id).properties
+
+    def _settings(self) -> dict[str, Any]:
+        """The model's current settings (call with the collection's lock held)."""
+        cfg = self.studio.collection.sources.get(self.name)
+        if cfg is None:
+            return {}
+        if self.filter_index is None:
+            return dict(cfg.settings)
+        if self.filter_index < len(cfg.filters) and cfg.filters[self.filter_index].type_id == self.filter_type:
+            return dict(cfg.filters[self.filter_index].settings)
+        return {}
+
+    def _validate(self, merged: dict[str, Any]) -> None:
+        """The type's own cross-field rules (and, for filters, what only the file can tell)."""
+        if self.filter_type is None:
+            get_type(self.type_id).validate(merged)
+            return
+        ftype = get_filter_type(self.filter_type)
+        checked = ftype.validate(merged)
+        if ftype.check is not None:
+            ftype.check(checked)
+
+    def _send(self, name: str, value: Any) -> None:
+        if self.filter_index is None:
+            self.studio.submit(cmd.UpdateSource(self.name, {name: value}))
+            return
+        col = self.studio.collection
+        with col.lock:
+            filters = list(col.source(self.name).filters)
+        i = self.filter_index
+        if i < len(filters):
+            filters[i] = make_config(filters[i].type_id, {**filters[i].settings, name: value}, filters[i].enabled)
+            self.studio.submit(cmd.SetSourceFilters(self.name, tuple(filters)))
 
     # ---- building ---------------------------------------------------------------------------------
     def _make_field(self, spec: PropertySpec) -> _Field:
@@ -210,13 +266,14 @@ class PropertyEditor(QWidget):
         """Show the model's current settings (fields being typed in are left alone)."""
         col = self.studio.collection
         with col.lock:
-            cfg = col.sources.get(self.name)
-            settings = dict(cfg.settings) if cfg is not None else {}
+            settings = self._settings()
         for name, field in self.fields.items():
             if name in settings and not field.editor.hasFocus() and not field.error.isVisible():
                 field.set_value(settings[name])
             self._update_swatch(field)
             self._check_compliance(field, settings.get(name))
+        if self.filters is not None:
+            self.filters.load()
 
     def commit(self, name: str) -> bool:
         """Validate the field's value; apply it, or show why not. True when it was applied."""
@@ -228,17 +285,18 @@ class PropertyEditor(QWidget):
             if spec.kind is PropertyKind.PATH and value and not Path(value).is_file():
                 raise ValueError(f"{spec.label or spec.name}: file not found: {value}")
             with col.lock:
-                current = dict(col.source(self.name).settings)
+                col.source(self.name)
+                current = self._settings()
             if current.get(name) == value:
                 self._show_error(field, None)
                 return False
-            get_type(self.type_id).validate({**current, name: value})  # the type's own cross-field rules
+            self._validate({**current, name: value})  # the type's own cross-field rules
         except ValueError as exc:
             self._show_error(field, str(exc))
             return False
         self._show_error(field, None)
         self._check_compliance(field, value)
-        self.studio.submit(cmd.UpdateSource(self.name, {name: value}))
+        self._send(name, value)
         self.applied += 1
         self._update_swatch(field)
         return True
@@ -291,3 +349,136 @@ class PropertyEditor(QWidget):
 def _qcolor(value: Any) -> QColor:
     """"#AARRGGBB" / "#RRGGBB" (the spec's format, also Qt's) -> QColor; invalid when not a colour."""
     return QColor(value) if isinstance(value, str) and QColor.isValidColorName(value) else QColor()
+
+
+class FilterListEditor(QWidget):
+    """A source's video filters in order (top runs first): add, remove, move, switch on/off, and
+    the selected filter's settings below. Every change sends the whole new list."""
+
+    def __init__(self, studio: Studio, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.studio = studio
+        self.name = name
+        self.settings: PropertyEditor | None = None
+        self._shown: tuple[str, ...] = ()  # filter type ids the list shows, in order
+        self._want_row: int | None = None  # the row to select once the model shows an edit
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 8, 0, 0)
+        title = QLabel(tr("Filters"), self)
+        title.setObjectName("sectionTitle")
+        layout.addWidget(title)
+        self.list = QListWidget(self)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.setMaximumHeight(120)
+        self.list.currentRowChanged.connect(lambda _row: self._show_settings())
+        self.list.itemChanged.connect(self._toggled)
+        layout.addWidget(self.list)
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(0, 0, 0, 0)
+        self.type_box = QComboBox(self)
+        for ftype in all_filter_types():
+            self.type_box.addItem(tr(ftype.name), ftype.id)
+        buttons.addWidget(self.type_box, 1)
+        self.add_button = self._tool("add", tr("Add filter"), self.add_selected_type)
+        self.remove_button = self._tool("remove", tr("Remove filter"), self.remove_current)
+        self.up_button = self._tool("up", tr("Move filter up"), lambda: self.move_current(-1))
+        self.down_button = self._tool("down", tr("Move filter down"), lambda: self.move_current(1))
+        for b in (self.add_button, self.remove_button, self.up_button, self.down_button):
+            buttons.addWidget(b)
+        layout.addLayout(buttons)
+        self._settings_host = QVBoxLayout()
+        self._settings_host.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._settings_host)
+
+    def _tool(self, icon_name: str, tip: str, slot: Any) -> QToolButton:
+        button = QToolButton(self)
+        button.setIcon(icon(icon_name))
+        button.setToolTip(tip)
+        button.clicked.connect(lambda _=False: slot())
+        return button
+
+    def current_filters(self) -> tuple[FilterConfig, ...]:
+        col = self.studio.collection
+        with col.lock:
+            cfg = col.sources.get(self.name)
+            return cfg.filters if cfg is not None else ()
+
+    def load(self) -> None:
+        """Show the model's filter list (keeps the selection where it can)."""
+        filters = self.current_filters()
+        shown = tuple(f.type_id for f in filters)
+        row = self.list.currentRow()
+        if self._want_row is not None and shown != self._shown:  # our edit has landed
+            row, self._want_row = self._want_row, None
+        self.list.blockSignals(True)
+        try:
+            self.list.clear()
+            for f in filters:
+                try:
+                    label = tr(get_filter_type(f.type_id).name)
+                except ValueError:
+                    label = f.type_id
+                item = QListWidgetItem(label)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(Qt.CheckState.Checked if f.enabled else Qt.CheckState.Unchecked)
+                self.list.addItem(item)
+            if filters:
+                self.list.setCurrentRow(min(max(row, 0), len(filters) - 1))
+        finally:
+            self.list.blockSignals(False)
+        if shown != self._shown or self.settings is None or self.settings.filter_index != self.list.currentRow():
+            self._shown = shown
+            self._show_settings()
+        else:
+            self.settings.load()
+        has = bool(filters)
+        self.remove_button.setEnabled(has)
+        self.up_button.setEnabled(has)
+        self.down_button.setEnabled(has)
+
+    def _show_settings(self) -> None:
+        if self.settings is not None:
+            self.settings.hide()
+            self.settings.deleteLater()
+            self.settings = None
+        row = self.list.currentRow()
+        if 0 <= row < len(self.current_filters()):
+            self.settings = PropertyEditor(self.studio, self.name, self, filter_index=row)
+            self._settings_host.addWidget(self.settings)
+            self.settings.show()
+
+    def _send(self, filters: list[FilterConfig]) -> None:
+        self.studio.submit(cmd.SetSourceFilters(self.name, tuple(filters)))
+
+    def add_selected_type(self) -> None:
+        type_id = self.type_box.currentData()
+        filters = list(self.current_filters())
+        filters.append(make_config(str(type_id)))
+        self._want_row = len(filters) - 1  # selected once the model shows it
+        self._send(filters)
+
+    def remove_current(self) -> None:
+        filters = list(self.current_filters())
+        row = self.list.currentRow()
+        if 0 <= row < len(filters):
+            del filters[row]
+            self._send(filters)
+
+    def move_current(self, step: int) -> None:
+        filters = list(self.current_filters())
+        row = self.list.currentRow()
+        to = row + step
+        if 0 <= row < len(filters) and 0 <= to < len(filters):
+            filters[row], filters[to] = filters[to], filters[row]
+            self._want_row = to
+            self._send(filters)
+
+    def _toggled(self, item: QListWidgetItem) -> None:
+        row = self.list.row(item)
+        filters = list(self.current_filters())
+        if 0 <= row < len(filters):
+            on = item.checkState() == Qt.CheckState.Checked
+            if filters[row].enabled != on:
+                f = filters[row]
+                filters[row] = FilterConfig(f.type_id, f.settings, on)
+                self._send(filters)
