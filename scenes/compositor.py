@@ -4,6 +4,10 @@ Per item: take the source's current frame, crop, scale (cached per source frame)
 opacity, then blend only over the item's rectangle. Blending is ``dst = src + dst * (1 - a)``
 done with OpenCV on uint8 views; opaque items at full opacity are copied instead.
 
+A source that offers ``sprites`` (a sparse overlay: bullet comments) is drawn patch by patch
+straight onto the canvas when its item only moves it (no scaling, crop, rotation, opacity or
+filter): no full-size frame is painted or blended. Any other transform takes the frame path.
+
 A compositor renders for one ``View``: the program (what is streamed and recorded) never shows a
 source's status card, the operator's preview does (``Source.frame_for``).
 """
@@ -21,7 +25,7 @@ from scenes.filters.base import FilterConfig
 from scenes.filters.chain import FilterBank
 from scenes.frame import VideoFrame
 from scenes.model import Scene, SceneItem
-from scenes.sources.base import Source, View
+from scenes.sources.base import Source, Sprite, View
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,17 @@ class _Prepared:
 
 
 @dataclass(frozen=True, slots=True)
+class _SpriteLayer:
+    """An item drawn from its source's sprites: their offset on the canvas and the item's box
+    (clipped to the canvas) that they are clipped to."""
+
+    sprites: list[Sprite]
+    x: int
+    y: int
+    clip: tuple[int, int, int, int]  # x0, y0, x1, y1
+
+
+@dataclass(frozen=True, slots=True)
 class Placement:
     """Where an item lands on the canvas: the un-rotated box (top-left, size) and its rotation."""
 
@@ -109,10 +124,14 @@ class Compositor:
         """Draw ``items`` bottom-up into ``out`` (HxWx4 uint8, overwritten)."""
         if out.shape != (self.height, self.width, 4):
             raise ValueError(f"canvas must be {self.width}x{self.height}x4, got {out.shape}")
-        prepared: list[_Prepared] = []
+        prepared: list[_Prepared | _SpriteLayer] = []
         seen: set[str] = set()
         for item in items:
             source = sources.get(item.source)
+            layer = None if item.filters else self._sprite_layer(item, source)  # filters need the frame
+            if layer is not None:
+                prepared.append(layer)
+                continue
             frame = source.frame_for(self.view) if source is not None else None
             if frame is None:
                 continue
@@ -130,14 +149,34 @@ class Compositor:
         # Skip clearing and everything below the top-most opaque item covering the whole canvas.
         for i in range(len(prepared) - 1, -1, -1):
             p = prepared[i]
-            if p.inv_alpha is None and p.x <= 0 and p.y <= 0 and \
+            if isinstance(p, _Prepared) and p.inv_alpha is None and p.x <= 0 and p.y <= 0 and \
                     p.x + p.pixels.shape[1] >= self.width and p.y + p.pixels.shape[0] >= self.height:
                 start = i
                 break
         else:
             out.fill(0)
         for p in prepared[start:]:
-            _blend_into(out, p)
+            if isinstance(p, _SpriteLayer):
+                _blend_sprites(out, p)
+            else:
+                _blend_into(out, p)
+
+    def _sprite_layer(self, item: ItemSnapshot, source: Source | None) -> _SpriteLayer | None:
+        """The item as sprites when its source offers them and the item only moves the picture;
+        None: take the frame path (it also honours scale, crop, rotation and opacity)."""
+        if source is None or item.rotation % 360.0 != 0.0 or item.crop != (0, 0, 0, 0) \
+                or item.scale_x <= 0 or item.scale_y <= 0 or item.opacity < 1.0:
+            return None
+        sw, sh = source.size
+        place = placement(item, (sw, sh))
+        if (int(round(place.width)), int(round(place.height))) != (sw, sh) or source.status() is not None:
+            return None
+        sprites = source.sprites()
+        if sprites is None:
+            return None
+        x, y = int(round(item.x)), int(round(item.y))
+        clip = (max(0, x), max(0, y), min(self.width, x + sw), min(self.height, y + sh))
+        return _SpriteLayer(sprites, x, y, clip)
 
     def _prepare(self, item: ItemSnapshot, frame: VideoFrame,
                  bounds: tuple[int, int, int, int] | None = None) -> _Prepared | None:
@@ -212,6 +251,34 @@ def _rotate(px: np.ndarray, degrees: float) -> tuple[np.ndarray, int, int]:
     out = cv2.warpAffine(px, m, (bw, bh), flags=cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 0))
     return out, -(bw - w) // 2, -(bh - h) // 2
+
+
+def _blend_sprites(canvas: np.ndarray, layer: _SpriteLayer) -> None:
+    """Each sprite over the canvas, only its own pixels (hundreds per frame: clipping inlined)."""
+    ox, oy = layer.x, layer.y
+    cx0, cy0, cx1, cy1 = layer.clip
+    scale = 1.0 / 255.0
+    for s in layer.sprites:
+        src = s.pixels
+        inv = s.inv_alpha
+        h, w = src.shape[:2]
+        x0, y0 = ox + s.x, oy + s.y
+        x1, y1 = x0 + w, y0 + h
+        if x0 < cx0 or y0 < cy0 or x1 > cx1 or y1 > cy1:
+            sx, sy = (cx0 - x0 if x0 < cx0 else 0), (cy0 - y0 if y0 < cy0 else 0)
+            x0, y0 = x0 + sx, y0 + sy
+            x1, y1 = (x1 if x1 < cx1 else cx1), (y1 if y1 < cy1 else cy1)
+            if x0 >= x1 or y0 >= y1:
+                continue
+            src = src[sy: sy + y1 - y0, sx: sx + x1 - x0]
+            if inv is not None:
+                inv = inv[sy: sy + y1 - y0, sx: sx + x1 - x0]
+        dst = canvas[y0:y1, x0:x1]
+        if inv is None:
+            np.copyto(dst, src)
+        else:
+            # the same rounding as _blend_into: dst = src + dst * (255 - a) / 255
+            cv2.add(src, cv2.multiply(dst, inv, scale=scale), dst=dst)
 
 
 def _blend_into(canvas: np.ndarray, p: _Prepared) -> None:

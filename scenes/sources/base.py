@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+import numpy as np
+
 from scenes.frame import VideoFrame
 from scenes.sources.status_card import status_card
 
@@ -31,6 +33,26 @@ class StatusNotice:
 
     title: str
     detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sprite:
+    """A patch of a sparse picture, at (x, y) in the source's own coordinates.
+
+    ``inv_alpha`` is ``255 - alpha`` as 4 channels, prepared once with the patch (not per frame);
+    None: the patch is opaque and is copied. Sprites are drawn bottom-up, in list order.
+    """
+
+    pixels: np.ndarray  # premultiplied BGRA uint8
+    inv_alpha: np.ndarray | None
+    x: int
+    y: int
+
+
+def inverse_alpha(pixels: np.ndarray) -> np.ndarray:
+    """``255 - alpha`` on all four channels: what "over" multiplies the picture underneath by."""
+    inv: np.ndarray = np.repeat(255 - pixels[:, :, 3:4], 4, axis=2)
+    return inv
 
 
 class Source(ABC):
@@ -65,6 +87,15 @@ class Source(ABC):
     @abstractmethod
     def frame(self) -> VideoFrame | None:
         """The picture to show now (premultiplied BGRA), or None for nothing. Never a status card."""
+
+    def sprites(self) -> list[Sprite] | None:
+        """The picture as patches on a transparent canvas of ``size``, or None (use ``frame``).
+
+        Mostly transparent overlays (bullet comments) offer this so a compositor can blend each
+        patch where it is instead of a full-size frame; ``frame`` must show the same picture.
+        Only consulted while ``status`` reports no problem.
+        """
+        return None
 
     def status(self) -> StatusNotice | None:
         """The problem that replaces the picture now (None: the picture is good)."""

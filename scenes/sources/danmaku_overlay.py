@@ -5,7 +5,10 @@ guards the waiting queue and the pending operations); the ``video-clock`` thread
 ``tick(clock_ns)``, so positions follow the program clock and offline renders are repeatable.
 
 Cost: each message is rasterised once (``render_text`` cache) when it is admitted, a bounded
-number per tick. Per frame the overlay canvas is only touched where comments were or are:
+number per tick, and its inverse alpha is prepared then too. The compositor draws the comments
+straight onto the program as ``sprites`` (each comment's own pixels, blended where it is), so on
+air the overlay never paints a full-size canvas. ``frame`` paints one on demand, for views that
+need the whole picture (a scaled or cropped item, a filter, a thumbnail), only where comments were or are:
 scrolling comments never overlap (see ``scenes.lanes``) and their rows are disjoint, so on the
 transparent canvas "over" is a plain copy of each comment's rectangle; the strip a comment left
 behind is cleared. Fixed comments and the pin (which may cross scrolling lanes) are cleared and
@@ -28,7 +31,7 @@ from scenes.frame import VideoFrame
 from scenes.lanes import FixedRows, ScrollLanes, Trajectory
 from scenes.properties import PropertyKind, PropertySpec, parse_color
 from scenes.registry import SourceFlags, SourceType, register
-from scenes.sources.base import Source
+from scenes.sources.base import Source, Sprite, inverse_alpha
 from scenes.text_raster import TextStyle, measure_text, render_text
 
 MODES = ("scroll", "top", "bottom")
@@ -56,6 +59,7 @@ class _Waiting:
     mode: str
     queued_ns: int
     pixels: np.ndarray | None = None  # rasterised (cropped, opacity applied) once, kept while waiting
+    dy: int = 0  # where those rows sit in the lane (transparent rows above and below are cut off)
 
 
 @dataclass(slots=True)
@@ -68,7 +72,7 @@ class _Live:
     traj: Trajectory | None  # scrolling comments
     x: int  # fixed comments and the pin
     until_ns: int
-    inv: np.ndarray | None = None  # 255 - alpha (4 channels) for blended items
+    inv: np.ndarray | None = None  # 255 - alpha (4 channels), prepared once
     drawn: tuple[int, int, int, int] | None = None  # last drawn rectangle (x0, y0, x1, y1)
 
 
@@ -85,13 +89,18 @@ def _clip(x: int, y: int, w: int, h: int, cw: int, ch: int) -> tuple[int, int, i
     return (x0, y0, x1, y1) if x0 < x1 and y0 < y1 else None
 
 
+def _trim_rows(px: np.ndarray) -> tuple[np.ndarray, int]:
+    """Cut fully transparent rows off the top and bottom (a third of a text line's pixels: nothing
+    to draw there, every frame); returns the rows kept and how many were cut above."""
+    rows = np.flatnonzero(px[:, :, 3].any(axis=1))
+    if rows.size == 0:
+        return px, 0
+    top, bottom = int(rows[0]), int(rows[-1]) + 1
+    return (px if (top, bottom) == (0, px.shape[0]) else np.ascontiguousarray(px[top:bottom])), top
+
+
 def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-
-
-def _inv_alpha(px: np.ndarray) -> np.ndarray:
-    inv: np.ndarray = cv2.merge([255 - px[:, :, 3]] * 4)
-    return inv
 
 
 class DanmakuOverlaySource(Source):
@@ -112,6 +121,8 @@ class DanmakuOverlaySource(Source):
         self._frame: VideoFrame | None = None
         self._blended_sig: tuple[tuple[int, int, int], ...] = ()
         self._bounds: tuple[int, int, int, int] | None = None
+        self._drawn_ns: int | None = None  # the clock time the canvas shows (painted on demand)
+        self._sprites: list[Sprite] | None = None  # this tick's, made on demand
         self._layout()
 
     # ---- settings and layout ----
@@ -131,6 +142,8 @@ class DanmakuOverlaySource(Source):
                 if text:
                     self._ops.append(("pin", (pinned.id, text, colour)))
         self._frame = None
+        self._drawn_ns = None
+        self._sprites = None
 
     def _style(self, colour: str) -> TextStyle:
         s = self.settings
@@ -265,7 +278,9 @@ class DanmakuOverlaySource(Source):
                 self._apply(op, arg)
             self._expire(clock_ns)
             self._admit(clock_ns)
-        self._draw(clock_ns)
+        # nothing is drawn here: the compositor asks for sprites, other views for a frame
+        self._drawn_ns = None
+        self._sprites = None
 
     def _apply(self, op: str, arg: Any) -> None:
         if op == "remove":
@@ -286,7 +301,7 @@ class DanmakuOverlaySource(Source):
             raster = render_text(band, "📌 " + text, max_width=self._w - 2 * self._margin)
             px = self._fit(raster.pixels, self._pin_h)
             y = self._pin_y + (self._pin_h - px.shape[0]) // 2
-            self._pin = _Live(message_id, "pin", px, y, 0, None, (self._w - px.shape[1]) // 2, 0, _inv_alpha(px))
+            self._pin = _Live(message_id, "pin", px, y, 0, None, (self._w - px.shape[1]) // 2, 0, inverse_alpha(px))
 
     def _unpin(self) -> None:
         if self._pin is not None and self._pin.drawn is not None:
@@ -350,7 +365,9 @@ class DanmakuOverlaySource(Source):
                     kept.append(entry)
                     continue
                 budget -= 1
-                entry.pixels = self._fit(render_text(self._style(entry.colour), entry.text).pixels, self._pitch)
+                fitted = self._fit(render_text(self._style(entry.colour), entry.text).pixels, self._pitch)
+                entry.pixels, top = _trim_rows(fitted)
+                entry.dy = (self._pitch - fitted.shape[0]) // 2 + top
             if entry.mode == "scroll" and refused_width is not None and entry.pixels.shape[1] >= refused_width:
                 kept.append(entry)
                 continue
@@ -370,20 +387,20 @@ class DanmakuOverlaySource(Source):
     def _place(self, entry: _Waiting, now: int) -> _Live | None:
         px = entry.pixels
         assert px is not None
-        h, w = px.shape[:2]
+        w = px.shape[1]
         if entry.mode == "scroll":
             placed = self._lanes.place(w, now)
             if placed is None:
                 return None
             lane, traj = placed
-            y = self.lane_y(lane) + (self._pitch - h) // 2
-            return _Live(entry.id, "scroll", px, y, lane, traj, 0, traj.end_ns)
+            y = self.lane_y(lane) + entry.dy
+            return _Live(entry.id, "scroll", px, y, lane, traj, 0, traj.end_ns, inverse_alpha(px))
         rows = self._top if entry.mode == "top" else self._bottom
         row = rows.place(now, self._fixed_ns)
         if row is None:
             return None
-        y = self._row_y(entry.mode, row) + (self._pitch - h) // 2
-        return _Live(entry.id, entry.mode, px, y, row, None, (self._w - w) // 2, now + self._fixed_ns, _inv_alpha(px))
+        y = self._row_y(entry.mode, row) + entry.dy
+        return _Live(entry.id, entry.mode, px, y, row, None, (self._w - w) // 2, now + self._fixed_ns, inverse_alpha(px))
 
     def _draw(self, now: int) -> None:
         canvas, cw, ch = self._canvas, self._w, self._h
@@ -468,10 +485,35 @@ class DanmakuOverlaySource(Source):
     def content_bounds(self) -> tuple[int, int, int, int] | None:
         """(x0, y0, x1, y1) holding every drawn pixel of the current frame, None when empty: outside
         it the frame is transparent, so a compositor may blend only this box."""
-        return self._bounds if self._frame is not None else None
+        return self._bounds if self.frame() is not None else None
 
     def frame(self) -> VideoFrame | None:
+        if self._drawn_ns != self._now_ns:
+            self._draw(self._now_ns)
+            self._drawn_ns = self._now_ns
         return self._frame
+
+    def sprites(self) -> list[Sprite]:
+        """Every comment where it is now, in drawing order (scrolling, fixed, the pin): the same
+        picture as ``frame`` (scrolling comments never overlap, so copying them there equals
+        blending them here)."""
+        if self._sprites is None:
+            now = self._now_ns
+            scrolling: list[Sprite] = []
+            fixed: list[Sprite] = []
+            for item in self._live:
+                traj = item.traj
+                if traj is None:
+                    fixed.append(Sprite(item.pixels, item.inv, item.x, item.y))
+                else:
+                    x = traj.canvas_width + (-(traj.canvas_width + traj.width) * (now - traj.start_ns)) \
+                        // traj.duration_ns
+                    scrolling.append(Sprite(item.pixels, item.inv, x, item.y))
+            pin = self._pin
+            if pin is not None:
+                fixed.append(Sprite(pin.pixels, pin.inv, pin.x, pin.y))
+            self._sprites = scrolling + fixed
+        return self._sprites
 
     @property
     def size(self) -> tuple[int, int]:
