@@ -5,7 +5,7 @@ not counted against the show's (a Stream Deck or a web panel runs elsewhere too)
     python -m studio.bench._control_clients URL rtt --requests 300 --scenes A,B
 
 The password comes from the environment variable STUDIO_BENCH_CONTROL_PASSWORD (never argv).
-Prints one JSON object.
+Prints "ready" once connected and identified (the parent measures from then on), then one JSON object.
 """
 
 from __future__ import annotations
@@ -38,9 +38,11 @@ async def _identify(ws: ClientConnection, subscriptions: int) -> None:
         raise RuntimeError(f"not identified: {reply}")
 
 
-async def _meter_client(url: str, seconds: float) -> int:
+async def _meter_client(url: str, seconds: float, ready: asyncio.Barrier) -> int:
     async with connect(url, subprotocols=["obswebsocket.json"], max_size=None) as ws:  # type: ignore[list-item]
         await _identify(ws, int(EventSubscription.ALL | EventSubscription.INPUT_VOLUME_METERS))
+        if await ready.wait() == 0:  # every client is in: the parent starts measuring now
+            print("ready", flush=True)
         meters = 0
         end = time.monotonic() + seconds
         while (left := end - time.monotonic()) > 0:
@@ -54,7 +56,8 @@ async def _meter_client(url: str, seconds: float) -> int:
 
 
 async def meters(url: str, clients: int, seconds: float) -> dict[str, Any]:
-    counts = await asyncio.gather(*(_meter_client(url, seconds) for _ in range(clients)))
+    ready = asyncio.Barrier(clients)
+    counts = await asyncio.gather(*(_meter_client(url, seconds, ready) for _ in range(clients)))
     return {"clients": clients, "meter_events": list(counts),
             "meter_events_per_s": round(sum(counts) / max(1, clients) / seconds, 1)}
 
@@ -62,6 +65,7 @@ async def meters(url: str, clients: int, seconds: float) -> dict[str, Any]:
 async def rtt(url: str, requests: int, scenes: list[str]) -> dict[str, Any]:
     async with connect(url, subprotocols=["obswebsocket.json"]) as ws:  # type: ignore[list-item]
         await _identify(ws, 0)
+        print("ready", flush=True)
         times: dict[str, list[float]] = {"GetSceneList": [], "SetCurrentProgramScene": []}
         failures = 0
         for i in range(requests):

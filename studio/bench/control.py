@@ -10,7 +10,10 @@ relay, as a director starts it):
 - ``rtt``: one client sending GetSceneList and SetCurrentProgramScene in turn: round trip
   ``rtt_ms_p50``/``rtt_ms_p95`` per request (target p95 <= 10 ms), lagged frames meanwhile.
 
-Clients run in a child process (``_control_clients``) so their CPU is not the show's.
+Clients run in a child process (``_control_clients``) so their CPU is not the show's; a phase is
+measured from their "ready" (all connected and identified) to their end. Each phase also reports
+the show process's CPU (``show_cpu_pct``): on a busy machine lagged frames vary with other programs'
+load, the CPU the server adds does not.
 """
 
 from __future__ import annotations
@@ -44,25 +47,44 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-outputs", action="store_true", help="do not record or stream meanwhile")
 
 
-def _lagged(run: ShowRun, before: tuple[int, int]) -> dict[str, Any]:
-    studio = run.show.studio
-    frames, lagged = studio.frames - before[0], studio.lagged - before[1]
-    ratio = lagged / max(1, frames + lagged)
-    return {"frames": frames, "lagged": lagged, "lagged_ratio": round(ratio, 5),
-            "lagged_ok": ratio < TARGET_LAGGED}
+class _Phase:
+    """Frames, lagged frames and the show process's CPU over one phase."""
+
+    def __init__(self, run: ShowRun) -> None:
+        self.run = run
+        studio = run.show.studio
+        self.frames, self.lagged = studio.frames, studio.lagged
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def result(self) -> dict[str, Any]:
+        studio = self.run.show.studio
+        frames, lagged = studio.frames - self.frames, studio.lagged - self.lagged
+        ratio = lagged / max(1, frames + lagged)
+        cpu_pct = 100 * (time.process_time() - self.cpu) / max(1e-9, time.perf_counter() - self.wall)
+        return {"frames": frames, "lagged": lagged, "lagged_ratio": round(ratio, 5),
+                "lagged_ok": ratio < TARGET_LAGGED, "show_cpu_pct": round(cpu_pct, 1)}
 
 
-def _mark(run: ShowRun) -> tuple[int, int]:
-    return run.show.studio.frames, run.show.studio.lagged
-
-
-def _clients(url: str, password: str, *args: str, timeout: float) -> dict[str, Any]:
+def _clients(run: ShowRun, url: str, password: str, *args: str, timeout: float) -> dict[str, Any]:
+    """Run the clients; the phase is measured from their "ready" (connected, identified) to their end,
+    so starting a Python process is not counted."""
     env = {**os.environ, PASSWORD_ENV: password}
-    done = subprocess.run([sys.executable, "-m", "studio.bench._control_clients", url, *args], env=env,
-                          capture_output=True, text=True, timeout=timeout, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"control clients failed: {done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    with subprocess.Popen([sys.executable, "-m", "studio.bench._control_clients", url, *args], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
+        assert child.stdout is not None and child.stderr is not None
+        first = child.stdout.readline().strip()
+        phase = _Phase(run)
+        try:
+            out, err = child.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            raise
+        measured = phase.result()
+    if first != "ready" or child.returncode != 0:
+        raise RuntimeError(f"control clients failed: {first} {err[-2000:]}")
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    result.update(measured)
+    return result
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -80,23 +102,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 scenes = [s.name for s in show_run.show.collection.scenes]
             time.sleep(3.0)  # past the start-up frames: every phase measures the show as it runs
 
-            mark = _mark(show_run)
+            phase = _Phase(show_run)
             time.sleep(seconds)  # a benchmark runs for wall-clock time on purpose
-            baseline = _lagged(show_run, mark)
-
-            mark = _mark(show_run)
-            meters = _clients(control.url, password, "meters", "--clients", str(args.clients),
+            baseline = phase.result()
+            meters = _clients(show_run, control.url, password, "meters", "--clients", str(args.clients),
                               "--seconds", str(seconds), timeout=seconds + 60)
-            meters.update(_lagged(show_run, mark))
-
-            mark = _mark(show_run)
-            rtt = _clients(control.url, password, "rtt", "--requests", str(args.requests),
+            rtt = _clients(show_run, control.url, password, "rtt", "--requests", str(args.requests),
                            "--scenes", ",".join(scenes[:2]), timeout=600)
-            rtt.update(_lagged(show_run, mark))
-
-            mark = _mark(show_run)  # again at the end: load from other programs varies over a run
+            phase = _Phase(show_run)  # again at the end: load from other programs varies over a run
             time.sleep(seconds)
-            baseline_after = _lagged(show_run, mark)
+            baseline_after = phase.result()
             for request_type in ("GetSceneList", "SetCurrentProgramScene"):
                 rtt[request_type]["rtt_ok"] = rtt[request_type]["rtt_ms_p95"] <= TARGET_RTT_P95_MS
         finally:
@@ -117,4 +132,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         # side by side: with the 10 meter clients, and without any (before and after)
         "lagged_ratio_meters_vs_baselines": [meters["lagged_ratio"], baseline["lagged_ratio"],
                                              baseline_after["lagged_ratio"]],
+        "show_cpu_pct_meters_vs_baselines": [meters["show_cpu_pct"], baseline["show_cpu_pct"],
+                                             baseline_after["show_cpu_pct"]],
     }

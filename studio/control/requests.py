@@ -136,6 +136,15 @@ def _cpu_percent() -> float:
     return round(100.0 * used / wall, 1) if wall > 0 else 0.0
 
 
+def _rss_mb() -> float:
+    """Resident memory now (Linux), else the peak: what OBS reports as memoryUsage (MB)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1_048_576
+    except (OSError, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 @request("GetStats")
 async def get_stats(ctx: ControlContext, f: Fields, s: Session) -> dict[str, Any]:
     from studio.paths import recordings_dir
@@ -148,7 +157,7 @@ async def get_stats(ctx: ControlContext, f: Fields, s: Session) -> dict[str, Any
     snap = ctx.show.pipeline.snapshot()
     video = snap.video
     stats = getattr(ctx, "clock_stats", None)
-    return {"cpuUsage": _cpu_percent(), "memoryUsage": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    return {"cpuUsage": _cpu_percent(), "memoryUsage": round(_rss_mb(), 1),
             "availableDiskSpace": round(free_mb, 1),
             "activeFps": round(stats.fps, 2) if stats is not None else float(studio.fps),
             "averageFrameRenderTime": round(stats.render_ms_p50, 3) if stats is not None else 0.0,

@@ -10,10 +10,12 @@ client sends can raise out of the handler.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
@@ -154,6 +156,12 @@ class ControlServer:
         if len(self._clients) >= self.config.max_sessions:
             self.refused_connections += 1
             return connection.respond(503, "Too many remote control sessions\n")
+        origin = request.headers.get("Origin")
+        if self._password is None and origin and not _local_origin(origin):
+            # without a password any web page the director opens could drive the show through
+            # their browser: only pages served from this computer may connect then
+            self.refused_connections += 1
+            return connection.respond(403, "Set a remote control password to allow web pages from other sites\n")
         return None
 
     # ---- events (net thread) ----
@@ -208,7 +216,7 @@ class ControlServer:
                 await self._on_frame(client, frame)
         except ProtocolError as exc:
             log.info("control: closing %s: %d %s", session.remote, exc.code, exc.reason)
-            await ws.close(int(exc.code), exc.reason)
+            await _close(ws, exc)
         except ConnectionClosed:
             pass
         finally:
@@ -265,6 +273,21 @@ def _split(message: dict[str, Any]) -> tuple[OpCode, dict[str, Any]]:
     from studio.control.protocol import split_message
 
     return split_message(message)
+
+
+async def _close(ws: ServerConnection, exc: ProtocolError) -> None:
+    """Close with the protocol's code, reading (and dropping) what the client sent meanwhile: its
+    close frame queues behind those messages, and an unread queue would stall the handshake."""
+    closing = asyncio.ensure_future(ws.close(int(exc.code), exc.reason))
+    with contextlib.suppress(ConnectionClosed):
+        while True:
+            await ws.recv()
+    await closing
+
+
+def _local_origin(origin: str) -> bool:
+    host = urlsplit(origin).hostname or ""
+    return host in ("localhost", "127.0.0.1", "::1") or origin == "null" or origin.startswith("file:")
 
 
 def _buffered(ws: ServerConnection) -> int:

@@ -33,7 +33,7 @@ class TokenBucket:
         self._clock = clock
         self._tokens = float(limit.burst)
         self._at = clock()
-        self.refused_in_a_row = 0
+        self.refused_in_a_row = 0  # refusals not yet forgiven (one per request let through)
 
     def take(self) -> bool:
         now = self._clock()
@@ -41,7 +41,8 @@ class TokenBucket:
         self._at = now
         if self._tokens >= 1.0:
             self._tokens -= 1.0
-            self.refused_in_a_row = 0
+            # one request let through now and then does not forgive a flood: refusals decay slowly
+            self.refused_in_a_row = max(0, self.refused_in_a_row - 1)
             return True
         self.refused_in_a_row += 1
         return False

@@ -156,7 +156,7 @@ def test_wrong_types_and_missing_fields_are_request_statuses(show: Show) -> None
 
 def test_a_flood_is_rate_limited_then_closed(studio_home: Path) -> None:
     show = make_show(ControlConfig(port=0, password=Secret(PASSWORD),
-                                   limit=RateLimit(rate=1.0, burst=5, close_after_refused=20)))
+                                   limit=RateLimit(rate=0.1, burst=5, close_after_refused=20)))
     show.start()
     try:
         flood(show)
@@ -220,5 +220,11 @@ def test_without_a_password_hello_has_no_challenge(studio_home: Path) -> None:
             assert "authentication" not in hello["d"]
             ws.send(json.dumps({"op": 1, "d": {"rpcVersion": 1}}))
             assert json.loads(ws.recv(10))["op"] == 2
+        # without a password, a web page from another site cannot drive the show through a browser
+        with pytest.raises(InvalidStatus) as refused, connect(url(show), origin="https://evil.example"):  # type: ignore[arg-type]
+            pass
+        assert refused.value.response.status_code == 403
+        with connect(url(show), origin="http://localhost:8080") as ws:  # type: ignore[arg-type]
+            assert json.loads(ws.recv(10))["op"] == 0
     finally:
         show.stop()

@@ -138,6 +138,7 @@ def test_token_bucket() -> None:
     assert [bucket.take() for _ in range(4)] == [True, True, True, False]
     now[0] += 0.1  # one token back
     assert bucket.take() and not bucket.take()
+    assert bucket.refused_in_a_row == 1  # one let through forgives one refusal, not the flood
     assert not bucket.flooding
     for _ in range(3):
         bucket.take()
