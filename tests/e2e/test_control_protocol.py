@@ -14,6 +14,7 @@ import msgpack
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Origin
 
 from scenes.model import SceneCollection, SceneItem, VideoFormat
 from studio.control.auth import auth_response
@@ -221,10 +222,10 @@ def test_without_a_password_hello_has_no_challenge(studio_home: Path) -> None:
             ws.send(json.dumps({"op": 1, "d": {"rpcVersion": 1}}))
             assert json.loads(ws.recv(10))["op"] == 2
         # without a password, a web page from another site cannot drive the show through a browser
-        with pytest.raises(InvalidStatus) as refused, connect(url(show), origin="https://evil.example"):  # type: ignore[arg-type]
+        with pytest.raises(InvalidStatus) as refused, connect(url(show), origin=Origin("https://evil.example")):
             pass
         assert refused.value.response.status_code == 403
-        with connect(url(show), origin="http://localhost:8080") as ws:  # type: ignore[arg-type]
+        with connect(url(show), origin=Origin("http://localhost:8080")) as ws:
             assert json.loads(ws.recv(10))["op"] == 0
     finally:
         show.stop()
