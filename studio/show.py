@@ -26,6 +26,7 @@ from studio.rundown.executor import RundownExecutor
 from studio.rundown.persistence import load_rundown
 from studio.rundown.polls import FramePolls
 from studio.services.local import LocalServices, ServiceUrls
+from studio.sessiondata.session import SessionRecording, show_health_probe
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ class Show:
         self.interaction: InteractionService | None = None
         self.overlays: OverlayBinding | None = None
         self.showlog: ShowLog | None = None
+        self.session: SessionRecording | None = None  # the session database (studio report reads it)
         self.autosaver = Autosaver(collection, path) if path is not None else None
         self.urls: ServiceUrls | None = None
         self.rundown: RundownExecutor | None = None
@@ -63,10 +65,13 @@ class Show:
             self.urls = self.services.start()
             # every live show keeps a JSONL log: polls and their results, gifts, announcements
             self.showlog = ShowLog.for_new_show()
+            self.session = SessionRecording()
             self.interaction = InteractionService(
-                WebSocketAdapter(self.urls.hub_host, token=self.urls.hub_token), net=self.net,
+                self.session.tap(WebSocketAdapter(self.urls.hub_host, token=self.urls.hub_token)), net=self.net,
                 showlog=self.showlog)
+            self.session.bind_interaction(self.interaction)
             self.interaction.start()
+            self.session.sample_health(show_health_probe(self.pipeline, self.studio, self.services.hub))
             # viewers' danmaku, likes, gifts and polls reach the overlay sources in the program
             self.overlays = OverlayBinding(self.interaction, self.studio)
         self.studio.start()
@@ -126,6 +131,8 @@ class Show:
         chosen by the audience. Reads the file and the clips' lengths: call it off the UI thread."""
         self.stop_rundown()
         executor = RundownExecutor(self.studio, load_rundown(path), self.interaction or FramePolls())
+        if self.session is not None:
+            self.session.bind_rundown(executor.events, path)
         executor.start(segment_id)
         self.rundown = executor
         return executor
@@ -150,6 +157,8 @@ class Show:
             self.interaction.stop()
         if self.showlog is not None:
             self.showlog.close()
+        if self.session is not None:
+            self.session.close()
         if self.services is not None and self._started:
             self.services.stop()
         self.net.stop()

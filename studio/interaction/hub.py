@@ -36,7 +36,7 @@ from studio.interaction.identity import (
     Refusal,
     ViewerIdentities,
 )
-from studio.interaction.messages import Enter, HostFrame, PollState, ViewerMessage
+from studio.interaction.messages import Enter, HostFrame, Leave, PollState, ViewerMessage
 from studio.interaction.protocol import (
     _BAD_CHARS,
     DEFAULT_LIMITS,
@@ -275,6 +275,9 @@ class HubCore:
     def enter(self, session: ViewerSession) -> Enter:
         return Enter(user=session.id, nick=session.nick, address=session.address)
 
+    def leave(self, session: ViewerSession) -> Leave:
+        return Leave(user=session.id, nick=session.nick, address=session.address)
+
     def welcome(self, session: ViewerSession) -> str:
         limits = self.config.limits
         token = {"token": session.token} if session.token else {}
@@ -505,6 +508,8 @@ class HubServer:
         except ConnectionClosed as exc:
             self._count_close(exc)
         finally:
+            if connection in self._viewers:  # entered: the host hears it left (concurrent viewers)
+                self._to_hosts(encode_message(self.core.leave(session)))
             self._viewers.discard(connection)
 
     def _count_close(self, exc: ConnectionClosed) -> None:

@@ -113,6 +113,13 @@ class Enter(ViewerMessage):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class Leave(ViewerMessage):
+    """Sent by the hub when a viewer's connection closes (session data: concurrent viewers, retention)."""
+
+    TYPE: ClassVar[str] = "leave"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Vote(ViewerMessage):
     TYPE: ClassVar[str] = "vote"
     poll: str
@@ -161,7 +168,7 @@ class PollState(Message):
 
 
 VIEWER_TYPES: dict[str, type[ViewerMessage]] = {
-    cls.TYPE: cls for cls in (Danmaku, SuperChat, Like, Gift, Enter, Vote, ProductClick)
+    cls.TYPE: cls for cls in (Danmaku, SuperChat, Like, Gift, Enter, Leave, Vote, ProductClick)
 }
 
 

@@ -267,6 +267,7 @@ _PAYLOADS: dict[str, tuple[Payload, frozenset[str]]] = {
     "vote": (_vote, frozenset({"poll", "option"})),
     "product_click": (_product_click, frozenset({"product"})),
     "enter": (_enter, frozenset()),
+    "leave": (_enter, frozenset()),  # hub-sent, like enter
 }
 VIEWER_SENDABLE: frozenset[str] = frozenset({"danmaku", "like", "vote", "product_click"})
 _CONTROL = frozenset({"ping"})

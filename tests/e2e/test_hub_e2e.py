@@ -168,7 +168,8 @@ def test_generic_websocket_adapter_against_a_hub() -> None:
             return got
 
         got = asyncio.run(scenario())
-        assert [type(m).TYPE for m in got] == ["enter", "like"] and got[1].count == 7  # type: ignore[attr-defined]
+        # the viewer leaving may arrive before the adapter closes
+        assert [type(m).TYPE for m in got][:2] == ["enter", "like"] and got[1].count == 7  # type: ignore[attr-defined]
 
 
 @pytest.mark.expect_logged_errors("interaction source websocket failed")  # the refused token, on purpose

@@ -183,7 +183,7 @@ def test_viewer_to_host_and_announcement_back() -> None:
         asyncio.run(scenario())
     stats = hub.server.stats()  # after stop: every handler has finished counting
     assert stats.accepted == 1 and stats.rejected["bad_json"] == 1 and stats.broadcasts == 1
-    assert stats.delivered == 2  # enter + danmaku
+    assert stats.delivered == 3  # enter + danmaku + leave
 
 
 def test_frame_size_caps_over_socket() -> None:
