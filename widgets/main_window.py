@@ -33,6 +33,7 @@ from widgets.editor_state import EditorState
 from widgets.frame_view import FrameView
 from widgets.hotkeys import HotkeyManager
 from widgets.i18n import bind, on_change, tr, translator
+from widgets.multiview import MultiviewWindow
 from widgets.scene_editor import SceneEditor
 from widgets.settings_dialog import (
     ControlValues,
@@ -231,6 +232,12 @@ class MainWindow(QMainWindow):
         safe.toggled.connect(self._set_safe_areas)
         view_menu.addAction(safe)
         self.safe_action = safe
+        self.multiview: MultiviewWindow | None = None
+        for text, full in (("Multiview", False), ("Multiview Full Screen", True)):
+            action = QAction(self)
+            bind(action, "setText", text)
+            action.triggered.connect(lambda _=False, full=full: self.open_multiview(full))
+            view_menu.addAction(action)
         view_menu.addSeparator()
         docks_menu = view_menu.addMenu("")
         bind(docks_menu, "setTitle", "Docks")
@@ -241,6 +248,17 @@ class MainWindow(QMainWindow):
         bind(reset, "setText", "Reset Layout")
         reset.triggered.connect(lambda _=False: self.restoreState(self._default_state))
         view_menu.addAction(reset)
+
+    def open_multiview(self, full_screen: bool = False) -> MultiviewWindow:
+        """The multiview window (one, reused); full screen on the last monitor when asked."""
+        if self.multiview is None:
+            self.multiview = MultiviewWindow(self.studio, self.hotkeys.bindings, self)
+        if full_screen:
+            self.multiview.show_full_screen()
+        else:
+            self.multiview.show()
+            self.multiview.raise_()
+        return self.multiview
 
     def start_show(self) -> None:
         """Start the show on the output worker (the window stays responsive while it starts)."""
@@ -461,6 +479,8 @@ class MainWindow(QMainWindow):
                 return
             self.binding.close()
         self.save_settings()
+        if self.multiview is not None:
+            self.multiview.close()
         self.hotkeys.close()
         self.bridge.close()
         if self._owns_store:
