@@ -29,7 +29,7 @@ from studio.outputs.health import network_health
 from studio.outputs.pipeline import PipelineStats, StreamTarget
 from studio.outputs.whip_events import OutputState, OutputStatus, WhipStats
 from studio.rundown.preflight import preflight_file
-from studio.secrets import Secret, redact
+from studio.secrets import Secret, SecretStoreError, redact
 from studio.session import open_collection
 from studio.show import Show
 from studio.stream_token import resolve_token
@@ -91,7 +91,11 @@ def control_config(args: argparse.Namespace) -> ControlConfig | None:
             raise ValueError(f"--control-password-env: the environment variable {env} is empty or not set")
         password = Secret(value)
     else:
-        password = ensure_password()
+        try:
+            password = ensure_password()
+        except SecretStoreError as exc:  # no keyring and no writable data folder: say so, show goes on
+            say(f"studio: remote control off: {exc} (pass --control-password-env)")
+            return None
     return ControlConfig(port=port, password=password)
 
 
