@@ -229,3 +229,72 @@ def test_without_a_password_hello_has_no_challenge(studio_home: Path) -> None:
             assert json.loads(ws.recv(10))["op"] == 0
     finally:
         show.stop()
+
+
+OUTPUT_STARTERS = {"StartRecord", "ToggleRecord", "StartStream", "ToggleStream"}
+GARBAGE = {"sceneName": 5, "sceneUuid": [], "inputName": {}, "inputUuid": 1.5, "sceneItemId": "x",
+           "sourceName": None, "imageFormat": 7, "transitionName": True, "transitionDuration": "long",
+           "position": "half", "inputMuted": "yes", "inputVolumeDb": "loud", "inputSettings": [],
+           "sceneItemEnabled": 1, "sceneItemLocked": 0, "sceneItemTransform": "big", "studioModeEnabled": "on",
+           "eventData": "x", "hotkeyName": 3, "vendorName": 9, "requestType": 9, "requestData": 9,
+           "sleepMillis": -1}
+
+
+def test_every_request_survives_empty_and_wrongly_typed_data(show: Show) -> None:
+    with connect(url(show)) as ws:
+        identify(ws)
+        available = request(ws, "GetVersion")["responseData"]["availableRequests"]
+        assert len(available) >= 50
+        for request_type in available:
+            if request_type in OUTPUT_STARTERS:
+                continue  # with no data they really start an output; covered by the client tests
+            for data in ({}, GARBAGE):
+                status = request(ws, request_type, data)["requestStatus"]
+                assert not status.get("comment", "").startswith("internal error"), (request_type, status)
+                assert status["code"] != 702 or request_type == "GetSourceScreenshot", (request_type, status)
+
+
+def test_read_requests_answer_with_the_documented_fields(show: Show) -> None:
+    with connect(url(show)) as ws:
+        identify(ws)
+
+        def data(request_type: str, **fields: Any) -> dict[str, Any]:
+            reply = request(ws, request_type, fields)
+            assert reply["requestStatus"]["code"] == 100, (request_type, reply["requestStatus"])
+            return reply.get("responseData") or {}
+
+        assert {"obsVersion", "obsWebSocketVersion", "rpcVersion", "availableRequests", "supportedImageFormats",
+                "platform", "platformDescription"} <= set(data("GetVersion"))
+        assert {"cpuUsage", "memoryUsage", "availableDiskSpace", "activeFps", "averageFrameRenderTime",
+                "renderSkippedFrames", "renderTotalFrames", "outputSkippedFrames", "outputTotalFrames",
+                "webSocketSessionIncomingMessages", "webSocketSessionOutgoingMessages"} <= set(data("GetStats"))
+        assert data("GetVideoSettings")["baseWidth"] == 1280
+        assert data("GetStudioModeEnabled") == {"studioModeEnabled": False}
+        inputs = data("GetInputList")["inputs"]
+        assert {"inputName": "bg", "inputKind": "color"}.items() <= inputs[0].items()
+        assert "color" in data("GetInputKindList")["inputKinds"]
+        assert data("GetInputSettings", inputName="bg")["inputSettings"]["width"] == 1280
+        items = data("GetSceneItemList", sceneName="A")["sceneItems"]
+        item = items[0]
+        assert {"sceneItemId", "sceneItemIndex", "sourceName", "sceneItemEnabled", "sceneItemLocked",
+                "sceneItemTransform"} <= set(item)
+        transform = data("GetSceneItemTransform", sceneName="A", sceneItemId=item["sceneItemId"])["sceneItemTransform"]
+        assert {"positionX", "positionY", "scaleX", "scaleY", "rotation", "width", "height", "sourceWidth",
+                "cropLeft"} <= set(transform)
+        data("SetSceneItemTransform", sceneName="A", sceneItemId=item["sceneItemId"],
+             sceneItemTransform={"positionX": 10, "scaleX": 0.5})
+        assert data("GetSceneItemLocked", sceneName="A", sceneItemId=item["sceneItemId"]) == {"sceneItemLocked": False}
+        transitions = data("GetSceneTransitionList")
+        assert [t["transitionName"] for t in transitions["transitions"]] == ["Cut", "Fade", "Slide"]
+        assert data("GetCurrentSceneTransition")["transitionName"] == "Fade"
+        assert data("GetStreamStatus")["outputActive"] is False
+        assert data("GetRecordStatus")["outputActive"] is False
+        assert data("GetReplayBufferStatus") == {"outputActive": False}
+        assert [o["outputName"] for o in data("GetOutputList")["outputs"]] == ["simple_stream", "simple_file_output"]
+        assert data("GetProfileList")["profiles"] and data("GetSceneCollectionList")["sceneCollections"] == ["control"]
+        assert "OBSBasic.Transition" in data("GetHotkeyList")["hotkeys"]
+        show.studio.program.wait_newer(0, timeout_s=10)  # before the first frame the answer is 207 (not ready)
+        shot = data("GetSourceScreenshot", sourceName="A", imageFormat="jpg", imageWidth=64)
+        assert shot["imageData"].startswith("data:image/jpeg;base64,")
+        assert request(ws, "GetSourceScreenshot", {"sourceName": "B", "imageFormat": "png"})[
+            "requestStatus"]["code"] == 604  # a scene neither on program nor preview is not rendered
