@@ -125,11 +125,14 @@ class EventBridge:
             self._post("CurrentPreviewSceneChanged", EventSubscription.SCENES, lambda: _scene(now.preview))
 
     def _on_transition(self, state: TransitionState) -> None:
-        if state.active == self._transitioning:
-            return
-        self._transitioning = state.active
         kind = self.ctx.studio.transition_spec.kind
         data = {"transitionName": TRANSITION_NAMES[kind], "transitionUuid": stable_uuid("transition", kind.value)}
+        if state.active == self._transitioning:
+            if not state.active and state.position >= 1.0:  # a cut: done within one frame
+                self._post("SceneTransitionStarted", EventSubscription.TRANSITIONS, lambda: data)
+                self._post("SceneTransitionEnded", EventSubscription.TRANSITIONS, lambda: data)
+            return
+        self._transitioning = state.active
         self._post("SceneTransitionStarted" if state.active else "SceneTransitionEnded",
                    EventSubscription.TRANSITIONS, lambda: data)
 

@@ -171,6 +171,8 @@ def test_simpleobsws_msgpack_client_batch_with_sleep(show: Show) -> None:
         changed = asyncio.Event()
 
         async def on_event(event_type: str, data: dict[str, Any]) -> None:
+            if event_type == "SceneTransitionEnded":
+                seen.append(f"ended {data['transitionName']}")
             if event_type == "CurrentProgramSceneChanged":
                 seen.append(data["sceneName"])
                 if data["sceneName"] == "C":
@@ -205,7 +207,9 @@ def test_simpleobsws_msgpack_client_batch_with_sleep(show: Show) -> None:
     assert protocol == "obswebsocket.msgpack"
     assert codes == [100, 100, 100, 100]
     assert halted == [600]  # haltOnFailure: the second request never ran
-    assert seen[-2:] == ["B", "C"]  # the Sleep kept both cuts apart, in order
+    scenes = [s for s in seen if not s.startswith("ended")]
+    assert scenes[-2:] == ["B", "C"]  # the Sleep kept both cuts apart, in order
+    assert "ended Cut" in seen  # a cut is a transition too, as in OBS
     assert show.collection.program_scene == "C"
 
 
