@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -36,6 +37,8 @@ class PollUpdated:
     total: int
     remaining: float
     state: str  # draft | open | needs_pick | closed
+    # counts per source (hub page, bilibili, douyin...), each as long as options; sums to counts
+    by_source: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,11 @@ class PollClosed:
     @property
     def winner_option(self) -> str:
         return self.options[self.winner]
+
+
+def normalize_vote_text(text: str) -> str:
+    """Chat text compared with a poll's keys: full-width forms folded (１ -> 1), case-folded, trimmed."""
+    return unicodedata.normalize("NFKC", text).casefold().strip()
 
 
 def _text(value: object, what: str, limit: int) -> str:
@@ -107,6 +115,8 @@ class Poll:
         self._state = "draft"
         self._voters: dict[str, int] = {}
         self._counts = [0] * len(self.options)
+        self._by_source: dict[str, list[int]] = {}
+        self._keys = self._chat_keys()
         self._deadline = 0.0
         self._tied: tuple[int, ...] = ()
         self._result: PollClosed | None = None
@@ -146,11 +156,37 @@ class Poll:
     def snapshot(self) -> PollUpdated:
         with self._lock:
             counts = tuple(self._counts)
+            by_source = tuple((k, tuple(v)) for k, v in sorted(self._by_source.items()))
         total = sum(counts)
         percentages = tuple(round(100.0 * c / total, 1) if total else 0.0 for c in counts)
         return PollUpdated(
-            self.id, self.question, self.options, counts, percentages, total, self.remaining(), self._state
+            self.id, self.question, self.options, counts, percentages, total, self.remaining(), self._state,
+            by_source,
         )
+
+    @property
+    def dirty(self) -> bool:
+        """Votes counted since the last update was emitted."""
+        return self._dirty
+
+    # ---- chat votes ----
+
+    def _chat_keys(self) -> dict[str, int]:
+        """What a chat line may say to vote: the option's number, its letter or its text."""
+        keys: dict[str, int] = {}
+        for i in range(len(self.options)):
+            keys[str(i + 1)] = i
+            keys[chr(ord("a") + i)] = i
+        for i, option in enumerate(self.options):
+            keys.setdefault(normalize_vote_text(option), i)  # a number or letter wins over a text
+        return keys
+
+    def option_for_text(self, text: str) -> int | None:
+        """The option a chat message votes for when it is exactly an option key ("1", "B") or the
+        option's text (width, case and surrounding spaces ignored); None otherwise."""
+        if len(text) > MAX_OPTION + 8:
+            return None
+        return self._keys.get(normalize_vote_text(text))
 
     def to_state(self) -> PollState:
         """What viewers see (sent through the hub)."""
@@ -177,8 +213,9 @@ class Poll:
             self._last_second = math.ceil(self.duration_s)
         self.updated.emit(self.snapshot())
 
-    def vote(self, user: str, option: int) -> str:
-        """Count a vote: returns ``accepted``, ``duplicate``, ``closed`` or ``invalid``."""
+    def vote(self, user: str, option: int, source: str = "hub") -> str:
+        """Count a vote: returns ``accepted``, ``duplicate``, ``closed`` or ``invalid``. ``user`` is
+        the voter's studio-wide key (platform users: ``<platform>:<id>``), one vote each."""
         with self._lock:
             if self._state != "open" or self._clock() >= self._deadline:
                 self.late_votes += 1
@@ -191,11 +228,16 @@ class Poll:
                 return "duplicate"
             self._voters[user] = option
             self._counts[option] += 1
+            per_source = self._by_source.get(source)
+            if per_source is None:
+                per_source = self._by_source[source] = [0] * len(self.options)
+            per_source[option] += 1
             self._dirty = True
             return "accepted"
 
     def tick(self) -> None:
-        """Call often (the service does, every ~0.25 s): emits a throttled update, closes on time."""
+        """Call often (the service does, every ~0.25 s, and right after votes, coalesced): emits an
+        update when votes came in or the countdown's second changed, closes on time."""
         if self._state != "open":
             return
         if self.remaining() <= 0:

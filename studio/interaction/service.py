@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 from scenes.events import Signal
 from studio.interaction.adapters import Adapter, EmbeddedHubAdapter
+from studio.interaction.merged import MergedAdapter
 from studio.interaction.messages import (
     Announcement,
     Danmaku,
@@ -25,9 +26,10 @@ from studio.interaction.messages import (
     Like,
     Message,
     ProductClick,
+    SuperChat,
     Vote,
 )
-from studio.interaction.moderation import DanmakuEvent, Moderator
+from studio.interaction.moderation import BLOCKED_USER, DanmakuEvent, Moderator
 from studio.interaction.polls import Poll, PollClosed, PollUpdated, TieRule
 from studio.interaction.protocol import DEFAULT_LIMITS
 from studio.interaction.ratelimit import Clock
@@ -35,6 +37,7 @@ from studio.interaction.showlog import ShowLog
 from studio.net.loop import NetLoop
 
 log = logging.getLogger(__name__)
+VOTE_COALESCE_S = 0.02  # votes -> overlay: well inside a 30 fps frame, far below the 0.25 s tick
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,8 @@ class InteractionCounters:
     product_clicks: int = 0
     votes: int = 0
     votes_ignored: int = 0  # duplicate, late, wrong poll, no poll
+    chat_votes: int = 0  # chat lines that voted (counted ones; also in ``votes``)
+    super_chats: int = 0
 
 
 class InteractionService:
@@ -80,11 +85,20 @@ class InteractionService:
         tick_s: float = 0.25,
         poll_clock: Clock = time.monotonic,
         net: NetLoop | None = None,
+        vote_coalesce_s: float = VOTE_COALESCE_S,
+        chat_votes: bool = True,
     ) -> None:
         """``net``: the studio's shared ``net`` loop (DESIGN.md: one asyncio thread); without it
-        the service runs its own loop thread (tests, tools)."""
+        the service runs its own loop thread (tests, tools).
+
+        Votes reach the poll's listeners (overlays, the votes dock) ``vote_coalesce_s`` after they
+        arrive (all votes in that window in one update), not on the ``tick_s`` timer; viewers of the
+        hub page get the poll state at most every ``tick_s``. ``chat_votes``: a danmaku that is
+        exactly an option key or text votes while a poll is open."""
         if not 0 < tick_s <= 5:
             raise ValueError(f"interaction tick must be 0-5 s, got {tick_s}")
+        if not 0 <= vote_coalesce_s <= tick_s:
+            raise ValueError(f"vote coalescing must be 0-{tick_s} s, got {vote_coalesce_s}")
         self.adapter = adapter or EmbeddedHubAdapter()
         self.moderator = moderator or Moderator()
         self.showlog = showlog
@@ -98,6 +112,11 @@ class InteractionService:
         self.poll_closed: Signal[PollClosed] = Signal()
         self.status: Signal[SourceStatus] = Signal()
         self._tick_s = tick_s
+        self._coalesce_s = vote_coalesce_s
+        self.chat_votes = chat_votes
+        self._flush_pending = False
+        self._viewers_stale = False
+        self._last_viewer_send = 0.0
         self._poll_clock = poll_clock
         self._loop = net or NetLoop("net-interaction")
         self._owns_loop = net is None
@@ -155,9 +174,12 @@ class InteractionService:
         self.stop()
 
     def wait_ready(self, timeout: float = 10.0) -> None:
-        """For the embedded hub: until the studio's host connection is up."""
-        if isinstance(self.adapter, EmbeddedHubAdapter):
-            self._loop.run(self.adapter.wait_connected(timeout), timeout + 1)
+        """For the embedded hub (alone or among merged sources): until the studio's host
+        connection is up."""
+        adapters = self.adapter.adapters if isinstance(self.adapter, MergedAdapter) else [self.adapter]
+        for adapter in adapters:
+            if isinstance(adapter, EmbeddedHubAdapter):
+                self._loop.run(adapter.wait_connected(timeout), timeout + 1)
 
     # ---- the source ----
 
@@ -186,8 +208,13 @@ class InteractionService:
     def _dispatch(self, message: Message) -> None:
         if isinstance(message, Danmaku):
             event = self.moderator.check(message)
-            self._count(danmaku=1, danmaku_hidden=0 if event.visible else 1)
+            paid = isinstance(message, SuperChat)
+            self._count(danmaku=1, danmaku_hidden=0 if event.visible else 1, super_chats=1 if paid else 0)
             self.danmaku.emit(event)
+            if isinstance(message, SuperChat):
+                self._super_chat(message)
+            if self.chat_votes and BLOCKED_USER not in event.flags:
+                self._chat_vote(message)
         elif isinstance(message, Like):
             total = self._count(likes=message.count).likes
             self.likes.emit(LikesUpdated(message.user, message.count, total))
@@ -196,12 +223,15 @@ class InteractionService:
             self.gifts.emit(GiftReceived(message, counters.gift_value, counters.gifts))
             self._log(
                 "gift", user=message.user, nick=message.nick, name=message.name,
-                count=message.count, value=message.value,
+                count=message.count, value=message.value, platform=message.platform,
             )  # fmt: skip
         elif isinstance(message, Vote):
             poll = self._poll
-            outcome = poll.vote(message.user, message.option) if poll and poll.id == message.poll else "no_poll"
+            outcome = (poll.vote(message.user, message.option, message.platform)
+                       if poll and poll.id == message.poll else "no_poll")
             self._count(votes=1, votes_ignored=0 if outcome == "accepted" else 1)
+            if outcome == "accepted":
+                self._schedule_poll_update()
         elif isinstance(message, Enter):
             self._count(enters=1)
             self.entered.emit(message)
@@ -210,6 +240,48 @@ class InteractionService:
             self.product_clicks.emit(message)
         elif isinstance(message, Announcement):
             self.announcements.emit(message)  # from a source that relays host frames
+
+    def _super_chat(self, message: SuperChat) -> None:
+        counters = self._count(gift_value=message.value)
+        self._log("super_chat", user=message.user, nick=message.nick, text=message.text, value=message.value,
+                  platform=message.platform)
+        self.gifts.emit(GiftReceived(
+            Gift(id=message.id, received_at=message.received_at, user=message.user, nick=message.nick,
+                 platform=message.platform, name="SC", count=1, value=message.value),
+            counters.gift_value, counters.gifts))
+
+    def _chat_vote(self, message: Danmaku) -> None:
+        """A chat line that is exactly an option key or text votes (one vote per platform user)."""
+        poll = self._poll
+        if poll is None or poll.state != "open":
+            return
+        option = poll.option_for_text(message.text)
+        if option is None:
+            return
+        outcome = poll.vote(message.user, option, message.platform)
+        accepted = outcome == "accepted"
+        self._count(votes=1, chat_votes=1 if accepted else 0, votes_ignored=0 if accepted else 1)
+        if accepted:
+            self._schedule_poll_update()
+
+    def _schedule_poll_update(self) -> None:
+        """Votes reach the picture within ``vote_coalesce_s``: one update for all votes meanwhile."""
+        if self._flush_pending:
+            return
+        self._flush_pending = True
+        try:
+            asyncio.get_running_loop().call_later(self._coalesce_s, self._flush_poll)
+        except RuntimeError:  # no loop (votes fed by hand in a test): update now
+            self._flush_poll()
+
+    def _flush_poll(self) -> None:
+        self._flush_pending = False
+        poll = self._poll
+        if poll is not None:
+            try:
+                poll.tick()
+            except Exception:
+                log.exception("interaction: poll update failed")
 
     async def _ticker(self) -> None:
         while True:
@@ -220,6 +292,8 @@ class InteractionService:
                     poll.tick()
                 except Exception:
                     log.exception("interaction: poll tick failed")
+            if self._viewers_stale and poll is not None:
+                self._send_poll_state(poll, force=True)
 
     def counters(self) -> InteractionCounters:
         with self._lock:
@@ -302,7 +376,18 @@ class InteractionService:
         self.poll_updated.emit(update)
         poll = self._poll
         if poll is not None and poll.id == update.poll:
-            self._send(poll.to_state())
+            self._send_poll_state(poll, force=update.state != "open")
+
+    def _send_poll_state(self, poll: Poll, *, force: bool) -> None:
+        """Viewers of the hub page get the poll at most every ``tick_s`` (votes update the picture
+        far more often); the last state always follows."""
+        now = time.monotonic()
+        if not force and now - self._last_viewer_send < self._tick_s:
+            self._viewers_stale = True
+            return
+        self._viewers_stale = False
+        self._last_viewer_send = now
+        self._send(poll.to_state())
 
     def _on_poll_closed(self, result: PollClosed) -> None:
         poll = self._poll
@@ -311,5 +396,6 @@ class InteractionService:
             counts=result.counts, winner=result.winner, winner_option=result.winner_option,
             tie=result.tie, decided_by=result.decided_by, branch_binding=result.branch_binding,
             duplicate_votes=result.duplicate_votes, late_votes=poll.late_votes if poll else 0,
+            by_source=dict(poll.snapshot().by_source) if poll else {},
         )  # fmt: skip
         self.poll_closed.emit(result)
