@@ -1,9 +1,10 @@
 """The audio mixer: sums the inputs into the program mix on the named ``audio`` thread.
 
 Every block (1024 samples = 21.33 ms at 48 kHz by default) the mixer reads one block from each
-input's ring, applies the input's fader (-60..+12 dB; -60 and -inf are "off") and mute, sums, soft-clips
-to [-1, 1] and hands the block to its listeners (the audio encoder's submit) and to an optional monitor
-output device. ``samples_mixed`` is the engine's master clock: a block's ``pts`` is the index of its
+input's ring, runs the input's filters (gain, noise gate, compressor: ``studio.audio.filters``),
+applies the input's fader (-60..+12 dB; -60 and -inf are "off") and mute, sums, runs the master
+limiter (on by default, -1 dBFS ceiling), soft-clips to [-1, 1] and hands the block to its
+listeners (the audio encoder's submit) and to an optional monitor output device. ``samples_mixed`` is the engine's master clock: a block's ``pts`` is the index of its
 first sample, so A/V timestamps derive from the number of samples actually produced.
 
 Pacing: with a monitor device running, the device pulls the pace (its callback drains a small ring
@@ -31,6 +32,7 @@ import numpy as np
 from scenes.audio import CHANNELS, SAMPLE_RATE, AudioRing
 from scenes.events import Signal
 from studio.audio.devices import find_device, load_sounddevice
+from studio.audio.filters import ChannelFilters, ChannelProcessor, Limiter, MasterFilters
 from studio.audio.inputs import AudioInput
 from studio.audio.meters import AudioLevels, LevelPublisher
 
@@ -77,6 +79,7 @@ class InputState:
     volume_db: float = 0.0
     muted: bool = False
     monitored: bool = False
+    filters: ChannelFilters = ChannelFilters()  # gain, gate, compressor: before the fader
 
 
 @dataclass(frozen=True)
@@ -104,9 +107,10 @@ class _Strip:
     """An input plus its gains. ``state`` and targets change under the mixer lock; the ``*_now``
     gains belong to whoever mixes (the audio thread, or the caller of ``mix_block``)."""
 
-    def __init__(self, source: AudioInput, state: InputState) -> None:
+    def __init__(self, source: AudioInput, state: InputState, block_size: int) -> None:
         self.input = source
         self.state = state
+        self.processor = ChannelProcessor(block_size)
         self.fader_now = 0.0  # new inputs fade in over their first block
         self.mute_now = 0.0 if state.muted else 1.0
 
@@ -178,6 +182,9 @@ class AudioMixer:
         self._mix = np.zeros((block_size, CHANNELS), np.float32)
         self._monitor_mix = np.zeros((block_size, CHANNELS), np.float32)
         self._ramp = (np.arange(1, block_size + 1, dtype=np.float32) / block_size)[:, None]
+        self._master = MasterFilters()
+        self._limiter = Limiter(block_size)
+        self.master_changed: Signal[MasterFilters] = Signal()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._monitor: _Monitor | None = None
@@ -221,7 +228,7 @@ class AudioMixer:
         with self._lock:
             if source.name in self._strips:
                 raise ValueError(f"an audio input named {source.name!r} already exists")
-            self._strips[source.name] = _Strip(source, state)
+            self._strips[source.name] = _Strip(source, state, self.block_size)
             running = self.running
         if running:
             source.start()
@@ -244,6 +251,27 @@ class AudioMixer:
 
     def set_monitored(self, name: str, monitored: bool) -> None:
         self._update(name, monitored=_check_flag("monitored", monitored))
+
+    def set_filters(self, name: str, filters: ChannelFilters) -> None:
+        """The channel's gain, noise gate and compressor (validated by ``ChannelFilters``)."""
+        if not isinstance(filters, ChannelFilters):
+            raise ValueError(f"expected ChannelFilters, got {filters!r}")
+        self._update(name, filters=filters)
+
+    @property
+    def master_filters(self) -> MasterFilters:
+        with self._lock:
+            return self._master
+
+    def set_master_filters(self, filters: MasterFilters) -> None:
+        """The master's limiter (on by default: the program never clips)."""
+        if not isinstance(filters, MasterFilters):
+            raise ValueError(f"expected MasterFilters, got {filters!r}")
+        with self._lock:
+            if filters == self._master:
+                return
+            self._master = filters
+        self.master_changed.emit(filters)
 
     def add_listener(self, listener: Callable[[np.ndarray, int], None]) -> Callable[[], None]:
         """``listener(samples, pts)`` for every program block, on the mixing thread; returns a
@@ -321,11 +349,13 @@ class AudioMixer:
         at = self._timeline_position()
         with self._lock:
             strips = [(s, s.state) for s in self._strips.values()]
+            master = self._master
             if at is not None and (self._timeline_origin_ns is not None or self._timeline_next is not None):
                 self._timeline_next = at + n
         for strip, state in strips:
             # always read, muted or not, so every ring stays in step with the clock
             strip.input.ring.read(n, out=scratch, at=at)
+            strip.processor.process(scratch, state.filters)
             strip.fader_now = self._apply_gain(scratch, strip.fader_now, db_to_gain(state.volume_db))
             self.meters.measure(state.name, scratch)
             strip.mute_now = self._apply_gain(scratch, strip.mute_now, 0.0 if state.muted else 1.0)
@@ -333,7 +363,8 @@ class AudioMixer:
             if state.monitored:
                 monitor += scratch
                 any_monitored = True
-        soft_clip(mix)
+        self._limiter.process(mix, master)
+        soft_clip(mix)  # the safety net when the limiter is off
         pts = self._samples_mixed
         self._samples_mixed += n
         self.blocks_mixed += 1

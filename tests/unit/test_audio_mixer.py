@@ -121,7 +121,7 @@ def test_limiter_keeps_the_mix_within_full_scale() -> None:
         mixer.add_input(ToneInput(f"t{i}", frequency=500.0, level_dbfs=0.0), volume_db=12.0 if i else 0.0)
     out = np.concatenate([mixer.mix_block().samples for _ in range(4)])
     assert float(np.abs(out).max()) <= 1.0
-    assert float(np.abs(out).max()) > 0.95  # limited, not attenuated
+    assert float(np.abs(out).max()) > 0.88  # limited (the master limiter's -1 dBFS ceiling), not attenuated
 
 
 def test_soft_clip_is_transparent_below_threshold_and_bounded_above() -> None:
