@@ -51,7 +51,9 @@ def in_loop(body: object) -> None:
 def test_a_gap_is_nacked_at_once_then_again_each_retry_interval_then_given_up() -> None:
     def body() -> None:
         clock, rec = Clock(), Recorder()
-        nack = NackRetry(rec.nack, rec.give_up, default_rtt_s=0.04, clock=clock)
+        nack = NackRetry(
+            rec.nack, rec.give_up, default_rtt_s=0.04, retry_rtts=1.5, give_up_rtts=4, min_give_up_s=0.1, clock=clock
+        )
         assert nack.retry_s() == pytest.approx(0.06) and nack.give_up_s() == pytest.approx(0.16)  # 1.5, 4 RTTs
         assert nack.add(_rtp(10)) is False
         assert nack.add(_rtp(13)) is False  # aiortc must not send its own NACK
@@ -79,7 +81,10 @@ def test_a_gap_is_nacked_at_once_then_again_each_retry_interval_then_given_up() 
 def test_requests_stop_at_the_limit_and_the_rtt_comes_from_answered_nacks() -> None:
     def body() -> None:
         clock, rec = Clock(), Recorder()
-        nack = NackRetry(rec.nack, rec.give_up, default_rtt_s=0.05, max_requests=2, clock=clock)
+        nack = NackRetry(
+            rec.nack, rec.give_up, default_rtt_s=0.05, retry_rtts=1.5, give_up_rtts=4, max_requests=2, min_give_up_s=0.1,
+            clock=clock,
+        )
         nack.add(_rtp(1))
         nack.add(_rtp(3))
         clock.now += 0.02
@@ -97,9 +102,9 @@ def test_requests_stop_at_the_limit_and_the_rtt_comes_from_answered_nacks() -> N
     in_loop(body)
 
 
-def test_the_give_up_time_is_bounded_above() -> None:
-    nack = NackRetry(lambda s, q: None, lambda q: None, default_rtt_s=0.5)
-    assert nack.give_up_s() == 0.3
+def test_the_give_up_time_is_bounded_by_default_to_200_300_ms() -> None:
+    assert NackRetry(lambda s, q: None, lambda q: None, default_rtt_s=0.5).give_up_s() == 0.3
+    assert NackRetry(lambda s, q: None, lambda q: None, default_rtt_s=0.001).give_up_s() == 0.2
 
 
 def test_a_given_up_hole_drops_the_broken_frames_and_holds_until_a_keyframe() -> None:
