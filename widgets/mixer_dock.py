@@ -5,6 +5,9 @@ Each strip binds to the mixer's ``InputState``: a fader in dB (-60 = off .. +12)
 and go with their media sources (the engine adds and removes them); the dock follows
 ``mixer.changed``, which ``MixerBridge`` re-emits as a Qt signal so it is handled on the UI thread.
 
+Filters: each strip's "Filters" button opens its gain, noise gate and compressor (applied before
+the fader); the master row has the limiter (on by default, so the program never clips).
+
 Meters: the mixer publishes levels about 30 times a second on the audio thread. The bridge only
 keeps the newest ``AudioLevels``; a 30 Hz UI timer applies it, and each meter repaints only when
 a value moved visibly. Nothing here waits on the audio thread.
@@ -14,10 +17,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QResizeEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
+    QDoubleSpinBox,
+    QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -32,6 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.audio.devices import AudioBackendError, AudioDevice, audio_backend_status, input_devices
+from studio.audio.filters import ChannelFilters, MasterFilters
 from studio.audio.inputs import ClipAudioInput, MicrophoneInput, ToneInput
 from studio.audio.meters import AudioLevels, ChannelLevels
 from studio.audio.mixer import MAX_VOLUME_DB, MIN_VOLUME_DB, AudioMixer, InputState, MixerChange
@@ -86,11 +95,13 @@ class MixerBridge(QObject):
     """Mixer events to the UI thread: ``changed`` as a queued Qt signal, levels as a latest value."""
 
     changed = Signal(object)  # MixerChange
+    master = Signal(object)  # MasterFilters
 
     def __init__(self, mixer: AudioMixer, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.latest: AudioLevels | None = None  # replaced whole by the audio thread (atomic)
-        self._disconnects = [mixer.changed.connect(self.changed.emit), mixer.levels.connect(self._levels)]
+        self._disconnects = [mixer.changed.connect(self.changed.emit), mixer.levels.connect(self._levels),
+                             mixer.master_changed.connect(self.master.emit)]
 
     def _levels(self, levels: AudioLevels) -> None:
         self.latest = levels
@@ -135,6 +146,10 @@ class MixerStrip(QFrame):
         top.addWidget(self.db_label)
         top.addWidget(self.mute)
         top.addWidget(self.monitor)
+        self.filters_button = QToolButton(self)
+        self.filters_button.setCheckable(True)
+        bind(self.filters_button, "setText", "Filters")
+        top.addWidget(self.filters_button)
         self.remove: QToolButton | None = None
         if removable:
             self.remove = QToolButton(self)
@@ -153,6 +168,10 @@ class MixerStrip(QFrame):
         bind(self.fader, "setToolTip", "Volume (dB)")
         self.fader.valueChanged.connect(self._set_volume)
         layout.addWidget(self.fader)
+        self.filters = ChannelFiltersPanel(lambda f: self._guard(lambda: self.mixer.set_filters(self.name, f)), self)
+        self.filters.hide()
+        self.filters_button.toggled.connect(self.filters.setVisible)
+        layout.addWidget(self.filters)
         self.show_state(state)
 
     def show_state(self, state: InputState) -> None:
@@ -169,6 +188,9 @@ class MixerStrip(QFrame):
                 button.blockSignals(False)
         self.db_label.setText(format_db(state.volume_db))
         self.meter.setEnabled(not state.muted)
+        self.filters.show_filters(state.filters)
+        self.filters_button.setProperty("active", self.filters.summary() != "")
+        self.filters_button.setToolTip(self.filters.summary() or tr("No filters"))
 
     def show_levels(self, levels: ChannelLevels | None) -> None:
         if levels is None:
@@ -193,6 +215,83 @@ class MixerStrip(QFrame):
             change()
         except ValueError as exc:  # the input went away between the click and now
             log.info("mixer strip %s: %s", self.name, exc)
+
+
+def _spin(parent: QWidget, lo: float, hi: float, step: float, suffix: str) -> QDoubleSpinBox:
+    spin = QDoubleSpinBox(parent)
+    spin.setRange(lo, hi)
+    spin.setSingleStep(step)
+    spin.setDecimals(1)
+    spin.setSuffix(suffix)
+    spin.setKeyboardTracking(False)
+    return spin
+
+
+class ChannelFiltersPanel(QWidget):
+    """A channel's gain, noise gate and compressor; every edit sends a whole new ChannelFilters."""
+
+    def __init__(self, apply: Callable[[ChannelFilters], None], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._apply = apply
+        self._shown = ChannelFilters()
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 2, 0, 2)
+        self.gain = _spin(self, -30, 30, 0.5, " dB")
+        self.gate = QCheckBox(self)
+        self.gate_threshold = _spin(self, -90, 0, 1, " dB")
+        self.compressor = QCheckBox(self)
+        self.comp_threshold = _spin(self, -60, 0, 1, " dB")
+        self.comp_ratio = _spin(self, 1, 32, 0.5, ":1")
+        rows: list[tuple[str, QWidget]] = [
+            ("Gain", self.gain), ("Noise gate", self.gate), ("Gate threshold", self.gate_threshold),
+            ("Compressor", self.compressor), ("Compressor threshold", self.comp_threshold),
+            ("Ratio", self.comp_ratio)]
+        for text, widget in rows:
+            label = QLabel(self)
+            bind(label, "setText", text)
+            form.addRow(label, widget)
+        for spin in (self.gain, self.gate_threshold, self.comp_threshold, self.comp_ratio):
+            spin.valueChanged.connect(lambda _v: self._send())
+        for box in (self.gate, self.compressor):
+            box.toggled.connect(lambda _on: self._send())
+
+    def current(self) -> ChannelFilters:
+        return replace(self._shown, gain_db=self.gain.value(), gate=self.gate.isChecked(),
+                       gate_threshold_db=self.gate_threshold.value(), compressor=self.compressor.isChecked(),
+                       compressor_threshold_db=self.comp_threshold.value(), compressor_ratio=self.comp_ratio.value())
+
+    def _send(self) -> None:
+        try:
+            self._apply(self.current())
+        except ValueError as exc:  # the spin boxes' ranges match the model's, so this is a bug
+            log.warning("audio filters: %s", exc)
+
+    def show_filters(self, f: ChannelFilters) -> None:
+        """Follow the model without echoing back to it."""
+        self._shown = f
+        values: list[tuple[Any, Any]] = [
+            (self.gain, f.gain_db), (self.gate_threshold, f.gate_threshold_db),
+            (self.comp_threshold, f.compressor_threshold_db), (self.comp_ratio, f.compressor_ratio),
+            (self.gate, f.gate), (self.compressor, f.compressor)]
+        for widget, value in values:
+            widget.blockSignals(True)
+            if isinstance(widget, QCheckBox):
+                widget.setChecked(value)
+            else:
+                widget.setValue(value)
+            widget.blockSignals(False)
+
+    def summary(self) -> str:
+        """The active filters in a few words (the strip's tooltip)."""
+        f = self._shown
+        parts = []
+        if f.gain_db:
+            parts.append(tr("Gain {db} dB").format(db=f"{f.gain_db:+.1f}"))
+        if f.gate:
+            parts.append(tr("Noise gate"))
+        if f.compressor:
+            parts.append(tr("Compressor"))
+        return " · ".join(parts)
 
 
 class MixerDock(QWidget):
@@ -235,6 +334,16 @@ class MixerDock(QWidget):
         self.master = AudioMeter(2, self)
         master.addWidget(master_label)
         master.addWidget(self.master, 1)
+        self.limiter = QCheckBox(self)
+        bind(self.limiter, "setText", "Limiter")
+        bind(self.limiter, "setToolTip", "Keeps the program under the ceiling: it never clips")
+        self.ceiling = _spin(self, -30, 0, 0.5, " dB")
+        bind(self.ceiling, "setToolTip", "Limiter ceiling (dBFS)")
+        self._show_master(mixer.master_filters)
+        self.limiter.toggled.connect(lambda _on: self._set_master())
+        self.ceiling.valueChanged.connect(lambda _v: self._set_master())
+        master.addWidget(self.limiter)
+        master.addWidget(self.ceiling)
         layout.addLayout(master)
 
         scroll = QScrollArea(self)
@@ -255,6 +364,7 @@ class MixerDock(QWidget):
 
         self.bridge = MixerBridge(mixer, self)
         self.bridge.changed.connect(self._on_change)
+        self.bridge.master.connect(self._show_master)
         for state in mixer.inputs:
             self._add_strip(state)
         on_change(self, self._retranslate)
@@ -263,6 +373,20 @@ class MixerDock(QWidget):
         self.timer.setInterval(METER_INTERVAL_MS)
         self.timer.timeout.connect(self.apply_levels)
         self.timer.start()
+
+    # ---- master ---------------------------------------------------------------------------------------
+    def _set_master(self) -> None:
+        self.mixer.set_master_filters(replace(self.mixer.master_filters, limiter=self.limiter.isChecked(),
+                                              limiter_ceiling_db=self.ceiling.value()))
+
+    def _show_master(self, f: MasterFilters) -> None:
+        for widget in (self.limiter, self.ceiling):
+            widget.blockSignals(True)
+        self.limiter.setChecked(f.limiter)
+        self.ceiling.setValue(f.limiter_ceiling_db)
+        self.ceiling.setEnabled(f.limiter)
+        for widget in (self.limiter, self.ceiling):
+            widget.blockSignals(False)
 
     # ---- strips --------------------------------------------------------------------------------------
     def _kind(self, name: str) -> tuple[str, bool]:
