@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     headless.add_argument("--rundown", type=Path, help="run this rundown (markers, polls, branches) on air")
     headless.add_argument("--strict", action="store_true",
                           help="do not go live when the rundown's pre-flight check finds a problem")
+    headless.add_argument("--chat", action="append", metavar="SOURCE",
+                          help="platform chat: bilibili:ROOM[?url=ws://…] or douyin-push:PORT (repeatable)")
+    headless.add_argument("--show-log", type=Path, metavar="FILE", help="write the show log (JSONL) to this file")
     headless.add_argument("--control-port", type=int, metavar="P",
                           help="obs-websocket v5 remote control port (default 4455 when free; 0 turns it off)")
     headless.add_argument("--control-password-env", metavar="VAR",

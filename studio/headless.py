@@ -24,6 +24,7 @@ from studio.control.password import ensure_password
 from studio.control.server import DEFAULT_PORT, LOCAL_HOST, ControlConfig
 from studio.display import use_offscreen_qt
 from studio.events import ClockStats
+from studio.interaction.adapters import Adapter
 from studio.net.ports import can_listen
 from studio.outputs.health import network_health
 from studio.outputs.pipeline import PipelineStats, StreamTarget
@@ -99,6 +100,13 @@ def control_config(args: argparse.Namespace) -> ControlConfig | None:
     return ControlConfig(port=port, password=password)
 
 
+def chat_adapters(specs: list[str]) -> list[Adapter]:
+    """``--chat`` sources (bilibili:ROOM[?url=…], douyin-push:PORT), secrets from the store."""
+    from studio.interaction.chat_sources import build_adapter, parse_chat_spec
+
+    return [build_adapter(parse_chat_spec(spec)) for spec in specs]
+
+
 def run_headless(args: argparse.Namespace, local_show: bool = False) -> int:
     use_offscreen_qt()
     collection, path = open_collection(args.collection, args.scene)
@@ -109,7 +117,12 @@ def run_headless(args: argparse.Namespace, local_show: bool = False) -> int:
         return 2
     token = resolve_token(args.stream, args.token_env) if args.stream else None
     control = control_config(args)
-    show = Show(collection, serve_locally=local_show or not args.stream, control=control)
+    chat = chat_adapters(getattr(args, "chat", None) or [])
+    show_log = getattr(args, "show_log", None)
+    show = Show(collection, serve_locally=local_show or not args.stream, control=control, chat=chat,
+                show_log=Path(show_log) if show_log is not None else None)
+    for source in chat:
+        say(f"studio: chat from {source.name}")
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())

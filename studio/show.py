@@ -6,6 +6,7 @@ so what runs on air is the same with or without a window.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 from scenes.model import SceneCollection
@@ -13,7 +14,8 @@ from studio.audio.mixer import AudioMixer
 from studio.collections import Autosaver
 from studio.control.server import ControlConfig, ControlServer
 from studio.engine import Studio
-from studio.interaction.adapters import WebSocketAdapter
+from studio.interaction.adapters import Adapter, WebSocketAdapter
+from studio.interaction.merged import MergedAdapter
 from studio.interaction.overlays import OverlayBinding
 from studio.interaction.service import InteractionService
 from studio.interaction.showlog import ShowLog
@@ -34,7 +36,8 @@ log = logging.getLogger(__name__)
 class Show:
     def __init__(self, collection: SceneCollection, path: Path | None = None, *, studio_mode: bool = False,
                  serve_locally: bool = True, relay_port: int | None = None,
-                 hub_port: int | None = None, control: ControlConfig | None = None) -> None:
+                 hub_port: int | None = None, control: ControlConfig | None = None,
+                 chat: Sequence[Adapter] = (), show_log: Path | None = None) -> None:
         # ports None: the defaults (8889/8890), or free ones when another program holds them (the
         # window shows the URLs really used); a number is used as given or start fails (LocalServices)
         self.collection = collection
@@ -57,22 +60,38 @@ class Show:
         self.control_config = control
         self.control: ControlServer | None = None
         self.control_error: str | None = None  # why the remote control did not start
+        # platform chat (Bilibili rooms, Douyin push) merged with the hub page; the show log's file
+        self.chat_sources = list(chat)
+        self.show_log_path = show_log
         self._started = False
+
+    def _interaction_source(self, hub: Adapter | None) -> Adapter:
+        sources = ([hub] if hub is not None else []) + self.chat_sources
+        return sources[0] if len(sources) == 1 else MergedAdapter(sources)
+
+    def _new_showlog(self) -> ShowLog:
+        return ShowLog(self.show_log_path) if self.show_log_path is not None else ShowLog.for_new_show()
 
     def start(self) -> ServiceUrls | None:
         """Start serving, the engine and the mixer. Returns the local URLs when serving locally."""
         if self.services is not None:
             self.urls = self.services.start()
             # every live show keeps a JSONL log: polls and their results, gifts, announcements
-            self.showlog = ShowLog.for_new_show()
+            self.showlog = self._new_showlog()
             self.session = SessionRecording()
+            hub = WebSocketAdapter(self.urls.hub_host, token=self.urls.hub_token)
             self.interaction = InteractionService(
-                self.session.tap(WebSocketAdapter(self.urls.hub_host, token=self.urls.hub_token)), net=self.net,
-                showlog=self.showlog)
+                self.session.tap(self._interaction_source(hub)), net=self.net, showlog=self.showlog)
             self.session.bind_interaction(self.interaction)
             self.interaction.start()
             self.session.sample_health(show_health_probe(self.pipeline, self.studio, self.services.hub))
             # viewers' danmaku, likes, gifts and polls reach the overlay sources in the program
+            self.overlays = OverlayBinding(self.interaction, self.studio)
+        elif self.chat_sources:  # streaming elsewhere: platform chat alone still reaches the overlays
+            self.showlog = self._new_showlog()
+            self.interaction = InteractionService(self._interaction_source(None), net=self.net,
+                                                  showlog=self.showlog)
+            self.interaction.start()
             self.overlays = OverlayBinding(self.interaction, self.studio)
         self.studio.start()
         self.mixer.start()
