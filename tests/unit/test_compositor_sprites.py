@@ -9,7 +9,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+import scenes.filters  # noqa: F401 - registers the filter types
 from scenes.compositor import Compositor, ItemSnapshot
+from scenes.filters.registry import make_config
 from scenes.frame import VideoFrame, premultiply
 from scenes.registry import get_type
 from scenes.sources.base import Source, Sprite, StatusNotice, View, inverse_alpha
@@ -162,6 +164,19 @@ def test_any_transform_but_a_move_takes_the_frame_path(transform: dict[str, Any]
     plain = np.zeros((H, W, 4), np.uint8)
     untouched.render((item("bg"),), sources, plain)
     assert not np.array_equal(with_sprites, plain)  # the transformed overlay is there
+
+
+def test_a_filtered_source_is_drawn_from_its_filtered_frame() -> None:
+    """Filters need the whole picture: a filtered item takes the frame path."""
+    patches = Patches((100, 50), [at(patch(30, 20, 1), 5, 5), at(patch(40, 25, 2), 50, 20)])
+    sources: dict[str, Source] = {"bg": Background(5), "fx": patches}
+    darker = (make_config("color_correction", {"brightness": -0.5}),)
+    items = (item("bg"), item("fx", x=100.0, y=80.0, filters=darker))
+    with_sprites, with_frame = both(items, sources, "fx")
+    assert patches.asked == 0
+    assert np.array_equal(with_sprites, with_frame)
+    unfiltered, _ = both((item("bg"), item("fx", x=100.0, y=80.0)), sources, "fx")
+    assert patches.asked == 1 and not np.array_equal(with_sprites, unfiltered)
 
 
 def test_a_source_with_a_problem_is_not_drawn_from_its_sprites() -> None:
