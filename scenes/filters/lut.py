@@ -1,9 +1,11 @@
 """LUT filter: a .cube colour grade, trilinear, on straight colour.
 
-Trilinear without per-pixel Python: the 3D table is laid out as a 2D image (rows: blue slice x
-green, columns: red) so OpenCV's ``remap`` does the bilinear red/green step inside a slice; two
-remaps (the blue slices below and above) are blended by the blue fraction. 1D LUTs become one
-256-entry table per channel (cv2.LUT).
+Trilinear without per-pixel Python, in one OpenCV ``remap``: trilinear interpolation is linear
+along blue of a bilinear red/green lookup, so the table is baked once (when the filter is built)
+into 256 red x green slices, one for every 8-bit blue value, each blended from the two cube slices
+around it. Stacked as one uint8 image (rows: blue value x green, columns: red), a single bilinear
+``remap`` per frame then gives exactly the trilinear result (to OpenCV's 1/32-pixel weights).
+1D LUTs become one 256-entry table per channel (cv2.LUT).
 """
 
 from __future__ import annotations
@@ -21,12 +23,33 @@ from scenes.filters.registry import register
 from scenes.frame import VideoFrame
 from scenes.properties import PropertyKind, PropertySpec
 
+MAX_BAKED = 64  # cubes up to this size are baked as they are; larger ones are resampled to it
+# (remap's fixed-point maps need the image under 32767 rows: 256 x 65 rows fits, 256 x 129 does not)
 
-def _coords(lut: CubeLut, channel: int) -> np.ndarray:
-    """8-bit value -> position in the table along one RGB channel (0..N-1), domain applied."""
+
+def _coords(lut: CubeLut, channel: int, n: int) -> np.ndarray:
+    """8-bit value -> position in an n-point table along one RGB channel (0..n-1), domain applied."""
     lo, hi = lut.domain_min[channel], lut.domain_max[channel]
     v = np.arange(256, dtype=np.float64) / 255.0
-    return np.clip((v - lo) / (hi - lo), 0.0, 1.0) * (lut.size - 1)
+    return np.clip((v - lo) / (hi - lo), 0.0, 1.0) * (n - 1)
+
+
+def _lerp_axis(table: np.ndarray, pos: np.ndarray, axis: int) -> np.ndarray:
+    """Linear interpolation of ``table`` at fractional positions ``pos`` along ``axis``."""
+    n = table.shape[axis]
+    i0 = np.floor(pos).astype(int).clip(0, n - 1)
+    i1 = np.minimum(i0 + 1, n - 1)
+    w = (pos - i0).reshape([-1 if a == axis else 1 for a in range(table.ndim)])
+    return np.take(table, i0, axis=axis) * (1.0 - w) + np.take(table, i1, axis=axis) * w
+
+
+def _resampled(lut: CubeLut, n: int) -> np.ndarray:
+    """The cube resampled to n points per axis (trilinear), for cubes too large to bake."""
+    grid = np.linspace(0, lut.size - 1, n)
+    t = lut.table.astype(np.float64)
+    for axis in range(3):
+        t = _lerp_axis(t, grid, axis)
+    return t
 
 
 class Lut(VideoFilter):
@@ -36,39 +59,38 @@ class Lut(VideoFilter):
             raise ValueError("LUT: choose a .cube file")
         self.lut = load_cube(settings["path"])
         self._mix = float(settings["amount"])
-        n = self.lut.size
         if self.lut.is_3d:
-            # (b, g, r, RGB) -> image rows b*N + g, columns r, channels BGR, in 0..255
+            n = min(self.lut.size, MAX_BAKED)
+            table = self.lut.table.astype(np.float64) if n == self.lut.size else _resampled(self.lut, n)
+            # (b, g, r, RGB): one slice per 8-bit blue value, then rows b*n + g, columns r, BGR 0..255
+            slices = _lerp_axis(table, _coords(self.lut, 2, n), axis=0)
             self._image = np.ascontiguousarray(
-                self.lut.table[..., ::-1].reshape(n * n, n, 3) * 255.0, dtype=np.float32)
-            cr, cg, cb = _coords(self.lut, 0), _coords(self.lut, 1), _coords(self.lut, 2)
-            b0 = np.floor(cb).clip(0, n - 1)
-            b1 = np.minimum(b0 + 1, n - 1)
-            self._x = cr.astype(np.float32).reshape(256, 1)
-            self._y = cg.astype(np.float32).reshape(256, 1)
-            self._y0 = (b0 * n).astype(np.float32).reshape(256, 1)
-            self._y1 = (b1 * n).astype(np.float32).reshape(256, 1)
-            self._w1 = (cb - b0).astype(np.float32).reshape(256, 1)
-            self._w0 = (1.0 - (cb - b0)).astype(np.float32).reshape(256, 1)
+                np.clip(np.round(slices[..., ::-1] * 255.0), 0, 255).astype(np.uint8).reshape(256 * n, n, 3))
+            self._x = _coords(self.lut, 0, n).astype(np.float32).reshape(256, 1)
+            self._y = _coords(self.lut, 1, n).astype(np.float32).reshape(256, 1)
+            self._row = (np.arange(256) * n).astype(np.float32).reshape(256, 1)
+            self._n = n
+            self._plain_domain = self.lut.domain_min == (0.0, 0.0, 0.0) and self.lut.domain_max == (1.0, 1.0, 1.0)
         else:
+            n = self.lut.size
             curves = []
             for ch in (2, 1, 0):  # BGR order
-                pos = _coords(self.lut, ch)
-                curves.append(np.interp(pos, np.arange(n), self.lut.table[:, ch]) * 255.0)
+                curves.append(np.interp(_coords(self.lut, ch, n), np.arange(n), self.lut.table[:, ch]) * 255.0)
             self._table1d = np.clip(np.round(np.stack(curves, axis=1)), 0, 255).astype(np.uint8).reshape(256, 1, 3)
 
     def _grade(self, bgr: np.ndarray) -> np.ndarray:
         if not self.lut.is_3d:
             return cv2.LUT(bgr, self._table1d)
         b, g, r = cv2.split(bgr)
-        mapx = cv2.LUT(r, self._x)
-        gy = cv2.LUT(g, self._y)
-        lower = cv2.remap(self._image, mapx, cv2.add(gy, cv2.LUT(b, self._y0)), cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE)
-        upper = cv2.remap(self._image, mapx, cv2.add(gy, cv2.LUT(b, self._y1)), cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE)
-        mixed = cv2.blendLinear(lower, upper, cv2.LUT(b, self._w0), cv2.LUT(b, self._w1))
-        return cv2.convertScaleAbs(mixed)  # rounds and saturates to uint8 (values are >= 0)
+        n = self._n
+        if self._plain_domain:  # 0..1: the coordinates are plain multiply-adds (SIMD, no lookups)
+            k = (n - 1) / 255.0
+            mapx = cv2.addWeighted(r, k, r, 0.0, 0.0, dtype=cv2.CV_32F)
+            mapy = cv2.addWeighted(b, float(n), g, k, 0.0, dtype=cv2.CV_32F)
+        else:
+            mapx = cv2.LUT(r, self._x)
+            mapy = cv2.add(cv2.LUT(g, self._y), cv2.LUT(b, self._row))
+        return cv2.remap(self._image, mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
     def apply(self, frame: VideoFrame) -> VideoFrame:
         bgr = straight_bgr(frame)
