@@ -62,9 +62,14 @@ async def meters(url: str, clients: int, seconds: float) -> dict[str, Any]:
             "meter_events_per_s": round(sum(counts) / max(1, clients) / seconds, 1)}
 
 
-async def rtt(url: str, requests: int, scenes: list[str]) -> dict[str, Any]:
+async def rtt(url: str, requests: int, scenes: list[str], gap_ms: float) -> dict[str, Any]:
     async with connect(url, subprotocols=["obswebsocket.json"]) as ws:  # type: ignore[list-item]
         await _identify(ws, 0)
+        # cuts: the program switches without a transition composited for each request, so the
+        # figures are the request path's (a fade per request would be the compositor's cost)
+        await ws.send(json.dumps({"op": 6, "d": {"requestType": "SetCurrentSceneTransition", "requestId": "cut",
+                                                 "requestData": {"transitionName": "Cut"}}}))
+        await ws.recv()
         print("ready", flush=True)
         times: dict[str, list[float]] = {"GetSceneList": [], "SetCurrentProgramScene": []}
         failures = 0
@@ -82,6 +87,7 @@ async def rtt(url: str, requests: int, scenes: list[str]) -> dict[str, Any]:
                         break
                 times[request_type].append((time.perf_counter_ns() - t0) / 1e6)
                 failures += not reply["d"]["requestStatus"]["result"]
+            await asyncio.sleep(gap_ms / 1000)  # a panel's pace, not a tight loop
     out: dict[str, Any] = {"requests": requests, "failures": failures}
     for request_type, samples in times.items():
         ordered = sorted(samples)
@@ -99,11 +105,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--requests", type=int, default=300)
     p.add_argument("--scenes", default="")
+    p.add_argument("--gap-ms", type=float, default=20.0)
     args = p.parse_args(argv)
     if args.mode == "meters":
         result = asyncio.run(meters(args.url, args.clients, args.seconds))
     else:
-        result = asyncio.run(rtt(args.url, args.requests, args.scenes.split(",")))
+        result = asyncio.run(rtt(args.url, args.requests, args.scenes.split(","), args.gap_ms))
     print(json.dumps(result))
     return 0
 

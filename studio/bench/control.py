@@ -7,8 +7,9 @@ relay, as a director starts it):
 - ``meters``: 10 clients subscribed to InputVolumeMeters (every 50 ms) and every low-volume event:
   lagged frames (target < 0.5 %) and the meter events each client received;
 - ``baseline_after``: no clients again, last (other programs' load on the machine varies);
-- ``rtt``: one client sending GetSceneList and SetCurrentProgramScene in turn: round trip
-  ``rtt_ms_p50``/``rtt_ms_p95`` per request (target p95 <= 10 ms), lagged frames meanwhile.
+- ``rtt``: one client sending GetSceneList and SetCurrentProgramScene in turn (a pair every
+  ``--gap-ms``, cuts between the first two scenes): round trip ``rtt_ms_p50``/``rtt_ms_p95`` per
+  request (target p95 <= 10 ms), lagged frames meanwhile.
 
 Clients run in a child process (``_control_clients``) so their CPU is not the show's; a phase is
 measured from their "ready" (all connected and identified) to their end. Each phase also reports
@@ -44,6 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, default=15.0, help="seconds per phase (default 15)")
     parser.add_argument("--clients", type=int, default=10, help="meter clients (default 10)")
     parser.add_argument("--requests", type=int, default=300, help="round trips per request type (default 300)")
+    parser.add_argument("--gap-ms", type=float, default=20.0, help="pause between request pairs (default 20)")
     parser.add_argument("--no-outputs", action="store_true", help="do not record or stream meanwhile")
 
 
@@ -108,7 +110,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             meters = _clients(show_run, control.url, password, "meters", "--clients", str(args.clients),
                               "--seconds", str(seconds), timeout=seconds + 60)
             rtt = _clients(show_run, control.url, password, "rtt", "--requests", str(args.requests),
-                           "--scenes", ",".join(scenes[:2]), timeout=600)
+                           "--scenes", ",".join(scenes[:2]), "--gap-ms", str(args.gap_ms), timeout=600)
             phase = _Phase(show_run)  # again at the end: load from other programs varies over a run
             time.sleep(seconds)
             baseline_after = phase.result()
