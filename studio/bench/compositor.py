@@ -29,6 +29,7 @@ from scenes.sources.base import Source
 from scenes.sources.danmaku_overlay import DanmakuOverlaySource
 from scenes.text_raster import init_text_rendering
 from studio.bench._feed import DanmakuFeed, rate_for
+from studio.bench.filters import chroma_key_figures
 
 HELP = "the video clock's work per frame (source ticks + composite) for a demo-like 1080p30 scene"
 FRAME_NS = 33_333_333
@@ -310,6 +311,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "without_bullets": {k: without[k] for k in ("tick_ms_p50", "composite_ms_p50", "frame_ms_p50", "frame_ms_p95",
                                                     "frame_cpu_ms_p50")},
         "full_canvas_overlay": full_canvas,
+        **chroma_key_figures(w, h, max(10, frames // 5)),  # a host camera keyed at this canvas size
         "naive_float_composite_p50_ms": _pct(naive, 0.5),
         "speedup_vs_naive": round(_pct(naive, 0.5) / max(ours["composite_ms_p50"], 1e-6), 1),
         "frame_budget_ms": round(1000 / 30, 2),
