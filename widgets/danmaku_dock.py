@@ -24,6 +24,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QBrush, QColor, QFont, QStandardItem, QStandardItemModel
@@ -47,6 +48,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.interaction.messages import SuperChat
 from studio.interaction.moderation import (
     BLOCKED_USER,
     BlockedViewer,
@@ -65,8 +67,17 @@ USER_ROLE = Qt.ItemDataRole.UserRole + 2
 FLAGS_ROLE = Qt.ItemDataRole.UserRole + 3
 REMOVED_ROLE = Qt.ItemDataRole.UserRole + 4
 ADDRESS_ROLE = Qt.ItemDataRole.UserRole + 5
-COLUMNS = ("Time", "User", "Message")
+PLATFORM_ROLE = Qt.ItemDataRole.UserRole + 6
+COLUMNS = ("Time", "User", "Message", "Source")
+SOURCE_COLUMN = 3
 FILTERS = (("all", "All messages"), ("flagged", "Flagged only"), ("shown", "Shown on overlay"))
+# where a message came from: the tag in the Source column and the choices of the source filter
+PLATFORM_TAGS = {"hub": "Viewer page", "bilibili": "Bilibili", "douyin": "Douyin"}
+SUPER_CHAT_BACKGROUND = QColor(150, 110, 20, 170)
+# bursts (thousands of platform messages a second): beyond this many rows per flush, the dock lists
+# a sample; super chats and flagged messages are always listed. Votes and gifts never depend on it.
+SAMPLE_PER_FLUSH = 40
+FLUSH_MS = 100
 FLAG_NAMES = {"banned_word": "banned word", "blocked_user": "blocked user", "slow_mode": "slow mode"}
 FLAGGED_BACKGROUND = QColor(120, 40, 40, 160)
 PINNED_BACKGROUND = QColor(40, 90, 140, 160)
@@ -118,12 +129,19 @@ class DanmakuFilter(QSortFilterProxyModel):
         super().__init__(parent)
         self._kind = "all"
         self._search = ""
+        self._platform = ""  # "": every source
 
     def set_kind(self, kind: str) -> None:
         if kind not in dict(FILTERS):
             raise ValueError(f"danmaku filter {kind!r} is not one of {', '.join(dict(FILTERS))}")
         self.beginFilterChange()
         self._kind = kind
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def set_platform(self, platform: str) -> None:
+        """Only messages from one platform ("hub", "bilibili", "douyin"...); "" for all."""
+        self.beginFilterChange()
+        self._platform = platform
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def set_search(self, text: str) -> None:
@@ -143,6 +161,8 @@ class DanmakuFilter(QSortFilterProxyModel):
         if self._kind == "flagged" and not flags:
             return False
         if self._kind == "shown" and (flags or first.data(REMOVED_ROLE)):
+            return False
+        if self._platform and first.data(PLATFORM_ROLE) != self._platform:
             return False
         if self._search:
             user = str(model.index(row, 1, parent).data() or "")
@@ -197,6 +217,12 @@ class DanmakuDock(QWidget):
         self.max_rows = max_rows
         self._held: deque[DanmakuEvent] = deque(maxlen=max_rows)  # arrivals while paused
         self._pinned_id: str | None = None
+        self._burst: list[DanmakuEvent] = []  # arrivals waiting for the next flush in a burst
+        self._recent_appends = 0  # rows appended since the last flush tick
+        self.sampled_out = 0  # messages not listed because of a burst (still counted and moderated)
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setInterval(FLUSH_MS)
+        self._flush_timer.timeout.connect(self._flush_burst)
 
         self.model = QStandardItemModel(0, len(COLUMNS), self)
         on_change(self, lambda: self.model.setHorizontalHeaderLabels([tr(c) for c in COLUMNS]))
@@ -212,7 +238,9 @@ class DanmakuDock(QWidget):
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(SOURCE_COLUMN, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(False)
         self.view.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
 
         self.search = QLineEdit(self)
@@ -223,6 +251,12 @@ class DanmakuDock(QWidget):
         for key, label in FILTERS:
             self.kind.addItem(tr(label), key)
         self.kind.currentIndexChanged.connect(lambda _i: self.proxy.set_kind(self.kind.currentData()))
+        self.platform = QComboBox(self)  # filter by where messages come from
+        self.platform.setObjectName("platformFilter")
+        self.platform.addItem(tr("All sources"), "")
+        for key, label in PLATFORM_TAGS.items():
+            self.platform.addItem(tr(label), key)
+        self.platform.currentIndexChanged.connect(lambda _i: self.proxy.set_platform(self.platform.currentData()))
         self.pause = QPushButton(self)
         self.pause.setCheckable(True)
         bind(self.pause, "setText", "Pause")
@@ -260,7 +294,7 @@ class DanmakuDock(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(4)
-        top, actions, moderation = _row(self.search, self.kind, self.pause, self.auto_scroll), _row(
+        top, actions, moderation = _row(self.search, self.kind, self.platform, self.pause, self.auto_scroll), _row(
             self.remove_button, self.block_button, self.pin_button, self.unpin_button, stretch=True
         ), _row(self.slow, self.slow_seconds, self.words_button, stretch=True)
         layout.addLayout(top)
@@ -300,16 +334,45 @@ class DanmakuDock(QWidget):
     def close_bridge(self) -> None:
         """Stop listening to the service (the owner calls this when the dock goes away)."""
         self.bridge.close()
+        self._flush_timer.stop()
 
     # ---- rows ----
 
     def add_event(self, event: DanmakuEvent) -> None:
-        """Append one message (UI thread); held back while paused."""
+        """Append one message (UI thread); held back while paused; sampled in a burst."""
         if self.pause.isChecked():
             self._held.append(event)
             self._retitle()
             return
-        self._append(event)
+        if self._burst or self._recent_appends >= SAMPLE_PER_FLUSH:
+            self._burst.append(event)  # a burst: list a sample on the next flush
+        else:
+            self._recent_appends += 1
+            self._append(event)
+        if not self._flush_timer.isActive():
+            self._flush_timer.start()
+
+    def _flush_burst(self) -> None:
+        """Every FLUSH_MS: list what a burst held back (a sample of it, super chats and flagged
+        messages always), and open the gate for direct appends again."""
+        burst, self._burst = self._burst, []
+        self._recent_appends = 0
+        if not burst:
+            self._flush_timer.stop()
+            return
+        keep = [e for e in burst if e.flags or isinstance(e.message, SuperChat)]
+        plain = [e for e in burst if not (e.flags or isinstance(e.message, SuperChat))]
+        room = max(0, SAMPLE_PER_FLUSH - len(keep))
+        if len(plain) > room:
+            self.sampled_out += len(plain) - room
+            step = len(plain) / room if room else 0.0
+            plain = [plain[int(i * step)] for i in range(room)] if room else []
+        chosen = {id(e) for e in keep + plain}
+        for event in burst:
+            if id(event) in chosen:
+                self._append(event)
+        self._recent_appends = SAMPLE_PER_FLUSH  # this tick's budget is used
+        self._retitle()
 
     def _append(self, event: DanmakuEvent) -> None:
         m = event.message
@@ -319,12 +382,16 @@ class DanmakuDock(QWidget):
         stamp.setData(tuple(sorted(event.flags)), FLAGS_ROLE)
         stamp.setData(False, REMOVED_ROLE)
         stamp.setData(m.address, ADDRESS_ROLE)
+        stamp.setData(m.platform, PLATFORM_ROLE)
         user = QStandardItem(m.display_name)
         user.setForeground(QBrush(user_colour(m.user)))
         user.setToolTip(tooltip(m.user))
-        text = QStandardItem(m.text)
+        paid = isinstance(m, SuperChat)
+        text = QStandardItem(f"[SC ¥{m.value:g}] {m.text}" if isinstance(m, SuperChat) else m.text)
         text.setToolTip(tooltip(m.text))
-        row = [stamp, user, text]
+        source = QStandardItem(tr(PLATFORM_TAGS.get(m.platform, m.platform)))
+        source.setToolTip(tooltip(m.platform))
+        row = [stamp, user, text, source]
         for item in row:
             item.setEditable(False)
         if event.flags:
@@ -334,6 +401,9 @@ class DanmakuDock(QWidget):
             for item in row:
                 item.setBackground(QBrush(FLAGGED_BACKGROUND))
             text.setToolTip(tooltip(f"{tr('Not shown')} ({why})\n{m.text}"))
+        elif paid:
+            for item in row:
+                item.setBackground(QBrush(SUPER_CHAT_BACKGROUND))
         self.model.appendRow(row)
         overflow = self.model.rowCount() - self.max_rows
         if overflow > 0:
@@ -486,6 +556,8 @@ class DanmakuDock(QWidget):
 
     def _retitle(self) -> None:
         held = f" · {len(self._held)} {tr('held')}" if self._held else ""
+        if self.sampled_out:
+            held += f" · +{self.sampled_out} {tr('not listed (burst)')}"
         words = len(self.moderator.banned_words)
         blocked = len(self.moderator.blocked_users)
         self.summary.setText(

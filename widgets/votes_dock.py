@@ -40,6 +40,16 @@ from studio.interaction.service import InteractionService
 from widgets.i18n import bind, tr
 
 TIE_RULES = (("default", "Default option wins"), ("director", "Director picks"))
+SOURCE_NAMES = {"hub": "Viewer page", "bilibili": "Bilibili", "douyin": "Douyin"}
+
+
+def source_breakdown(update: PollUpdated) -> str:
+    """One line per source: "Bilibili: 40 (买 10 · 不买 30)"; empty before the first vote."""
+    lines = []
+    for source, counts in update.by_source:
+        per_option = " · ".join(f"{o} {c}" for o, c in zip(update.options, counts, strict=False))
+        lines.append(f"{tr(SOURCE_NAMES.get(source, source))}: {sum(counts)} ({per_option})")
+    return "\n".join(lines)
 STATES = {"draft": "Draft", "open": "Open", "needs_pick": "Tie: pick the winner", "closed": "Closed"}
 
 
@@ -136,6 +146,9 @@ class VotesDock(QWidget):
             self.bars.append(bar)
             self.pick_buttons.append(pick)
         grid.setColumnStretch(1, 1)
+        self.sources = _plain_label(self)  # the tally by source: viewer page, Bilibili, Douyin
+        self.sources.setObjectName("voteSources")
+        self.sources.setWordWrap(True)
         self.status = _plain_label(self)
         self.status.setWordWrap(True)
 
@@ -146,6 +159,7 @@ class VotesDock(QWidget):
         layout.addWidget(self.state_label)
         layout.addWidget(self.question_label)
         layout.addLayout(grid)
+        layout.addWidget(self.sources)
         layout.addWidget(self.status)
         layout.addStretch(1)
 
@@ -221,6 +235,7 @@ class VotesDock(QWidget):
     def _show_idle(self) -> None:
         self.state_label.setText(tr("No poll"))
         self.question_label.setText("")
+        self.sources.setText("")
         for label, bar, pick in zip(self.option_labels, self.bars, self.pick_buttons, strict=True):
             label.hide()
             bar.hide()
@@ -236,6 +251,7 @@ class VotesDock(QWidget):
         self.state_label.setText(f"{tr(STATES.get(update.state, update.state))}{remaining} · "
                                  f"{update.total} {tr('votes')}")
         self.question_label.setText(update.question)
+        self.sources.setText(source_breakdown(update))
         for i, (label, bar, pick) in enumerate(zip(self.option_labels, self.bars, self.pick_buttons, strict=True)):
             if i >= len(update.options):
                 label.hide()
