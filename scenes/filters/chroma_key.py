@@ -54,7 +54,7 @@ class ChromaKey(VideoFilter):
         """Intermediate planes, reused while the picture size stays (no page faults per frame)."""
         if self._planes is None or self._planes["key"].shape != (h, w):
             self._planes = {name: np.empty((h, w), np.uint8) for name in
-                            ("cr", "cb", "dcr", "dcb", "big", "small", "key", "own", "o1", "o2")}
+                            ("y", "cr", "cb", "dcr", "dcb", "big", "key", "b", "g", "r", "a", "spill")}
             self._planes["ycc"] = np.empty((h, w, 3), np.uint8)
             self._planes["key4"] = np.empty((h, w, 4), np.uint8)
         return self._planes
@@ -64,15 +64,13 @@ class ChromaKey(VideoFilter):
         next call."""
         s = self._scratch(frame.height, frame.width)
         bgr = frame.pixels if frame.opaque else straight_bgr(frame)
-        code = cv2.COLOR_BGR2YCrCb
-        cv2.cvtColor(bgr if bgr.shape[2] == 3 else cv2.cvtColor(bgr, cv2.COLOR_BGRA2BGR), code, dst=s["ycc"])
-        cv2.extractChannel(s["ycc"], 1, dst=s["cr"])
-        cv2.extractChannel(s["ycc"], 2, dst=s["cb"])
+        cv2.cvtColor(bgr, cv2.COLOR_BGR2YCrCb, dst=s["ycc"])  # takes BGRA as it is (the 4th is ignored)
+        cv2.split(s["ycc"], [s["y"], s["cr"], s["cb"]])  # into preallocated planes: one pass
         cv2.absdiff(s["cr"], self._kcr, dst=s["dcr"])  # type: ignore[call-overload]
         cv2.absdiff(s["cb"], self._kcb, dst=s["dcb"])  # type: ignore[call-overload]
         cv2.max(s["dcr"], s["dcb"], dst=s["big"])
-        cv2.min(s["dcr"], s["dcb"], dst=s["small"])
-        dist = cv2.addWeighted(s["big"], 1.0, s["small"], 0.375, 0.0, dst=s["dcr"])  # saturates at 255
+        cv2.min(s["dcr"], s["dcb"], dst=s["dcb"])
+        dist = cv2.addWeighted(s["big"], 1.0, s["dcb"], 0.375, 0.0, dst=s["dcr"])  # saturates at 255
         # the linear ramp, saturated: one pass, no table lookup (cv2.LUT is not vectorised)
         return cv2.addWeighted(dist, self._scale, dist, 0.0, self._offset, dst=s["key"])
 
@@ -80,22 +78,22 @@ class ChromaKey(VideoFilter):
         key = self.matte(frame)
         s = self._planes
         assert s is not None
-        cv2.merge([key, key, key, key], dst=s["key4"])  # (GRAY2BGRA would make the 4th 255)
-        # premultiplied: every channel scales with the key; the output is new (the compositor
-        # may keep it in its cache while the next frame is keyed)
-        out = cv2.multiply(frame.pixels, s["key4"], scale=1.0 / 255.0)
+        planes = [s["b"], s["g"], s["r"], s["a"]]
+        cv2.split(frame.pixels, planes)
         if self._spill > 0.0:
             # the key colour's channel may not exceed the larger of the other two: homogeneous,
             # so it holds on premultiplied colour too; blended in by ``spill``
             c = self._spill_ch
-            i1, i2 = (i for i in range(3) if i != c)
-            cv2.extractChannel(out, c, dst=s["own"])
-            cv2.extractChannel(out, i1, dst=s["o1"])
-            cv2.extractChannel(out, i2, dst=s["o2"])
-            cv2.max(s["o1"], s["o2"], dst=s["o1"])
-            cv2.min(s["own"], s["o1"], dst=s["o1"])
-            cv2.addWeighted(s["o1"], self._spill, s["own"], 1.0 - self._spill, 0.0, dst=s["o2"])
-            cv2.insertChannel(s["o2"], out, c)
+            own = planes[c]
+            o1, o2 = (planes[i] for i in range(3) if i != c)
+            cv2.max(o1, o2, dst=s["spill"])
+            cv2.min(own, s["spill"], dst=s["spill"])
+            cv2.addWeighted(s["spill"], self._spill, own, 1.0 - self._spill, 0.0, dst=own)
+        cv2.merge([key, key, key, key], dst=s["key4"])  # (GRAY2BGRA would make the 4th 255)
+        # premultiplied: every channel scales with the key; the output is new (the compositor
+        # may keep it in its cache while the next frame is keyed)
+        out = cv2.merge(planes)
+        cv2.multiply(out, s["key4"], dst=out, scale=1.0 / 255.0)
         return VideoFrame(out, opaque=False, pts_ns=frame.pts_ns)
 
 
