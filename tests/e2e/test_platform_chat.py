@@ -133,3 +133,53 @@ def test_chat_votes_from_every_platform_merge_into_one_tally(platforms: Platform
     assert gift_record["platform"] == "bilibili" and gift_record["user"] == "bilibili:5"
     closed = next(r for r in records if r["kind"] == "poll_closed")
     assert closed["by_source"] == {"bilibili": [10, 40], "douyin": [6, 3], "hub": [2, 0]}
+
+
+def test_chat_votes_from_many_users_decide_the_demo_branch(studio_home: Path) -> None:
+    """The demo rundown's vote "她应该买吗?" (default 买) on the engine's frames, decided by 300
+    Bilibili users typing in chat: 不买 wins and the show takes ending B."""
+    from scenes.text_raster import ensure_gui_app
+    from studio.collections import load_collection
+    from studio.demo_rundown import ensure_demo_rundown
+    from studio.engine import Studio
+    from studio.rundown import BranchTaken, RundownExecutor, load_rundown
+
+    ensure_gui_app()
+    rundown = load_rundown(ensure_demo_rundown(size=(1280, 720)))
+    assert rundown.collection is not None
+    studio = Studio(load_collection(Path(rundown.collection)))
+    net = NetLoop("test-demo-chat")
+    net.start()
+    server = FakeBilibiliServer()
+    net.run(server.start())
+    bili = BilibiliAdapter(99, url=server.url, backoff=(0.01, 0.05))
+    service = InteractionService(bili, net=net)
+    branches: list[BranchTaken] = []
+    counted = threading.Event()
+    try:
+        service.start()
+        net.run(asyncio.wait_for(bili.connected.wait(), 10))
+        service.poll_updated.connect(lambda u: counted.set() if u.total >= 300 else None)
+        executor = RundownExecutor(studio, rundown, service, offline=True)
+        executor.events.branch_taken.connect(branches.append)
+        executor.start()
+        frame = 0
+        while executor.poll_for("vote-buy") is None:
+            studio.render_offline(frame)
+            frame += 1
+        voters = [danmu(10_000 + i, f"v{i}", ("2", "不买")[i % 2]) for i in range(200)]
+        voters += [danmu(20_000 + i, f"w{i}", ("1", "买")[i % 2]) for i in range(100)]
+        voters += [danmu(10_000 + i, f"v{i}", "1") for i in range(50)]  # second votes: ignored
+        net.run(server.push(*(batched(voters[i:i + 50], VER_BROTLI) for i in range(0, len(voters), 50))))
+        assert counted.wait(20), "the chat votes were not all counted"
+        while not branches and frame < 40 * 30:
+            studio.render_offline(frame)
+            frame += 1
+        executor.stop()
+    finally:
+        service.stop()
+        net.run(server.stop())
+        net.stop()
+        studio.stop()
+    assert [(b.option, b.decided_by, b.counts) for b in branches] == [("不买", "votes", (100, 200))]
+    assert branches[0].target == "ending-b"
