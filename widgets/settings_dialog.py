@@ -46,7 +46,7 @@ from PySide6.QtWidgets import (
 )
 
 from scenes.model import CANVAS_SIZES, FRAME_RATES, VideoFormat
-from studio.control.password import ensure_password
+from studio.control.password import load_password
 from studio.paths import recordings_dir
 from studio.secrets import (
     Secret,
@@ -386,10 +386,13 @@ class SettingsDialog(QDialog):
         self.control_password.setObjectName("controlPassword")
         self.control_password.setReadOnly(True)
         self.control_password_error = ""
-        try:
-            self.control_password.setText(ensure_password().reveal())
+        try:  # made when the remote control first starts with a password (the window's start)
+            stored = load_password()
         except SecretStoreError as exc:
+            stored = None
             self.control_password_error = str(exc)
+        self.control_password.setText(stored.reveal() if stored is not None else "")
+        bind(self.control_password, "setPlaceholderText", "Made when the remote control starts with a password")
         self.copy_password = QPushButton(page)
         bind(self.copy_password, "setText", "Copy")
         self.copy_password.clicked.connect(lambda _=False: self.copy_control_password())

@@ -61,9 +61,9 @@ def _identify(ws: Any, password: str) -> None:
 def test_settings_page_shows_the_keyring_password_with_a_copy_button(qtbot: Any, studio_home: Path,
                                                                    memory_keyring: object) -> None:
     translator().set_language("en")
+    password = ensure_password().reveal()  # as the window's start makes it, kept in the keyring
     dialog = SettingsDialog("en", VideoFormat(), VideoFormat(), {}, control=ControlValues(port=4460))
     qtbot.addWidget(dialog)
-    password = ensure_password().reveal()  # generated when the page opened, kept in the keyring
     assert dialog.control_password.text() == password and dialog.control_password.isReadOnly()
     dialog.copy_password.click()
     assert QApplication.clipboard().text() == password
