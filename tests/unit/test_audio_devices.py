@@ -282,7 +282,7 @@ def test_monitor_device_paces_the_mixer_and_plays_only_monitored_inputs(
     assert spectrum[np.argmin(np.abs(freqs - 300))] < spectrum.max() * 0.01
     assert float(np.abs(played).max()) == pytest.approx(0.5, rel=0.01)
     program_peak = max(float(np.abs(b.samples).max()) for b in program.blocks[1:])
-    assert program_peak > 0.9  # both tones in the program
+    assert program_peak > 0.85  # both tones in the program (one alone peaks at 0.5; the limiter holds -1 dBFS)
 
 
 def test_stalled_monitor_device_falls_back_to_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
