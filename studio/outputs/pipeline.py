@@ -31,6 +31,7 @@ from studio.engine import Studio
 from studio.events import ProgramFrame
 from studio.net.loop import NetLoop
 from studio.outputs.audio_routing import ClipAudioRouter
+from studio.outputs.destination_set import DestinationSet
 from studio.outputs.ladder import Ladder, build_ladder
 from studio.outputs.low_layer import LowLayer, low_layer_size
 from studio.outputs.ratecontrol import RateController
@@ -112,10 +113,13 @@ class OutputPipeline:
         self._last_stream_stats: WhipStats | None = None
         self._timeline_set = False
         self._router = ClipAudioRouter(mixer, studio.sources)
+        # RTMP/SRT/extra WHIP destinations on the main encode (``destination_set``)
+        self.destinations = DestinationSet(self)
         self._disconnects = [
             studio.frame_hooks.connect(self._router.sync),
             studio.events.program_frame.connect(self._on_frame),
             studio.events.stats.connect(lambda _s: self.stats.emit(self.snapshot())),
+            studio.events.stats.connect(lambda _s: self.destinations.publish_stats()),
             mixer.blocks.connect(self._on_audio),
         ]
 
@@ -203,7 +207,7 @@ class OutputPipeline:
             rendition, self._rendition = self._rendition, None
             low_layer, self._low_layer = self._low_layer, None
             self._rate = self._ladder = None
-            if self._video is not None and self.recorder is not None:
+            if self._video is not None and (self.recorder is not None or self.destinations.needs_main_encode()):
                 self._video.set_bitrate(self.video_settings.bitrate_kbps)  # the recording's own rate again
         if rendition is not None:
             rendition.close()
@@ -213,6 +217,7 @@ class OutputPipeline:
         self._release_unused()
 
     def close(self) -> None:
+        self.destinations.stop_all()
         self.stop_streaming()
         self.stop_recording()
         for disconnect in self._disconnects:
@@ -265,7 +270,8 @@ class OutputPipeline:
                 rendition.apply(rung, ladder.at_top, kbps)
 
     def _recording_kbps(self) -> int | None:
-        return self.video_settings.bitrate_kbps if self.recorder is not None else None
+        keep = self.recorder is not None or self.destinations.needs_main_encode()  # platforms: steady rate
+        return self.video_settings.bitrate_kbps if keep else None
 
     # ---- frames and blocks (engine threads) -----------------------------------------------------
     def _on_frame(self, frame: ProgramFrame) -> None:
@@ -314,8 +320,10 @@ class OutputPipeline:
         """Stop encoders no output needs any more (an idle studio encodes nothing)."""
         with self._lock:
             recording_mp4 = self.recorder is not None and self.recorder.path.suffix.lower() == ".mp4"
-            needs_video = self.recorder is not None or self.stream is not None
-            needs_opus = self.stream is not None or (self.recorder is not None and not recording_mp4)
+            dests = self.destinations
+            needs_video = self.recorder is not None or self.stream is not None or dests.needs_main_encode()
+            needs_opus = self.stream is not None or (self.recorder is not None and not recording_mp4) \
+                or dests.needs_opus()
             stop: list[VideoEncoderWorker | AudioEncoderWorker] = []
             if not needs_video and self._video is not None:
                 stop.append(self._video)
@@ -323,7 +331,7 @@ class OutputPipeline:
             if not needs_opus and self._opus is not None:
                 stop.append(self._opus)
                 self._opus = None
-            if not recording_mp4 and self._aac is not None:
+            if not recording_mp4 and not dests.needs_aac() and self._aac is not None:
                 stop.append(self._aac)
                 self._aac = None
         for worker in stop:

@@ -383,6 +383,8 @@ class Recorder:
         stream.time_base = info.time_base
         return stream
 
+    add_copy_stream = _add_stream  # shared with the network muxers (studio.outputs.mux_destination)
+
     def _finalise(self) -> None:
         out, self._out = self._out, None
         if out is not None:
