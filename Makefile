@@ -12,7 +12,8 @@ NODE_STAMP := $(NODE_DIR)/node_modules/.installed
 APT_PACKAGES := libportaudio2 fonts-noto-cjk fonts-noto-color-emoji xvfb xauth chromium \
 	libxkbcommon-x11-0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 \
 	libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxcb-cursor0 \
-	libegl1 libgl1 libfontconfig1 libdbus-1-3 binutils iptables iproute2 $(NODE_APT)
+	libegl1 libgl1 libfontconfig1 libdbus-1-3 binutils iptables iproute2 $(NODE_APT) \
+	libsrt1.5-openssl nginx libnginx-mod-rtmp
 
 .PHONY: run test setup system-deps lint package clean demo
 
