@@ -386,9 +386,30 @@ class FilterListEditor(QWidget):
         for b in (self.add_button, self.remove_button, self.up_button, self.down_button):
             buttons.addWidget(b)
         layout.addLayout(buttons)
+        # filters the engine skips (a LUT file gone since the show was saved): said, never hidden
+        self.problems = QLabel(self)
+        self.problems.setObjectName("fieldError")
+        self.problems.setTextFormat(Qt.TextFormat.PlainText)
+        self.problems.setWordWrap(True)
+        self.problems.hide()
+        layout.addWidget(self.problems)
         self._settings_host = QVBoxLayout()
         self._settings_host.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self._settings_host)
+        self._problem_timer = QTimer(self)
+        self._problem_timer.setInterval(1000)  # the engine builds a chain on its next tick: look again
+        self._problem_timer.timeout.connect(self.show_problems)
+        self._problem_timer.start()
+
+    def show_problems(self) -> None:
+        """Show why filters are skipped on this source (from the engine's filter bank)."""
+        if not self.isVisible() and not self.problems.isVisible():
+            return
+        errors = self.studio.filters.errors(self.name) if self.current_filters() else []
+        text = "\n".join(tr("Filter skipped: {reason}").format(reason=e) for e in errors)
+        if text != self.problems.text():
+            self.problems.setText(text)
+        self.problems.setVisible(bool(errors))
 
     def _tool(self, icon_name: str, tip: str, slot: Any) -> QToolButton:
         button = QToolButton(self)

@@ -65,9 +65,13 @@ class FilterBank:
         return out
 
     def errors(self, source: str) -> list[str]:
-        """Why filters on ``source`` are being skipped (empty: all run)."""
+        """Why filters on ``source`` are being skipped (empty: all run). Any thread may ask: the
+        copy of the dict is one step under the GIL."""
         chain = self._chains.get(source)
-        return [] if chain is None else [chain.errors[i] for i in sorted(chain.errors)]
+        if chain is None:
+            return []
+        errors = dict(chain.errors)
+        return [errors[i] for i in sorted(errors)]
 
     def _build(self, configs: tuple[FilterConfig, ...]) -> _Chain:
         filters: list[VideoFilter | None] = []

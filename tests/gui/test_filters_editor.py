@@ -92,3 +92,24 @@ def test_broken_cube_is_shown_not_applied(qtbot: QtBot, tmp_path: Path) -> None:
         assert studio.collection.source("cam").filters[0].settings["path"] == str(good)
     finally:
         studio.stop()
+
+
+def test_a_filter_the_engine_skips_is_shown(qtbot: QtBot, tmp_path: Path) -> None:
+    from scenes.filters.registry import make_config
+
+    studio = _studio()
+    try:
+        gone = tmp_path / "gone.cube"
+        gone.write_text(identity_cube_text(5))
+        studio.collection.set_filters("cam", [make_config("lut", {"path": str(gone)})])
+        gone.unlink()  # the grade's file went away since the show was saved
+        editor = PropertyEditor(studio, "cam")
+        qtbot.addWidget(editor)
+        editor.show()
+        studio.render_offline(0)  # the picture goes on without the LUT
+        fl = editor.filters
+        assert fl is not None
+        fl.show_problems()
+        assert fl.problems.isVisible() and "gone.cube" in fl.problems.text()
+    finally:
+        studio.stop()
