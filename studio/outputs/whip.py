@@ -54,6 +54,7 @@ from aiortc.rtcconfiguration import RTCBundlePolicy
 from encoders.packets import EncodedPacket, StreamInfo
 from scenes.events import Signal
 from studio.net.loop import NetLoop
+from studio.outputs.sdp_check import missing_h264
 from studio.outputs.whip_events import OutputState, OutputStatus, WhipStats
 from studio.outputs.whip_http import (
     TRICKLE_TYPE,
@@ -375,6 +376,9 @@ class WhipOutput:
             self.learned_ice_servers = servers
         if not resp.text.strip():
             raise WhipError(f"POST {redact_url(resp.url)}: 201 without an SDP answer", retryable=False)
+        no_h264 = missing_h264(resp.text) if cfg.video is not None else None
+        if no_h264 is not None:
+            raise WhipError(no_h264, retryable=False)
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=resp.text, type="answer"))
         except Exception as exc:
@@ -463,12 +467,8 @@ class WhipOutput:
             self._stats_task.cancel()
             await asyncio.gather(self._stats_task, return_exceptions=True)
             self._stats_task = None
-        pc, self._pc = self._pc, None
-        if pc is not None:
-            try:
-                await pc.close()
-            except Exception:
-                log.exception("closing the peer connection failed")
+        # DELETE first, then close: a server (Janus + simple-whip-server) that sees the DTLS/ICE
+        # session end first drops the resource and answers the DELETE with 404
         resource, self.resource_url = self.resource_url, None
         if resource and self._http is not None:
             cfg = self.config
@@ -483,10 +483,19 @@ class WhipOutput:
                     timeout_s=min(cfg.request_timeout_s, cfg.dead_delete_timeout_s) if silent
                     else cfg.request_timeout_s,
                 )
-                if resp.status not in (200, 202, 204, 404):
+                if resp.status == 404:  # not success: the server had lost the session already
+                    log.warning("WHIP DELETE %s answered 404: the server no longer knew the session",
+                                redact_url(resource))
+                elif resp.status not in (200, 202, 204):
                     log.warning("WHIP DELETE %s answered %d", redact_url(resource), resp.status)
             except WhipError as exc:
                 log.warning("WHIP DELETE failed: %s", exc)
+        pc, self._pc = self._pc, None
+        if pc is not None:
+            try:
+                await pc.close()
+            except Exception:
+                log.exception("closing the peer connection failed")
 
     async def _poll_stats(self) -> None:
         loop = asyncio.get_running_loop()
