@@ -27,8 +27,11 @@ def build_parser() -> argparse.ArgumentParser:
     headless = sub.add_parser("headless", help="run the engine without a window")
     _add_collection_args(headless)
     headless.add_argument("--record", type=Path, help="record to this file (.mkv or .mp4)")
-    headless.add_argument("--stream", metavar="URL", help="push to this WHIP endpoint")
-    headless.add_argument("--token-env", metavar="VAR", help="environment variable holding the bearer token")
+    headless.add_argument("--stream", metavar="URL", action="append",
+                          help="go live here (repeatable): http(s):// WHIP, rtmp(s):// RTMP, srt:// SRT")
+    headless.add_argument("--token-env", metavar="VAR", help="environment variable holding the WHIP bearer token")
+    headless.add_argument("--key-env", metavar="VAR",
+                          help="environment variable holding the RTMP stream key / SRT passphrase")
     headless.add_argument("--seconds", type=float, help="stop after this long (default: until Ctrl-C)")
     headless.add_argument("--rundown", type=Path, help="run this rundown (markers, polls, branches) on air")
     headless.add_argument("--strict", action="store_true",

@@ -24,16 +24,17 @@ from studio.control.password import ensure_password
 from studio.control.server import DEFAULT_PORT, LOCAL_HOST, ControlConfig
 from studio.display import use_offscreen_qt
 from studio.events import ClockStats
+from studio.headless_destinations import destination_line, destinations_from_args
 from studio.interaction.adapters import Adapter
 from studio.net.ports import can_listen
+from studio.outputs.destinations import DestinationStats
 from studio.outputs.health import network_health
-from studio.outputs.pipeline import PipelineStats, StreamTarget
+from studio.outputs.pipeline import PipelineStats
 from studio.outputs.whip_events import OutputState, OutputStatus, WhipStats
 from studio.rundown.preflight import preflight_file
 from studio.secrets import Secret, SecretStoreError, redact
 from studio.session import open_collection
 from studio.show import Show
-from studio.stream_token import resolve_token
 
 
 def say(text: str) -> None:
@@ -115,11 +116,12 @@ def run_headless(args: argparse.Namespace, local_show: bool = False) -> int:
         print("studio: not going live (--strict): fix the files above, or run without --strict",
               file=sys.stderr, flush=True)
         return 2
-    token = resolve_token(args.stream, args.token_env) if args.stream else None
+    streams = [args.stream] if isinstance(args.stream, str) else list(args.stream or [])
+    destinations = destinations_from_args(streams, args.token_env, getattr(args, "key_env", None))
     control = control_config(args)
     chat = chat_adapters(getattr(args, "chat", None) or [])
     show_log = getattr(args, "show_log", None)
-    show = Show(collection, serve_locally=local_show or not args.stream, control=control, chat=chat,
+    show = Show(collection, serve_locally=local_show or not streams, control=control, chat=chat,
                 show_log=Path(show_log) if show_log is not None else None)
     for source in chat:
         say(f"studio: chat from {source.name}")
@@ -129,6 +131,7 @@ def run_headless(args: argparse.Namespace, local_show: bool = False) -> int:
 
     failed: list[OutputState] = []  # the stream failed for good
     only_streaming = args.record is None and getattr(args, "rundown", None) is None and not local_show
+    live_destinations = {d.id for d, _, _ in destinations}
 
     def on_stats(s: ClockStats) -> None:
         say(f"studio: {s.fps:5.1f} fps  render p50 {s.render_ms_p50:.1f} ms  lagged {s.lagged}")
@@ -138,8 +141,19 @@ def run_headless(args: argparse.Namespace, local_show: bool = False) -> int:
         say(f"studio: stream {state.state.value}{': ' + state.message if state.message else ''}{retry}")
         if state.state is OutputStatus.FAILED:
             failed.append(state)
-            if only_streaming:
+            if only_streaming and len(destinations) <= 1:
                 stop.set()
+
+    def on_destination(stats: DestinationStats) -> None:
+        if stats.state is OutputStatus.FAILED and stats.id in live_destinations:
+            live_destinations.discard(stats.id)
+            if stats.kind != "whip":  # the WHIP stream's failure is counted by on_stream
+                failed.append(OutputState(stats.state, f"{stats.name}: {stats.message}"))
+            if only_streaming and not live_destinations:
+                stop.set()
+        if stats.kind != "whip" and (stats.state is not OutputStatus.RECONNECTING or not stats.retry_in_s
+                                     or stats.retry_in_s >= 1.5):  # one line per countdown, not per tick
+            say(destination_line(stats))
 
     def on_pipeline(p: PipelineStats) -> None:
         if p.stream is not None:
@@ -149,6 +163,7 @@ def run_headless(args: argparse.Namespace, local_show: bool = False) -> int:
     show.studio.events.source_problem.connect(
         lambda p: say(f"studio: source {p.source}: {p.message or 'recovered'}"))
     show.pipeline.stream_state.connect(on_stream)
+    show.pipeline.destinations.events.changed.connect(on_destination)
     show.pipeline.stats.connect(on_pipeline)
     # low disk warns; a full disk stops the recording alone, in one line (the stream goes on)
     show.pipeline.recorder_events.connect(
@@ -166,8 +181,9 @@ def run_headless(args: argparse.Namespace, local_show: bool = False) -> int:
             say(f"studio: watch the show at {urls.viewer}")
         if args.record is not None:
             say(f"studio: recording to {show.start_recording(Path(args.record))}")
-        if args.stream:
-            show.start_streaming(StreamTarget(args.stream, token))
+        if destinations:
+            for problem in show.pipeline.destinations.start_all(destinations):
+                say(f"studio: stream not started: {problem}")
         elif local_show:
             show.start_streaming()
         rundown = getattr(args, "rundown", None)
