@@ -24,4 +24,5 @@ def test_control_bench_reports_round_trips_and_lagged_frames_side_by_side(studio
     for phase in ("baseline", "meters", "rtt", "baseline_after"):
         assert result[phase]["frames"] > 0 and 0 <= result[phase]["lagged_ratio"] <= 1
     assert len(result["lagged_ratio_meters_vs_baselines"]) == 3
+    assert all(pct >= 0 for pct in result["net_thread_cpu_pct_meters_vs_baselines"])
     json.dumps(result)
