@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 from scenes.model import VideoFormat
 from studio.secrets import SecretStoreError, install_log_redaction
 from studio.show import Show
+from widgets.chat_settings import chat_adapters_for
 from widgets.damaged_file import open_collection_or_ask
 from widgets.i18n import translator
 from widgets.main_window import MainWindow
@@ -67,7 +68,10 @@ def run_gui(collection_path: Path | None) -> int:
         control = None
         store.problem = f"{store.problem}; remote control is off: {exc}" if store.problem else \
             f"remote control is off: {exc}"
-    show = Show(collection, path, studio_mode=store.settings.studio_mode, control=control)
+    chat, chat_problem = chat_adapters_for(store.settings)  # platform chat from Settings > Platform chat
+    if chat_problem:
+        store.problem = f"{store.problem}; {chat_problem}" if store.problem else chat_problem
+    show = Show(collection, path, studio_mode=store.settings.studio_mode, control=control, chat=chat)
     window = MainWindow(show.studio, store, show=show)
     window.start_show()  # on the output worker; the window shows "Starting the show…" meanwhile
     window.show()

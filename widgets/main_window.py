@@ -24,6 +24,7 @@ from studio.events import ClockStats, CommandFailed, ProgramChanged, SourceProbl
 from studio.secrets import SecretStoreError, redact
 from studio.show import Show
 from widgets.bridge import EngineBridge
+from widgets.chat_settings import ChatValues
 from widgets.docks.controls import ControlsPanel
 from widgets.docks.properties import PropertiesPanel
 from widgets.docks.scenes import ScenesPanel
@@ -400,7 +401,8 @@ class MainWindow(QMainWindow):
             stream=StreamValues(s.stream_local_relay, s.stream_url, s.stream_min_kbps, s.stream_max_kbps),
             recording=RecordingValues(s.recording_folder, s.recording_container),
             session_token=self.binding.session_token if self.binding is not None else None,
-            control=ControlValues(s.control_enabled, s.control_port, s.control_lan, s.control_auth))
+            control=ControlValues(s.control_enabled, s.control_port, s.control_lan, s.control_auth),
+            chat=ChatValues.from_settings(s))
         dialog.applied.connect(self.apply_settings)
         dialog.finished.connect(self._settings_closed)
         self.hotkeys.set_enabled(False)
@@ -437,6 +439,7 @@ class MainWindow(QMainWindow):
         if self.binding is not None:
             self.binding.session_token = values.session_token  # never saved
         self._apply_control(values.control)
+        values.chat.store_into(self.settings)  # platform chat: from the next start of the show
         self.save_settings()
 
     def _apply_control(self, control: ControlValues) -> None:

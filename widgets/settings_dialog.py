@@ -58,6 +58,7 @@ from studio.secrets import (
     token_file,
 )
 from studio.stream_token import keyring_key, store_token
+from widgets.chat_settings import ChatSettingsPage, ChatValues
 from widgets.hotkeys import ACTIONS, conflicts, default_bindings, normalize
 from widgets.i18n import LANGUAGES, bind, on_change, tr
 from widgets.settings_store import (
@@ -111,6 +112,7 @@ class SettingsValues:
     control: ControlValues = field(default_factory=ControlValues)
     # (url, token) the keyring could not store: used for this session only, never saved
     session_token: tuple[str, Secret] | None = None
+    chat: ChatValues = field(default_factory=ChatValues)  # platform chat (widgets.chat_settings)
 
 
 def _hint(parent: QWidget, text: str) -> QLabel:
@@ -127,7 +129,8 @@ class SettingsDialog(QDialog):
     def __init__(self, language: str, video: VideoFormat, running_video: VideoFormat,
                  hotkeys: dict[str, list[str]], parent: QWidget | None = None, *,
                  stream: StreamValues | None = None, recording: RecordingValues | None = None,
-                 session_token: tuple[str, Secret] | None = None, control: ControlValues | None = None) -> None:
+                 session_token: tuple[str, Secret] | None = None, control: ControlValues | None = None,
+                 chat: ChatValues | None = None) -> None:
         super().__init__(parent)
         self._session_token = session_token
         self.setObjectName("settingsDialog")
@@ -149,6 +152,8 @@ class SettingsDialog(QDialog):
         self._add_page("Stream", self._stream_page(stream or StreamValues()))
         self._add_page("Recording", self._recording_page(recording or RecordingValues()))
         self._add_page("Remote Control", self._control_page(control or ControlValues()))
+        self.chat_page = ChatSettingsPage(chat or ChatValues(), self)
+        self._add_page("Platform chat", self.chat_page)
         self.pages_list.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.pages_list.setCurrentRow(0)
         on_change(self, self._retranslate_pages)
@@ -564,7 +569,7 @@ class SettingsDialog(QDialog):
     def values(self) -> SettingsValues:
         return SettingsValues(str(self.language.currentData()), self.video_format(), self.hotkeys(),
                               self.stream_values(), self.recording_values(), self.control_values(),
-                              self._session_token)
+                              self._session_token, self.chat_page.values())
 
     def apply(self) -> bool:
         if not self._check_conflicts():
@@ -572,6 +577,9 @@ class SettingsDialog(QDialog):
             return False
         if not self._check_stream():
             self.pages_list.setCurrentRow(self._page_titles.index("Stream"))
+            return False
+        if not self.chat_page.store_secrets():
+            self.pages_list.setCurrentRow(self._page_titles.index("Platform chat"))
             return False
         self._store_token()  # a keyring failure is shown; the token still serves this session
         self.applied.emit(self.values())

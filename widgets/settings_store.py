@@ -15,7 +15,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from scenes.model import VideoFormat
 from scenes.transitions import TransitionKind
@@ -68,6 +68,11 @@ class UISettings:
     control_port: int = 4455
     control_lan: bool = False  # listen on every interface, not just this computer
     control_auth: bool = True
+    # platform chat merged with the viewer page (secrets live in the OS keyring, never here);
+    # 0 turns a platform off; changes apply the next time the show starts
+    chat_bilibili_room: int = 0
+    chat_bilibili_url: str = ""  # "": Bilibili's own endpoint
+    chat_douyin_port: int = 0
 
     def validate(self) -> UISettings:
         """Check every field; raise ValueError naming the field."""
@@ -112,6 +117,13 @@ class UISettings:
         if isinstance(self.control_port, bool) or not isinstance(self.control_port, int) \
                 or not CONTROL_PORT_RANGE[0] <= self.control_port <= CONTROL_PORT_RANGE[1]:
             raise ValueError(f"control_port: {self.control_port!r} is outside {CONTROL_PORT_RANGE[0]}..{CONTROL_PORT_RANGE[1]}")
+        for name, hi in (("chat_bilibili_room", 10**15), ("chat_douyin_port", 65535)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= hi:
+                raise ValueError(f"{name}: {value!r} is outside 0..{hi}")
+        if not isinstance(self.chat_bilibili_url, str) or (
+                self.chat_bilibili_url and not self.chat_bilibili_url.startswith(("ws://", "wss://"))):
+            raise ValueError("chat_bilibili_url: expected a ws:// or wss:// address, or nothing")
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": KIND, "schema_version": SCHEMA_VERSION, **asdict(self)}
@@ -141,6 +153,17 @@ def control_config(settings: UISettings) -> ControlConfig | None:
         return None
     password = ensure_password() if settings.control_auth else None
     return ControlConfig(port=settings.control_port, lan=settings.control_lan, password=password)
+
+
+def chat_specs(settings: UISettings) -> list[str]:
+    """The platform chat sources the settings turn on, as ``studio headless --chat`` specs."""
+    specs = []
+    if settings.chat_bilibili_room:
+        url = f"?url={quote(settings.chat_bilibili_url, safe=':/')}" if settings.chat_bilibili_url else ""
+        specs.append(f"bilibili:{settings.chat_bilibili_room}{url}")
+    if settings.chat_douyin_port:
+        specs.append(f"douyin-push:{settings.chat_douyin_port}")
+    return specs
 
 
 class NewerSettingsError(ValueError):

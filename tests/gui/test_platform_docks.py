@@ -84,3 +84,41 @@ def test_votes_dock_shows_the_tally_by_source(qtbot: QtBot, service: Interaction
     qtbot.waitUntil(lambda: "Bilibili: 2" in dock.sources.text(), timeout=10_000)
     assert "Douyin: 1 (买 1 · 不买 0)" in dock.sources.text()
     dock.close_bridge()
+
+
+def test_platform_chat_settings_page(qtbot: QtBot, memory_keyring: object, studio_home: object) -> None:
+    from scenes.model import VideoFormat
+    from studio.interaction.chat_sources import DOUYIN_SECRET_NAME, bilibili_key_name
+    from studio.secrets import get_token
+    from widgets.chat_settings import ChatValues, chat_adapters_for
+    from widgets.settings_dialog import SettingsDialog
+    from widgets.settings_store import UISettings, chat_specs
+
+    video = VideoFormat(1280, 720, 30)
+    dialog = SettingsDialog("en", video, video, {}, chat=ChatValues(0, "", 0))
+    qtbot.addWidget(dialog)
+    applied: list[object] = []
+    dialog.applied.connect(applied.append)
+    page = dialog.chat_page
+    page.room.setValue(21452505)
+    page.url.setText("http://wrong")
+    assert not dialog.apply() and "ws://" in page.error.text()
+    page.url.setText("ws://127.0.0.1:9/sub")
+    page.key.setText("room-key")
+    page.port.setValue(8891)
+    page.secret.setText("app-secret")
+    assert dialog.apply()
+    chat = applied[-1].chat  # type: ignore[attr-defined]
+    assert chat == ChatValues(21452505, "ws://127.0.0.1:9/sub", 8891)
+    assert get_token(bilibili_key_name(21452505)).reveal() == "room-key"  # type: ignore[union-attr]
+    assert get_token(DOUYIN_SECRET_NAME).reveal() == "app-secret"  # type: ignore[union-attr]
+    assert page.key.text() == "" and page.secret.text() == ""  # never shown again
+    settings = UISettings()
+    chat.store_into(settings)
+    settings.validate()
+    assert chat_specs(settings) == ["bilibili:21452505?url=ws://127.0.0.1:9/sub", "douyin-push:8891"]
+    adapters, problem = chat_adapters_for(settings)
+    assert [a.name for a in adapters] == ["bilibili:21452505", "douyin-push:8891"] and problem == ""
+    settings.chat_bilibili_url = "http://x"
+    with pytest.raises(ValueError, match="chat_bilibili_url"):
+        settings.validate()
