@@ -1,4 +1,4 @@
-"""The `studio` command line: the GUI by default, plus headless, render, doctor, bench and serve."""
+"""The `studio` command line: the GUI by default, plus headless, render, doctor, report, bench and serve."""
 
 from __future__ import annotations
 
@@ -63,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="(re)generate the built-in demo assets")
     demo.add_argument("--force", action="store_true")
 
+    report = sub.add_parser("report", help="a session's report (HTML + CSV), the sessions table, or two compared")
+    from studio.report.command import add_arguments as report_arguments
+
+    report_arguments(report)
+
     bench = sub.add_parser("bench", help="performance figures, side by side, as JSON")
     bench_sub = bench.add_subparsers(dest="bench", required=True)
     from studio.bench import benchmarks
@@ -109,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
             rundown = ensure_demo_rundown(force=args.force, progress=print)
             print(f"demo ready: {ensure_demo().collection} (rundown {rundown})")
             return 0
+        if command == "report":
+            from studio.report.command import run_report
+
+            return run_report(args)
         if command == "bench":
             use_offscreen_qt()
             from studio.bench import benchmarks
