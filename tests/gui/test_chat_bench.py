@@ -1,0 +1,14 @@
+"""`studio bench chat` runs and reports its fields (a short, slow run: no timing thresholds here)."""
+
+from __future__ import annotations
+
+from widgets.chat_bench import measure
+
+
+def test_chat_bench_counts_every_voter_and_gift() -> None:
+    result = measure(seconds=2.0, rate=300, users=200, colors=True)
+    assert result["sent"] == result["received"] and result["malformed"] == 0
+    assert result["votes_counted"] == result["distinct_voters"] == 160  # one user in five does not vote
+    assert result["gifts_lost"] == 0 and result["gifts_sent"] > 0
+    for key in ("ui_max_gap_ms", "lagged_pct", "overlay_max_on_screen", "dock_sampled_out"):
+        assert key in result
