@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from pathlib import Path
 
 import av
@@ -122,11 +123,13 @@ def test_stream_resumes_after_the_relay_returns_and_the_recording_never_stops(tm
         live.start()
         seen = live.wait_for(OutputStatus.LIVE)
         port = live.relay.port
+        down_at = time.monotonic()
         live.net.run(live.relay.stop())
         seen = live.wait_for(OutputStatus.RECONNECTING, seen)
         live.relay = RelayServer(port=port, keyframe_request_interval_s=0.0)
         live.net.run(live.relay.start())
         live.wait_for(OutputStatus.LIVE, seen)
+        outage_s = time.monotonic() - down_at
         assert live.pipeline.recorder is not None
     finally:
         live.close()
@@ -134,7 +137,9 @@ def test_stream_resumes_after_the_relay_returns_and_the_recording_never_stops(tm
         times = [float(f.time) for f in container.decode(video=0) if f.time is not None]
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     assert len(times) > 30
-    assert max(gaps) < 0.2, "the recording has a hole where the stream was down"
+    # a busy machine lags a few frames now and then; a hole where the stream was down would be as
+    # long as the outage itself (the reconnect backoff alone is 2 s), so compare with that
+    assert max(gaps) < outage_s / 2, f"the recording has a {max(gaps):.2f} s hole ({outage_s:.1f} s outage)"
 
 
 def test_a_viewer_keyframe_request_makes_our_encoder_send_an_idr(tmp_path: Path) -> None:
