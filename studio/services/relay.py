@@ -46,13 +46,12 @@ from aiortc.rtcconfiguration import RTCBundlePolicy
 from aiortc.sdp import SessionDescription
 
 from studio.paths import resources_dir
-from studio.services import layers
+from studio.services import layers, whep_offer
 from studio.services.access import OriginPolicy, Scope, bearer, cors_middleware, token_matches
 from studio.webrtc import feedback, loopback, passthrough, playout_delay, sender_setup
 from studio.webrtc.codecs import (
     h264_preferences,
     opus_preferences,
-    pin_answer_level,
     validate_profile_level_id,
 )
 from studio.webrtc.packet_track import EncodedPacketTrack
@@ -166,9 +165,12 @@ class RelayStream:
 
 def _media_kinds(sdp: str) -> list[str]:
     try:
-        return [m.kind for m in SessionDescription.parse(sdp).media]
+        kinds = [m.kind for m in SessionDescription.parse(sdp).media]
     except Exception as exc:  # aiortc's parser raises assorted errors on garbage
         raise web.HTTPBadRequest(text=f"the SDP offer could not be parsed: {exc}") from None
+    if not {"audio", "video"} & set(kinds):
+        raise web.HTTPBadRequest(text="the SDP offer has no audio or video section")
+    return kinds
 
 
 def _offered_h264_level(sdp: str) -> str | None:
@@ -291,6 +293,11 @@ class RelayServer:
             self.streams[name] = RelayStream(name, self._interval)
         return self.streams[name]
 
+    def _drop_if_unused(self, stream: RelayStream) -> None:
+        """A failed or bogus POST leaves no stream entry behind."""
+        if stream.ingest is None and not stream.viewers and self.streams.get(stream.name) is stream:
+            del self.streams[stream.name]
+
     def _authorize(self, request: web.Request, scope: Scope) -> None:
         """Publishing needs the publish token; watching the view token (or the publish token).
         With no token set (loopback), anyone on this machine may do both."""
@@ -337,8 +344,11 @@ class RelayServer:
 
     async def _whip_post(self, request: web.Request) -> web.Response:
         offer = await self._read_offer(request, "publish")
+        kinds = _media_kinds(offer)  # garbage is a 400 before any stream entry exists
+        refusal = whep_offer.ingest_refusal(offer)
+        if refusal is not None:
+            raise web.HTTPNotAcceptable(text=refusal)
         stream = self._stream(request)
-        kinds = _media_kinds(offer)
         pc = self._new_pc()
         ingest = _Ingest(id=uuid.uuid4().hex, pc=pc)
         try:
@@ -361,9 +371,11 @@ class RelayServer:
             await pc.setLocalDescription(await pc.createAnswer())
         except web.HTTPException:
             await self._close_pc(pc)
+            self._drop_if_unused(stream)
             raise
         except Exception as exc:
             await self._close_pc(pc)
+            self._drop_if_unused(stream)
             raise web.HTTPNotAcceptable(text=f"cannot accept this offer (H.264/Opus only): {exc}") from None
 
         if stream.ingest is not None:
@@ -427,7 +439,14 @@ class RelayServer:
 
     async def _whep_post(self, request: web.Request) -> web.Response:
         offer = await self._read_offer(request, "view")
+        _media_kinds(offer)  # garbage is a 400 before any stream entry exists
         stream = self._stream(request)
+        try:  # third-party players: other H.264 profiles, levels, unsupported audio (``whep_offer``)
+            plan = whep_offer.plan_video(offer, stream.video_plid)
+        except ValueError as exc:
+            self._drop_if_unused(stream)
+            raise web.HTTPNotAcceptable(text=str(exc)) from None
+        offer, rejected = whep_offer.strip_unsupported_audio(offer)
         kinds = _media_kinds(offer)
         pc = self._new_pc()
         viewer = _Viewer(id=uuid.uuid4().hex, pc=pc)
@@ -441,7 +460,8 @@ class RelayServer:
                 )
                 transceiver = pc.addTransceiver(track, direction="sendonly")
                 if kind == "video":
-                    transceiver.setCodecPreferences(h264_preferences(stream.video_plid))
+                    transceiver.setCodecPreferences(
+                        h264_preferences(plan.preferences_plid if plan else stream.video_plid))
                     if self._playout_delay:
                         playout_delay.attach(transceiver.sender)
                     viewer.rtcp = feedback.attach(
@@ -453,14 +473,16 @@ class RelayServer:
                 viewer.tracks[kind] = track
                 transceivers[kind] = transceiver
             await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
-            if "video" in transceivers:
-                pin_answer_level(transceivers["video"], stream.video_plid)
+            if "video" in transceivers and plan is not None:
+                whep_offer.pin_answer(transceivers["video"], plan)
             await pc.setLocalDescription(await pc.createAnswer())
         except web.HTTPException:
             await self._close_pc(pc)
+            self._drop_if_unused(stream)
             raise
         except Exception as exc:
             await self._close_pc(pc)
+            self._drop_if_unused(stream)
             raise web.HTTPNotAcceptable(text=f"cannot serve this offer (needs H.264/Opus): {exc}") from None
 
         stream.viewers[viewer.id] = viewer
@@ -474,7 +496,8 @@ class RelayServer:
         asyncio.ensure_future(reap())
         stream.request_keyframe()  # a late joiner starts at the next keyframe
         log.info("relay: viewer %s on stream %r", viewer.id, stream.name)
-        return self._created(pc.localDescription.sdp, f"/whep/{stream.name}/{viewer.id}")
+        answer = whep_offer.reinsert_rejected(pc.localDescription.sdp, rejected)
+        return self._created(answer, f"/whep/{stream.name}/{viewer.id}")
 
     async def _end_viewer(self, stream: RelayStream, viewer: _Viewer) -> None:
         stream.viewers.pop(viewer.id, None)
