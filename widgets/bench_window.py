@@ -84,7 +84,7 @@ def _wait(condition: Callable[[], bool], timeout_s: float) -> bool:
 
 
 def measure(seconds: float = 10.0, warmup: float = 1.0, collection: Path | None = None,
-            colors: bool = False) -> dict[str, Any]:
+            colors: bool = False, multiview: bool = False) -> dict[str, Any]:
     app = QApplication.instance()
     if app is None:
         app = QApplication([])
@@ -102,6 +102,7 @@ def measure(seconds: float = 10.0, warmup: float = 1.0, collection: Path | None 
         outputs = binding.outputs
         window.resize(1600, 900)
         window.show()
+        multiview_window = window.open_multiview() if multiview else None  # a second window, as on a 2nd monitor
         stats: list[ClockStats] = []
         window.bridge.stats.connect(stats.append)
         pipeline_stats: list[PipelineStats] = []
@@ -178,6 +179,8 @@ def measure(seconds: float = 10.0, warmup: float = 1.0, collection: Path | None 
         "collection": col.name,
         "configuration": "MainWindow with a Show: relay, hub, interaction service, all docks, streaming to the relay",
         "docks": docks,
+        "multiview_open": multiview,
+        "multiview_frames_taken": multiview_window.view.frames_taken if multiview_window is not None else None,
         "show_start_s": round(show_start_s, 2),
         "stream_went_live": live,
         "event_loop": {

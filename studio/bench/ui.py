@@ -22,6 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds ignored at the start (default 1)")
     parser.add_argument("--collection", type=Path, help="scene collection (default: the built-in demo)")
     parser.add_argument("--colors", action="store_true", help="use colour sources instead of the demo")
+    parser.add_argument("--multiview", action="store_true", help="with the multiview window open as well")
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -29,4 +30,5 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         raise ValueError("--seconds must be positive and --warmup not negative")
     from widgets.bench_window import measure
 
-    return measure(seconds=args.seconds, warmup=args.warmup, collection=args.collection, colors=args.colors)
+    return measure(seconds=args.seconds, warmup=args.warmup, collection=args.collection, colors=args.colors,
+                   multiview=args.multiview)
