@@ -103,6 +103,9 @@ class ShowBinding(QObject):
 
     def _on_started(self, urls: ServiceUrls | None) -> None:
         self.window.statusBar().clearMessage()
+        if self.show.control_error is not None:  # e.g. OBS holds port 4455: say why tools cannot connect
+            self.window.statusBar().showMessage(
+                tr("Remote control is off: {error}").format(error=self.show.control_error), 15_000)
         for which in ("stream", "record"):
             self.controls.set_output_available(which, True)
         if urls is not None:
