@@ -183,3 +183,35 @@ def test_chat_votes_from_many_users_decide_the_demo_branch(studio_home: Path) ->
         studio.stop()
     assert [(b.option, b.decided_by, b.counts) for b in branches] == [("不买", "votes", (100, 200))]
     assert branches[0].target == "ending-b"
+
+
+def test_headless_chat_source_and_show_log(studio_home: Path, tmp_path: Path) -> None:
+    """`studio headless --chat bilibili:ROOM?url=… --show-log FILE`: the room's gift and super chat
+    land in the show log with their platform."""
+    import os
+    import subprocess
+    import sys
+
+    net = NetLoop("test-headless-chat")
+    net.start()
+    sc = {"cmd": "SUPER_CHAT_MESSAGE", "data": {"uid": 6, "price": 30, "message": "加油",
+                                                "user_info": {"uname": "阿美"}}}
+    server = FakeBilibiliServer([[batched([gift(5, "阿强", "辣条", 2, 100), sc], VER_BROTLI)]])
+    net.run(server.start())
+    log_file = tmp_path / "show.jsonl"
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "studio.cli", "headless", "--chat", f"bilibili:21?url={server.url}",
+             "--show-log", str(log_file), "--seconds", "6", "--control-port", "0"],
+            capture_output=True, text=True, timeout=240, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+            check=False)
+    finally:
+        net.run(server.stop())
+        net.stop()
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "studio: chat from bilibili:21" in proc.stdout
+    assert json.loads(server.auths[0])["roomid"] == 21
+    records = [json.loads(line) for line in log_file.read_text(encoding="utf-8").splitlines()]
+    kinds = {r["kind"]: r for r in records}
+    assert kinds["gift"]["platform"] == "bilibili" and kinds["gift"]["count"] == 2
+    assert kinds["super_chat"]["platform"] == "bilibili" and kinds["super_chat"]["text"] == "加油"
