@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,10 +21,36 @@ from scenes.properties import PropertyKind, PropertySpec
 MODES = ("alpha_mask", "luma_mask", "multiply", "add")
 
 
+_cache: dict[tuple[str, int, int], np.ndarray] = {}
+_cache_lock = threading.Lock()
+
+
 def read_image(path: str) -> np.ndarray:
-    """A picture file -> premultiplied BGRA uint8; ValueError naming the file."""
+    """A picture file -> premultiplied BGRA uint8 (read-only, shared); ValueError naming the file.
+
+    Kept by (path, mtime, size): the editor's check reads it on the UI thread, so the clock
+    thread building the filter finds it decoded already."""
     if not path:
         raise ValueError("mask: choose an image file")
+    try:
+        st = os.stat(path)
+    except OSError:
+        raise ValueError(f"{path}: image not found") from None
+    key = (path, st.st_mtime_ns, st.st_size)
+    with _cache_lock:
+        hit = _cache.get(key)
+    if hit is not None:
+        return hit
+    img = _decode(path)
+    img.flags.writeable = False
+    with _cache_lock:
+        if len(_cache) > 8:
+            _cache.clear()
+        _cache[key] = img
+    return img
+
+
+def _decode(path: str) -> np.ndarray:
     if not Path(path).is_file():
         raise ValueError(f"{path}: image not found")
     data = np.fromfile(path, np.uint8)  # np.fromfile + imdecode: non-ASCII paths work on every OS
