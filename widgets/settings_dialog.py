@@ -59,6 +59,7 @@ from studio.secrets import (
 )
 from studio.stream_token import keyring_key, store_token
 from widgets.chat_settings import ChatSettingsPage, ChatValues
+from widgets.destinations_page import DestinationsPage
 from widgets.hotkeys import ACTIONS, conflicts, default_bindings, normalize
 from widgets.i18n import LANGUAGES, bind, on_change, tr
 from widgets.settings_store import (
@@ -154,6 +155,8 @@ class SettingsDialog(QDialog):
         self._add_page("Remote Control", self._control_page(control or ControlValues()))
         self.chat_page = ChatSettingsPage(chat or ChatValues(), self)
         self._add_page("Platform chat", self.chat_page)
+        self.destinations_page = DestinationsPage(self)  # RTMP/SRT/WHIP destinations, saved at once
+        self._add_page("Destinations", self.destinations_page)
         self.pages_list.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.pages_list.setCurrentRow(0)
         on_change(self, self._retranslate_pages)

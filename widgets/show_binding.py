@@ -27,6 +27,7 @@ from studio.secrets import Secret
 from studio.services.local import ServiceUrls
 from studio.show import Show
 from widgets.danmaku_dock import DanmakuDock
+from widgets.destination_binding import DestinationBinding
 from widgets.docks.controls import format_elapsed, format_size, stream_status
 from widgets.i18n import tr
 from widgets.mixer_dock import MixerDock
@@ -74,6 +75,9 @@ class ShowBinding(QObject):
         self.mixer = MixerDock(show.mixer, window)
         self.link = ViewerLink(window)
         window.statusBar().insertPermanentWidget(0, self.link)
+        # RTMP/SRT/WHIP destinations: rows in the controls and stats docks (widgets.destination_binding)
+        self.destinations = DestinationBinding(show, self.controls.destinations, window.stats.destinations, self)
+        self.destinations.problem.connect(lambda m: window.statusBar().showMessage(m, 15_000))
         for which in ("stream", "record"):
             self.controls.set_output_available(which, False, STARTING_REASON)
         o = self.outputs
@@ -330,4 +334,5 @@ class ShowBinding(QObject):
             close_bridge = getattr(dock, "close_bridge", None)
             if close_bridge is not None:
                 close_bridge()
+        self.destinations.close()
         self.outputs.close()

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from studio.outputs.whip_events import OutputState, OutputStatus
 from studio.secrets import redact
+from widgets.destination_rows import DestinationRows
 from widgets.i18n import bind, on_change, tr
 from widgets.theme import icon, repolish
 
@@ -134,6 +135,8 @@ class ControlsPanel(QWidget):
         column.addWidget(self.record)
         column.addWidget(self.labels["record"])
         column.addWidget(self.labels["warning"])
+        self.destinations = DestinationRows(body, with_buttons=True)  # RTMP/SRT/WHIP destinations
+        column.addWidget(self.destinations)
         pair = QHBoxLayout()
         pair.setSpacing(6)
         pair.addWidget(self.studio_mode, 1)

@@ -20,6 +20,7 @@ from studio.events import ClockStats
 from studio.outputs.health import STALE_FEEDBACK_S, Health, HealthLevel, network_health
 from studio.outputs.pipeline import PipelineStats
 from studio.outputs.whip_events import OutputStatus, WhipStats
+from widgets.destination_rows import DestinationRows
 from widgets.i18n import bind, on_change, tr
 from widgets.theme import repolish
 
@@ -146,7 +147,10 @@ class StatsPanel(QWidget):
                 self.names[key] = name
         for column in range(len(COLUMNS)):
             grid.setColumnStretch(column * 2 + 1, 1)
-        grid.setRowStretch(max(len(rows) for rows in COLUMNS), 1)
+        last = max(len(rows) for rows in COLUMNS)
+        self.destinations = DestinationRows(self)  # one row per destination: state, bitrate, drops
+        grid.addWidget(self.destinations, last, 0, 1, len(COLUMNS) * 2)
+        grid.setRowStretch(last + 1, 1)
         on_change(self, self._show_health)
 
     def _set(self, key: str, text: str, level: str = "ok") -> None:
