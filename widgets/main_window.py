@@ -212,6 +212,11 @@ class MainWindow(QMainWindow):
         bind(settings, "setText", "Settings…")
         settings.triggered.connect(self.open_settings)
         file_menu.addAction(settings)
+        reports = QAction(self)
+        bind(reports, "setText", "Session Reports…")
+        reports.triggered.connect(lambda _=False: self.open_reports())
+        file_menu.addAction(reports)
+        self.report_window: QWidget | None = None
         file_menu.addSeparator()
         quit_action = QAction(self)
         bind(quit_action, "setText", "Exit")
@@ -249,6 +254,17 @@ class MainWindow(QMainWindow):
         bind(reset, "setText", "Reset Layout")
         reset.triggered.connect(lambda _=False: self.restoreState(self._default_state))
         view_menu.addAction(reset)
+
+    def open_reports(self) -> QWidget:
+        """The session reports window (one, reused); the sessions table loads on its worker."""
+        from widgets.report_window import ReportWindow
+
+        if self.report_window is None:
+            self.report_window = ReportWindow(self)
+        assert isinstance(self.report_window, ReportWindow)
+        self.report_window.show()
+        self.report_window.refresh()
+        return self.report_window
 
     def open_multiview(self, full_screen: bool = False) -> MultiviewWindow:
         """The multiview window (one, reused); full screen on the last monitor when asked."""

@@ -65,7 +65,8 @@ def comparison_html(c: Comparison, tr: Translate) -> str:
         body = "".join("<tr>" + "".join(f"<td>{html.escape(str(x))}</td>" for x in r) + "</tr>" for r in rows)
         return f"<table border='1' cellpadding='4'><tr>{head}</tr>{body}</table>"
 
+    title = tr("Comparison")
     return (f"<!doctype html><html><head><meta charset='utf-8'></head><body>"
-            f"<h1>{html.escape(tr('Comparison'))}</h1><p>{html.escape(c.verdict(tr))}</p>"
+            f"<h1>{html.escape(title)}</h1><p>{html.escape(c.verdict(tr))}</p>"
             + table((tr("Figure"), c.a.name, c.b.name), c.rows())
             + table((tr("Segment"), c.a.name, c.b.name), c.segment_rows()) + "</body></html>")

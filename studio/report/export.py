@@ -28,6 +28,10 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.1f} %"
 
 
+def _heading(text: str) -> str:
+    return f"<h2>{html.escape(text)}</h2>"
+
+
 def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
@@ -52,8 +56,9 @@ def summary_rows(d: SessionFigures, tr: Translate) -> list[tuple[str, object]]:
 def render_html(d: SessionFigures, tr: Translate, charts: dict[str, bytes] | None = None,
                 progress: Progress | None = None) -> str:
     charts = charts if charts is not None else render_charts(d, tr, progress)
+    title = tr("Session report")
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(d.name)}</title>"
-             f"<style>{_STYLE}</style></head><body><h1>{html.escape(tr('Session report'))}: {html.escape(d.name)}</h1>",
+             f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}: {html.escape(d.name)}</h1>",
              _table((tr("Figure"), tr("Value")), summary_rows(d, tr))]
 
     def image(name: str) -> None:
@@ -61,7 +66,7 @@ def render_html(d: SessionFigures, tr: Translate, charts: dict[str, bytes] | Non
         parts.append(f"<img alt='{html.escape(name)}' src='data:image/png;base64,{data}'>")
 
     image("viewers")
-    parts.append(f"<h2>{html.escape(tr('Segments'))}</h2>")
+    parts.append(_heading(tr("Segments")))
     parts.append(_table((tr("Segment"), tr("Title"), tr("Kind"), tr("Minutes"), tr("Viewers at start"),
                          tr("Viewers at end"), tr("Kept")),
                         [(s.id, s.title, s.kind, f"{(s.end - s.start) / 60:.1f}", s.present_start, s.present_end,
@@ -70,7 +75,7 @@ def render_html(d: SessionFigures, tr: Translate, charts: dict[str, bytes] | Non
         parts.append(_table((tr("Branch"), tr("Chosen"), tr("Next segment"), tr("Votes"), tr("Decided by")),
                             [(b.branch, b.option, b.target, " / ".join(map(str, b.counts)), b.decided_by)
                              for b in d.branches]))
-    parts.append(f"<h2>{html.escape(tr('Retention across each drama→live switch'))}</h2>")
+    parts.append(_heading(tr("Retention across each drama→live switch")))
     image("retention")
     parts.append(_table((tr("Switch"), tr("Viewers at the switch"), tr("Stayed"), tr("Window (s)"), tr("Kept")),
                         [(f"{s.from_segment}→{s.to_segment}", s.present, s.stayed, f"{s.window_s:.0f}",
@@ -85,7 +90,7 @@ def render_html(d: SessionFigures, tr: Translate, charts: dict[str, bytes] | Non
                         [(m.marker, m.product, m.clicks, m.clickers) for m in d.moments]))
     image("funnel")
     image("gifts")
-    parts.append(f"<h2>{html.escape(tr('Most active viewers'))}</h2>")
+    parts.append(_heading(tr("Most active viewers")))
     parts.append(_table((tr("Platform"), tr("Viewer"), tr("Danmaku")), d.top_chatters))
     parts.append("</body></html>")
     return "\n".join(parts)
