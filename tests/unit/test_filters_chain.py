@@ -215,3 +215,26 @@ def test_mask_image(tmp_path: Any) -> None:
     assert inv[5, 5, 3] == 255 and inv[5, 35, 3] == 0
     with pytest.raises(ValueError, match="image not found"):
         m.factory(make_config("mask", {"path": str(tmp_path / "none.png")}).settings)
+
+
+def test_engine_applies_filters_set_through_the_command_path() -> None:
+    from scenes.model import VideoFormat
+    from studio import commands as cmd
+    from studio.engine import Studio
+
+    col = SceneCollection("e", VideoFormat(1280, 720, 30))
+    col.add_source("bg", "color", {"color": "#FFFF0000", "width": 1280, "height": 720})
+    col.add_source("cam", "color", {"color": "#FF28C828", "width": 640, "height": 360})  # a green screen
+    scene = col.add_scene("s")
+    scene.add_item(SceneItem("bg"))
+    scene.add_item(SceneItem("cam", x=100, y=100))
+    studio = Studio(col)
+    try:
+        before = studio.render_offline(0).pixels[200, 200].copy()
+        assert tuple(before[:3]) == (0x28, 0xC8, 0x28)
+        studio.submit(cmd.SetSourceFilters("cam", (make_config("chroma_key"),)))
+        after = studio.render_offline(1).pixels[200, 200]
+        assert tuple(after) == (0, 0, 255, 255)  # keyed: the red background shows through
+        assert studio.filters.runs == 1
+    finally:
+        studio.stop()
