@@ -34,6 +34,7 @@ class PropertySpec:
     choices: tuple[str, ...] = ()
     file_filter: str = ""  # for PATH, e.g. "Images (*.png *.jpg)"
     max_length: int = 2000
+    choice_labels: tuple[str, ...] = ()  # for ENUM: what the editor shows for each choice (English)
 
     def coerce(self, value: Any) -> Any:
         """Return ``value`` as this property's type or raise ValueError naming the property."""

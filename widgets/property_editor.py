@@ -70,7 +70,8 @@ class _Field:
         if isinstance(w, QCheckBox):
             return w.isChecked()
         if isinstance(w, QComboBox):
-            return w.currentText()
+            data = w.currentData()  # the choice itself; the text may be its translated label
+            return data if data is not None else w.currentText()
         if isinstance(w, QPlainTextEdit):
             return w.toPlainText()
         if isinstance(w, QLineEdit):
@@ -88,7 +89,9 @@ class _Field:
             elif isinstance(w, QCheckBox):
                 w.setChecked(bool(value))
             elif isinstance(w, QComboBox):
-                w.setCurrentText(str(value))
+                index = w.findData(value)
+                if index >= 0:
+                    w.setCurrentIndex(index)
             elif isinstance(w, QPlainTextEdit):
                 if w.toPlainText() != value:
                     w.setPlainText(str(value))
@@ -196,7 +199,9 @@ class PropertyEditor(QWidget):
             editor = QCheckBox(self)
         elif kind is PropertyKind.ENUM:
             combo = QComboBox(self)
-            combo.addItems(list(spec.choices))
+            labels = spec.choice_labels if len(spec.choice_labels) == len(spec.choices) else spec.choices
+            for choice, label in zip(spec.choices, labels, strict=True):
+                combo.addItem(tr(label), choice)
             editor = combo
         elif kind is PropertyKind.TEXT:
             text = QPlainTextEdit(self)
@@ -224,7 +229,7 @@ class PropertyEditor(QWidget):
         elif isinstance(w, QCheckBox):
             w.toggled.connect(commit)
         elif isinstance(w, QComboBox):
-            w.currentTextChanged.connect(commit)
+            w.currentIndexChanged.connect(commit)
         elif isinstance(w, QPlainTextEdit):
             timer = QTimer(w)
             timer.setSingleShot(True)

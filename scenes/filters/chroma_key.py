@@ -107,7 +107,8 @@ CHROMA_KEY = register(FilterType(
     version=1,
     name="Chroma key",
     properties=(
-        PropertySpec("key", PropertyKind.ENUM, "green", "Key colour", choices=("green", "blue", "custom")),
+        PropertySpec("key", PropertyKind.ENUM, "green", "Key colour", choices=("green", "blue", "custom"),
+                     choice_labels=("Green", "Blue", "Custom colour")),
         PropertySpec("color", PropertyKind.COLOR, "#FF00FF00", "Custom colour"),
         PropertySpec("similarity", PropertyKind.FLOAT, 0.35, "Similarity", 0.0, 1.0),
         PropertySpec("smoothness", PropertyKind.FLOAT, 0.08, "Smoothness", 0.0, 1.0),

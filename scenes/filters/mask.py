@@ -124,7 +124,8 @@ MASK = register(FilterType(
     properties=(
         PropertySpec("path", PropertyKind.PATH, "", "Image file",
                      file_filter="Images (*.png *.jpg *.jpeg *.bmp *.webp)"),
-        PropertySpec("mode", PropertyKind.ENUM, "alpha_mask", "Mode", choices=MODES),
+        PropertySpec("mode", PropertyKind.ENUM, "alpha_mask", "Mode", choices=MODES,
+                     choice_labels=("Alpha mask", "Luma mask", "Multiply", "Add")),
         PropertySpec("invert", PropertyKind.BOOL, False, "Invert"),
         PropertySpec("opacity", PropertyKind.FLOAT, 1.0, "Opacity", 0.0, 1.0),
     ),

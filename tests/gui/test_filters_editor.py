@@ -113,3 +113,23 @@ def test_a_filter_the_engine_skips_is_shown(qtbot: QtBot, tmp_path: Path) -> Non
         assert fl.problems.isVisible() and "gone.cube" in fl.problems.text()
     finally:
         studio.stop()
+
+
+def test_choices_show_labels_and_send_their_ids(qtbot: QtBot) -> None:
+    studio = _studio()
+    try:
+        editor = PropertyEditor(studio, "cam")
+        qtbot.addWidget(editor)
+        editor.show()
+        _add(editor, "chroma_key")
+        _apply(studio, editor)
+        fl = editor.filters
+        assert fl is not None and fl.settings is not None
+        combo = fl.settings.fields["key"].editor
+        assert [combo.itemText(i) for i in range(combo.count())] == ["Green", "Blue", "Custom colour"]  # type: ignore[attr-defined]
+        combo.setCurrentIndex(1)  # type: ignore[attr-defined]
+        _apply(studio, editor)
+        assert studio.collection.source("cam").filters[0].settings["key"] == "blue"
+        assert fl.settings.fields["key"].value() == "blue"
+    finally:
+        studio.stop()
