@@ -21,6 +21,10 @@ from scenes.frame import VideoFrame
 from scenes.properties import PropertyKind, PropertySpec, parse_color
 
 PRESETS = {"green": "#00FF00", "blue": "#0000FF"}
+# Keyed pictures are written into a ring of this many buffers. A buffer is overwritten four new
+# source frames after it was handed out; by then nothing can use it: the filter bank keeps the
+# last two outputs per source and the compositors re-prepare on every new source frame.
+OUTPUT_RING = 4
 
 
 def chroma_of(b: int, g: int, r: int) -> tuple[float, float]:
@@ -49,6 +53,8 @@ class ChromaKey(VideoFilter):
         # spill lives in the key's strongest channel (green for a green screen)
         self._spill_ch = int(np.argmax((b, g, r)))
         self._planes: dict[str, np.ndarray] | None = None
+        self._outputs: list[np.ndarray] = []
+        self._next = 0
 
     def _scratch(self, h: int, w: int) -> dict[str, np.ndarray]:
         """Intermediate planes, reused while the picture size stays (no page faults per frame)."""
@@ -57,6 +63,7 @@ class ChromaKey(VideoFilter):
                             ("y", "cr", "cb", "dcr", "dcb", "big", "key", "b", "g", "r", "a", "spill")}
             self._planes["ycc"] = np.empty((h, w, 3), np.uint8)
             self._planes["key4"] = np.empty((h, w, 4), np.uint8)
+            self._outputs = [np.empty((h, w, 4), np.uint8) for _ in range(OUTPUT_RING)]
         return self._planes
 
     def matte(self, frame: VideoFrame) -> np.ndarray:
@@ -90,9 +97,11 @@ class ChromaKey(VideoFilter):
             cv2.min(own, s["spill"], dst=s["spill"])
             cv2.addWeighted(s["spill"], self._spill, own, 1.0 - self._spill, 0.0, dst=own)
         cv2.merge([key, key, key, key], dst=s["key4"])  # (GRAY2BGRA would make the 4th 255)
-        # premultiplied: every channel scales with the key; the output is new (the compositor
-        # may keep it in its cache while the next frame is keyed)
-        out = cv2.merge(planes)
+        # premultiplied: every channel scales with the key, into the next buffer of a small ring
+        # (a fresh 8 MB array per frame costs page faults; see OUTPUT_RING for why 4 is safe)
+        out = self._outputs[self._next]
+        self._next = (self._next + 1) % OUTPUT_RING
+        cv2.merge(planes, dst=out)
         cv2.multiply(out, s["key4"], dst=out, scale=1.0 / 255.0)
         return VideoFrame(out, opaque=False, pts_ns=frame.pts_ns)
 
