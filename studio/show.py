@@ -125,7 +125,13 @@ class Show:
         if target is None:
             if self.urls is None:
                 raise ValueError("no stream URL: set one in Settings, or serve locally")
-            target = StreamTarget(self.urls.whip, low_layer_url=low_layer_url(self.urls.whip))
+            # Our own relay is on this machine: that leg has no bandwidth to adapt to, and on a busy
+            # 2-core machine the relay's delay-based estimate reads CPU stalls as congestion (the
+            # stream fell to 360p on a clean loopback). So it gets the full picture at a fixed rate;
+            # weak viewers are served by the relay's low layer instead.
+            full = self.pipeline.video_settings.bitrate_kbps
+            target = StreamTarget(self.urls.whip, low_layer_url=low_layer_url(self.urls.whip),
+                                  min_bitrate_kbps=full, max_bitrate_kbps=full, adaptive_resolution=False)
         self.pipeline.start_streaming(target)
 
     def stop_streaming(self) -> None:
