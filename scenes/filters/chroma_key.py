@@ -62,7 +62,6 @@ class ChromaKey(VideoFilter):
             self._planes = {name: np.empty((h, w), np.uint8) for name in
                             ("y", "cr", "cb", "dcr", "dcb", "big", "key", "b", "g", "r", "a", "spill")}
             self._planes["ycc"] = np.empty((h, w, 3), np.uint8)
-            self._planes["key4"] = np.empty((h, w, 4), np.uint8)
             self._outputs = [np.empty((h, w, 4), np.uint8) for _ in range(OUTPUT_RING)]
         return self._planes
 
@@ -77,9 +76,8 @@ class ChromaKey(VideoFilter):
         cv2.absdiff(s["cb"], self._kcb, dst=s["dcb"])  # type: ignore[call-overload]
         cv2.max(s["dcr"], s["dcb"], dst=s["big"])
         cv2.min(s["dcr"], s["dcb"], dst=s["dcb"])
-        dist = cv2.addWeighted(s["big"], 1.0, s["dcb"], 0.375, 0.0, dst=s["dcr"])  # saturates at 255
-        # the linear ramp, saturated: one pass, no table lookup (cv2.LUT is not vectorised)
-        return cv2.addWeighted(dist, self._scale, dist, 0.0, self._offset, dst=s["key"])
+        # distance (max + 3/8 min) and the similarity/smoothness ramp in one saturating pass
+        return cv2.addWeighted(s["big"], self._scale, s["dcb"], 0.375 * self._scale, self._offset, dst=s["key"])
 
     def apply(self, frame: VideoFrame) -> VideoFrame:
         key = self.matte(frame)
@@ -96,13 +94,18 @@ class ChromaKey(VideoFilter):
             cv2.max(o1, o2, dst=s["spill"])
             cv2.min(own, s["spill"], dst=s["spill"])
             cv2.addWeighted(s["spill"], self._spill, own, 1.0 - self._spill, 0.0, dst=own)
-        cv2.merge([key, key, key, key], dst=s["key4"])  # (GRAY2BGRA would make the 4th 255)
-        # premultiplied: every channel scales with the key, into the next buffer of a small ring
-        # (a fresh 8 MB array per frame costs page faults; see OUTPUT_RING for why 4 is safe)
+        # premultiplied: every channel scales with the key (an opaque picture's alpha becomes the
+        # key itself), merged into the next buffer of a small ring (a fresh 8 MB array per frame
+        # costs page faults; see OUTPUT_RING for why 4 is safe)
+        for plane in planes[:3]:
+            cv2.multiply(plane, key, dst=plane, scale=1.0 / 255.0)
+        if frame.opaque:
+            planes[3] = key
+        else:
+            cv2.multiply(planes[3], key, dst=planes[3], scale=1.0 / 255.0)
         out = self._outputs[self._next]
         self._next = (self._next + 1) % OUTPUT_RING
         cv2.merge(planes, dst=out)
-        cv2.multiply(out, s["key4"], dst=out, scale=1.0 / 255.0)
         return VideoFrame(out, opaque=False, pts_ns=frame.pts_ns)
 
 
