@@ -17,6 +17,7 @@ from studio.engine import Studio
 from studio.interaction.adapters import Adapter, WebSocketAdapter
 from studio.interaction.merged import MergedAdapter
 from studio.interaction.overlays import OverlayBinding
+from studio.interaction.product_cards import ProductCardRelay
 from studio.interaction.service import InteractionService
 from studio.interaction.showlog import ShowLog
 from studio.net.loop import NetLoop
@@ -158,6 +159,8 @@ class Show:
         executor = RundownExecutor(self.studio, load_rundown(path), self.interaction or FramePolls())
         if self.session is not None:
             self.session.bind_rundown(executor.events, path)
+        if self.interaction is not None:  # viewer pages offer a buy/details button during product moments
+            ProductCardRelay(self.interaction.adapter, self.net, executor.events)
         executor.start(segment_id)
         self.rundown = executor
         return executor

@@ -143,6 +143,8 @@ class InteractionSender {
         if (this.onWelcome) this.onWelcome(frame);
       } else if (frame.type === "poll_state" && this.onPoll) {
         this.onPoll(frame);
+      } else if (frame.type === "product_card" && this.onProduct) {
+        this.onProduct(frame);
       } else if (frame.type === "ack" || frame.type === "error") {
         const sent = frame.ref !== undefined ? this.pending.get(frame.ref) : undefined;
         if (frame.ref !== undefined) this.pending.delete(frame.ref);
@@ -169,6 +171,7 @@ class InteractionSender {
   danmaku(text) { return this.send({ type: "danmaku", text: text }); }
   like(count) { return this.send({ type: "like", count: count || 1 }); }
   vote(poll, option) { return this.send({ type: "vote", poll: poll, option: option }); }
+  productClick(product) { return this.send({ type: "product_click", product: product }); }
 }
 
 // The current poll as buttons (one vote per viewer; the studio enforces it too). Built with
@@ -257,6 +260,16 @@ if (hubUrl && /^wss?:\/\//.test(hubUrl)) {
     window.viewerState.poll = poll;
     renderPoll(polls, hub, poll, votes[poll.poll]);
   };
+  // during a product moment: a buy/details button; its click is counted for that moment
+  const product = document.getElementById("product");
+  hub.onProduct = (card) => {
+    window.viewerState.product = card.state === "show" ? card.product : null;
+    product.dataset.product = card.product;
+    product.hidden = card.state !== "show";
+  };
+  product.addEventListener("click", () => {
+    if (product.dataset.product && hub.productClick(product.dataset.product)) product.classList.add("clicked");
+  });
   let likes = 0;
   document.getElementById("like").addEventListener("click", () => {
     if (hub.like(1)) document.getElementById("like-count").textContent = String(++likes);

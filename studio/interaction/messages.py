@@ -167,6 +167,21 @@ class PollState(Message):
             raise ValueError(f"poll_state winner {self.winner} is not an option index")
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ProductCard(Message):
+    """A rundown product moment starts or ends: the viewer page shows or hides a buy/details button
+    whose click is a :class:`ProductClick` for ``product``."""
+
+    TYPE: ClassVar[str] = "product_card"
+    product: str
+    moment: str = ""
+    state: Literal["show", "hide"] = "show"
+
+    def __post_init__(self) -> None:
+        if self.state not in ("show", "hide"):
+            raise ValueError(f"product_card state must be show or hide, got {self.state!r}")
+
+
 VIEWER_TYPES: dict[str, type[ViewerMessage]] = {
     cls.TYPE: cls for cls in (Danmaku, SuperChat, Like, Gift, Enter, Leave, Vote, ProductClick)
 }
@@ -179,5 +194,5 @@ def platform_user(platform: str, user_id: object) -> str:
     if len(key) <= PLATFORM_USER_MAX:
         return key
     return f"{platform}:#" + hashlib.sha256(str(user_id).encode("utf-8", "surrogatepass")).hexdigest()[:32]
-HOST_TYPES: dict[str, type[Message]] = {cls.TYPE: cls for cls in (Announcement, PollState)}
-HostFrame = Announcement | PollState
+HOST_TYPES: dict[str, type[Message]] = {cls.TYPE: cls for cls in (Announcement, PollState, ProductCard)}
+HostFrame = Announcement | PollState | ProductCard

@@ -26,6 +26,7 @@ from studio.interaction.messages import (
     HostFrame,
     Message,
     PollState,
+    ProductCard,
     ViewerMessage,
     new_id,
 )
@@ -353,8 +354,17 @@ def _announcement(obj: dict[str, Any], lim: Limits) -> dict[str, Any]:
     return {"text": _text(obj, "text", lim.announcement_max)}
 
 
+def _product_card(obj: dict[str, Any], lim: Limits) -> dict[str, Any]:
+    state = obj.get("state", "show")
+    if state not in ("show", "hide"):
+        raise ProtocolError("bad_field", "product_card.state must be show or hide")
+    moment = _text(obj, "moment", lim.ident_max) if obj.get("moment") is not None else ""
+    return {"product": _text(obj, "product", lim.ident_max), "moment": moment, "state": state}
+
+
 _HOST_PAYLOADS: dict[str, tuple[Payload, frozenset[str]]] = {
     "announcement": (_announcement, frozenset({"text"})),
+    "product_card": (_product_card, frozenset({"product", "moment", "state"})),
     "poll_state": (
         _poll_state,
         frozenset({"poll", "question", "options", "counts", "remaining", "state", "winner"}),
@@ -374,6 +384,8 @@ def parse_host_frame(obj: dict[str, Any], limits: Limits = DEFAULT_LIMITS) -> Ho
     data = payload(obj, limits)
     if kind == "announcement":
         return Announcement(**_stamp(obj, limits), **data)
+    if kind == "product_card":
+        return ProductCard(**_stamp(obj, limits), **data)
     return PollState(**_stamp(obj, limits), **data)
 
 

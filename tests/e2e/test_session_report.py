@@ -69,8 +69,11 @@ def test_demo_show_session_report_matches_what_viewers_did(studio_home: Path) ->
                 await ws.send(json.dumps({"type": "vote", "poll": poll["poll"], "option": 0 if i < 2 else 1}))
             assert await asyncio.to_thread(live.wait, TIMEOUT), "the show never reached the live segment"
             assert await asyncio.to_thread(card_live.wait, TIMEOUT), "the live product card never showed"
-            for ws in viewers[:3]:
-                await ws.send(json.dumps({"type": "product_click", "product": "lipstick"}))
+            for ws in viewers[:3]:  # what the page's buy/details button sends, for the product it was shown
+                card = await _frame_of(ws, "product_card")
+                while card["moment"] != "card-live" or card["state"] != "show":
+                    card = await _frame_of(ws, "product_card")
+                await ws.send(json.dumps({"type": "product_click", "product": card["product"]}))
             for ws in viewers[4:]:  # two viewers leave during the live part
                 await ws.close()
             hub = show.services.hub if show.services else None
@@ -102,7 +105,7 @@ def test_demo_show_session_report_matches_what_viewers_did(studio_home: Path) ->
     assert (switch.from_segment, switch.to_segment, switch.present, switch.stayed) == ("ending-b", "live", 6, 4)
     moments = {m.marker: (m.clicks, m.clickers) for m in figures.moments}
     assert moments["card-live"] == (3, 3) and moments.get("card-episode", (0, 0)) == (0, 0)
-    assert figures.clicks_by_product == {"lipstick": 3}
+    assert figures.clicks_by_product == {"商品卡 Product": 3}
     assert (figures.funnel.watched, figures.funnel.stayed, figures.funnel.clicked) == (6, 6, 3)
     assert figures.danmaku_total == 1 and figures.top_chatters[0][1] == HOSTILE
     assert figures.health_times, "no stream health samples"

@@ -222,3 +222,20 @@ def test_every_report_string_has_a_chinese_translation() -> None:
             for m in re.finditer(r'\btr\(\s*"((?:[^"\\]|\\.)*)"', p.read_text(encoding="utf-8"))}
     assert len(used) > 30
     assert not sorted(used - catalog.keys())
+
+
+def test_product_card_frames_are_host_only_and_round_trip() -> None:
+    from studio.interaction.messages import ProductCard
+    from studio.interaction.protocol import (
+        ProtocolError,
+        encode_message,
+        parse_host_frame,
+        parse_viewer_frame,
+    )
+
+    card = parse_host_frame(json.loads(encode_message(ProductCard(product="口红", moment="card-live", state="hide"))))
+    assert isinstance(card, ProductCard) and (card.product, card.moment, card.state) == ("口红", "card-live", "hide")
+    with pytest.raises(ProtocolError, match="may not send"):
+        parse_viewer_frame({"type": "product_card", "product": "x"})
+    with pytest.raises(ProtocolError, match="show or hide"):
+        parse_host_frame({"type": "product_card", "product": "x", "state": "sold"})
