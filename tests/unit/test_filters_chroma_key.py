@@ -88,3 +88,18 @@ def test_keys_a_premultiplied_translucent_source_on_straight_colour() -> None:
     px[:] = (15, 100, 20, 128)
     out = key(VideoFrame(px, opaque=False))
     assert out[..., 3].max() <= 8
+
+
+def test_outputs_stay_valid_while_the_bank_can_still_hand_them_out() -> None:
+    """The key writes into a ring of buffers: a static picture (a preview's status card) alternating
+    with a live camera in one bank must always come back with its own pixels."""
+    from scenes.filters.chain import FilterBank
+
+    cam, _ = backdrop_with_host((30, 200, 40))
+    card, _ = backdrop_with_host((200, 60, 20), seed=9)
+    bank = FilterBank()
+    cfg = (make_config("chroma_key"),)
+    card_out = bank.apply("cam", cfg, card).pixels.copy()
+    for _ in range(12):
+        bank.apply("cam", cfg, VideoFrame(cam.pixels, True))  # a new camera frame every tick
+        assert np.array_equal(bank.apply("cam", cfg, card).pixels, card_out)
