@@ -267,3 +267,29 @@ def test_unknown_scheme_is_a_clear_error() -> None:
         Destination("ftp://example.com/live/key")
 
 
+
+
+def test_a_host_name_that_does_not_resolve_says_so(rig: Rig) -> None:
+    dest = Destination("rtmp://no-such-host.invalid/live", name="typo")
+    rig.pipeline.destinations.start(dest, Secret(KEY))
+    retry = rig.wait_for(dest, lambda s: s.state is OutputStatus.RECONNECTING)
+    assert "does not resolve" in retry.message
+    rig.pipeline.destinations.stop(dest.id)
+
+
+def test_two_whip_destinations_adaptive_and_main_encode(rig: Rig) -> None:
+    services = LocalServices(rig.net, relay_port=0, hub_port=0)
+    try:
+        urls = services.start()
+        first = Destination(urls.whip, name="relay")
+        second = Destination(urls.whip.replace("/whip/live", "/whip/second"), name="second")
+        rig.pipeline.destinations.start(first)
+        rig.pipeline.destinations.start(second)
+        rig.wait_for(first, live)
+        rig.wait_for(second, live)
+        assert rig.pipeline.stream is not None  # the first is the adaptive stream
+        assert "dest:" + second.id in rig.pipeline.video_fanout.sink_names  # the second: the main encode
+        rig.pipeline.destinations.stop_all()
+        assert rig.pipeline.stream is None and rig.pipeline.video_fanout.sink_names == []
+    finally:
+        services.stop()
