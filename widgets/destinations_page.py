@@ -9,6 +9,8 @@ once (``destination_store``); running destinations pick them up on their next st
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -110,13 +112,18 @@ class DestinationsPage(QWidget):
     def add_from_fields(self) -> Destination | None:
         url = self.url.text().strip()
         name = self.preset.currentData() or ""
+        key = self.key.text()
+        segments = [p for p in urlsplit(url).path.split("/") if p]
+        if urlsplit(url).scheme.lower() in ("rtmp", "rtmps") and len(segments) >= 2 and not key:
+            # a key pasted into the URL goes to the keyring, not into destinations.json
+            key = segments[-1]
+            url = url.rstrip("/").rsplit("/", 1)[0] + "/"
         try:
             dest = Destination(url, name=name, enabled=self.enabled.isChecked(),
                                srt=SrtOptions(self.latency.value(), self.streamid.text().strip()))
         except ValueError as exc:
             self.status.setText(redact(str(exc)))
             return None
-        key = self.key.text()
         self.key.clear()
         where = ""
         if key:

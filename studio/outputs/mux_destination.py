@@ -207,9 +207,9 @@ class MuxDestination:
 
     # ---- the destination's thread ---------------------------------------------------------------
     def _emit(self, status: OutputStatus, message: str = "", retry_in_s: float | None = None) -> None:
-        self.state = OutputState(status, redact(message), retry_in_s)
-        if status in (OutputStatus.FAILED, OutputStatus.RECONNECTING) and retry_in_s is None or \
-                status is OutputStatus.LIVE:
+        previous, self.state = self.state, OutputState(status, redact(message), retry_in_s)
+        if status in (OutputStatus.FAILED, OutputStatus.RECONNECTING, OutputStatus.LIVE) and \
+                (previous.state, previous.message) != (status, self.state.message):  # not each countdown tick
             log.info("%s %s: %s", self.describe, status.value, self.state.message)
         self.state_changed.emit(self.state)
 

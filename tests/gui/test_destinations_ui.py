@@ -31,6 +31,13 @@ def test_page_adds_a_preset_with_its_key_in_the_keyring_only(qtbot, studio_home:
     assert stored is not None and stored.reveal() == KEY
     assert page.list.count() == 1 and KEY not in page.list.item(0).text()
     assert page.key.text() == ""
+    page.url.setText(f"rtmp://live.example.com/app/{KEY}2")  # a key pasted into the URL
+    pasted = page.add_from_fields()
+    assert pasted is not None and pasted.url == "rtmp://live.example.com/app/"
+    assert f"{KEY}2" not in destination_store.store_path().read_text(encoding="utf-8")
+    assert destination_store.stored_key(pasted) is not None
+    page.list.setCurrentRow(1)
+    page.remove_selected()
     page.url.setText("ftp://nowhere/x")
     assert page.add_from_fields() is None and "unknown scheme" in page.status.text()
     page.list.setCurrentRow(0)
