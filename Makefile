@@ -22,12 +22,13 @@ run: setup
 
 setup: system-deps $(STAMP) $(NODE_STAMP)
 
-# Debian packages: only when we are root on Debian/Ubuntu; otherwise say what is needed.
+# Debian packages: only when we are root on Debian/Ubuntu; otherwise say what is needed. The stamp
+# holds the list it installed, so a package added to the list is installed on the next run.
 system-deps:
-	@if [ -f $(APT_STAMP) ]; then exit 0; fi; \
+	@if [ -f $(APT_STAMP) ] && [ "$$(cat $(APT_STAMP))" = "$(APT_PACKAGES)" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "Installing system packages: $(APT_PACKAGES)"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null && touch $(APT_STAMP); \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null && echo "$(APT_PACKAGES)" > $(APT_STAMP); \
 	else \
 		echo "Not root or not Debian: make sure these are installed: $(APT_PACKAGES)"; \
 	fi
