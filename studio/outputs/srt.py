@@ -63,16 +63,25 @@ class SrtConnector:
         if self._passphrase is not None and not 10 <= len(self._passphrase.reveal()) <= 79:
             raise ValueError("an SRT passphrase must be 10 to 79 characters long")
         self._timeout_s = timeout_s
+        self._opening: SrtSocket | None = None
 
     def open(self) -> Connection:
-        sock = SrtSocket.caller(self._host, self._port, latency_ms=self._dest.srt.latency_ms,
-                                timeout_s=self._timeout_s,
-                                passphrase=self._passphrase.reveal() if self._passphrase else None,
-                                streamid=self._dest.srt.streamid)
+        try:
+            sock = SrtSocket.caller(self._host, self._port, latency_ms=self._dest.srt.latency_ms,
+                                    timeout_s=self._timeout_s,
+                                    passphrase=self._passphrase.reveal() if self._passphrase else None,
+                                    streamid=self._dest.srt.streamid, created=self._remember)
+        finally:
+            self._opening = None
         return TsConnection(sock)
 
+    def _remember(self, sock: SrtSocket) -> None:
+        self._opening = sock
+
     def abort(self) -> None:
-        pass  # srt_connect is bounded by SRTO_CONNTIMEO (the destination's io_timeout_s)
+        sock = self._opening  # a connect in progress (bounded by SRTO_CONNTIMEO anyway) ends now
+        if sock is not None:
+            sock.close()
 
     def failed(self, exc: BaseException, went_live: bool) -> None:
         if isinstance(exc, SrtError) and exc.refused_for_good:

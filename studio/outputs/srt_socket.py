@@ -15,6 +15,7 @@ import ctypes.util
 import errno
 import socket
 import struct
+from collections.abc import Callable
 from functools import cache
 
 LIVE_PAYLOAD = 1316  # 7 x 188-byte TS packets: SRT's live-mode message size
@@ -120,8 +121,12 @@ class SrtSocket:
     # ---- caller ------------------------------------------------------------------------------
     @staticmethod
     def caller(host: str, port: int, *, latency_ms: int, timeout_s: float, passphrase: str | None = None,
-               streamid: str = "") -> SrtSocket:
+               streamid: str = "", created: Callable[[SrtSocket], None] | None = None) -> SrtSocket:
+        """Connect (blocking up to ``timeout_s``); ``created`` sees the socket first, so another
+        thread can ``close`` it to end the connect at once."""
         s = SrtSocket()
+        if created is not None:
+            created(s)
         try:
             s.set_int(SRTO_TRANSTYPE, SRTT_LIVE)
             s.set_int(SRTO_LATENCY, latency_ms)
