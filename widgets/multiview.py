@@ -76,7 +76,7 @@ class Multiview(QWidget):
     scene_double_clicked = Signal(str)
 
     def __init__(self, studio: Studio, bindings: Bindings | None = None, parent: QWidget | None = None,
-                 refresh_hz: int = 30) -> None:
+                 refresh_hz: int = 40) -> None:
         super().__init__(parent)
         self.studio = studio
         self._bindings = bindings or default_bindings
@@ -92,8 +92,9 @@ class Multiview(QWidget):
         on_change(self, self._retranslate)
         self.scene_clicked.connect(self.put_in_preview)
         self.scene_double_clicked.connect(self.cut_to_program)
+        self._turn = 0
         self._timer = QTimer(self)
-        self._timer.timeout.connect(self.refresh)
+        self._timer.timeout.connect(self._tick)
         self._timer.start(max(1, 1000 // refresh_hz))
 
     def _retranslate(self) -> None:
@@ -131,6 +132,21 @@ class Multiview(QWidget):
         if took:
             self.update()
         return took
+
+    def _tick(self) -> None:
+        """The timer takes program and preview on alternate ticks (each at half the timer's rate): the
+        window stays a confidence monitor while the UI thread scales half as much per tick
+        (bench ui --multiview: the event loop's longest gaps grew with both at full rate)."""
+        if not self.isVisible():
+            return
+        program, preview = self.on_air()
+        self._turn ^= 1
+        if self._turn:
+            took = self._take("program", self.studio.program, program)
+        else:
+            took = self._take("preview", self.studio.preview if preview is not None else None, preview)
+        if took:
+            self.update()
 
     def _take(self, which: str, slot: LatestSlot[ProgramFrame] | None, scene: str | None) -> bool:
         if slot is None:
