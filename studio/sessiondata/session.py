@@ -69,6 +69,7 @@ class SessionRecording:
             self._rundown.close()
         for disconnect in self._links:
             disconnect()
+        self.writer.set_meta("ended", f"{time.time():.3f}")
         self.writer.close()
         if self.writer.dropped:
             log.warning("session %s: %d events dropped (the disk was too slow)", self.path.name, self.writer.dropped)

@@ -106,7 +106,6 @@ class SessionWriter:
     def close(self, timeout: float = 10.0) -> None:
         if self._closed:
             return
-        self.set_meta("ended", f"{time.time():.3f}")
         self._closed = True
         self._queue.put(_STOP, timeout=timeout)
         self._thread.join(timeout)
