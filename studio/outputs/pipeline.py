@@ -69,7 +69,8 @@ class StreamTarget:
     max_bitrate_kbps: int = 6000
     playout_delay: bool = True  # ask receivers for no playout delay (see DESIGN.md, latency)
     adaptive_resolution: bool = True
-    # our own relay only: a second, small layer published there (``low_layer``) for weak viewers
+    # our own relay only: a second, small layer published there (``low_layer``) for weak viewers.
+    # Without it, a layer starts only where a live session's server advertises one (our relay does)
     low_layer_url: str | None = None
 
 
@@ -110,6 +111,7 @@ class OutputPipeline:
         self._ladder: Ladder | None = None
         self._rendition: StreamRendition | None = None
         self._low_layer: LowLayer | None = None
+        self._low_layer_starter: threading.Thread | None = None
         self._last_stream_stats: WhipStats | None = None
         self._timeline_set = False
         self._router = ClipAudioRouter(mixer, studio.sources)
@@ -184,6 +186,8 @@ class OutputPipeline:
             rendition.switch.set_sink(stream)
             stream.state_changed.connect(self.stream_state.emit)
             stream.stats_changed.connect(self._on_stream_stats)
+            if not target.low_layer_url:
+                stream.low_layer_advertised.connect(lambda url: self._low_layer_advertised(stream, url))
             self._apply_stream_rate(start_kbps)  # the first rung and rate before the first frame
             self.video_fanout.add_sink("whip", rendition.main_input)
             self.opus_fanout.add_sink("whip", stream)
@@ -206,11 +210,14 @@ class OutputPipeline:
             self.opus_fanout.remove_sink("whip")
             rendition, self._rendition = self._rendition, None
             low_layer, self._low_layer = self._low_layer, None
+            starter, self._low_layer_starter = self._low_layer_starter, None
             self._rate = self._ladder = None
             if self._video is not None and (self.recorder is not None or self.destinations.needs_main_encode()):
                 self._video.set_bitrate(self.video_settings.bitrate_kbps)  # the recording's own rate again
         if rendition is not None:
             rendition.close()
+        if starter is not None:  # it finds the stream gone and starts nothing (see _start_low_layer)
+            starter.join()
         if low_layer is not None:
             low_layer.stop()
         stream.stop()
@@ -226,6 +233,34 @@ class OutputPipeline:
         self._release_unused()
         if self._own_net and self._net is not None:
             self._net.stop()
+
+    def _low_layer_advertised(self, stream: WhipOutput, url: str) -> None:
+        """The server (our relay) asks for a low layer: start it once, off the net thread (the
+        encoder opens on the caller's thread)."""
+        with self._lock:
+            if self.stream is not stream or self._low_layer is not None or self._low_layer_starter is not None:
+                return
+            s = self.video_settings
+            if low_layer_size(s.width, s.height) is None:
+                return
+            starter = threading.Thread(target=self._start_low_layer, args=(stream, url), name="low-layer-start",
+                                       daemon=True)
+            self._low_layer_starter = starter
+        starter.start()
+
+    def _start_low_layer(self, stream: WhipOutput, url: str) -> None:
+        with self._lock:  # held through the start: stop_streaming either comes first or stops it
+            video = self._video
+            if self.stream is not stream or self._low_layer is not None or video is None:
+                return
+            token = stream.config.token
+            layer = LowLayer(video, self.video_settings, url, token if isinstance(token, Secret) else None,
+                             self._ensure_net(), on_fallback=self._fallback)
+            self._low_layer = layer
+            try:
+                layer.start()
+            except Exception:
+                log.exception("the low layer did not start")
 
     # ---- stats -------------------------------------------------------------------------------
     def snapshot(self) -> PipelineStats:

@@ -19,12 +19,20 @@ of the old resource and a fresh POST after a backoff (2 s, x1.5, at most 60 s; a
 from the server is honoured) until the user stops the output.
 
 Liveness: a session ends when the ICE/DTLS connection fails or closes, or when the receiver, having
-sent RTCP, sends none for ``feedback_timeout_s`` (3 s; ``studio.webrtc.liveness``) -- a killed
-server is noticed in seconds instead of after aiortc's 30 s consent timeout. While the server is
+sent RTCP, sends none for ``feedback_timeout_s`` (3 s; ``studio.webrtc.liveness``) and the server
+then does not answer an HTTP OPTIONS on the endpoint within ``probe_timeout_s`` -- a killed server
+is noticed in seconds instead of after aiortc's 30 s consent timeout. A server that answers keeps
+the session through a UDP outage (NACK/PLI recover it as soon as packets flow, far sooner than a
+new session would) for up to ``feedback_reachable_timeout_s`` of silence. While the server is
 merely unreachable (connection refused, no route) the retry delay stays at most
 ``unreachable_retry_max_s`` (3 s): such an attempt costs the server nothing, and a server coming
 back is exactly what the studio waits for, so it is live again within seconds of its return.
 Servers that answer with errors get the growing backoff.
+
+Low layer: our own relay advertises where a second, low layer of the stream may be published
+(``Link: <...>; rel="urn:drama-live-studio:low-layer"`` on the 201, same origin only);
+``low_layer_url`` holds it once a session with it is live, and ``low_layer_advertised`` says so.
+Other servers never send it, so they never get a second stream.
 
 Feedback: PLI/FIR call ``on_keyframe_request()`` (rate-limited) and REMB calls
 ``on_bitrate_estimate(bps)`` clamped to the configured min/max. Both run on the net thread, so
@@ -61,9 +69,11 @@ from studio.outputs.whip_http import (
     WhipError,
     error_for,
     parse_ice_servers,
+    parse_low_layer,
     redact_url,
     request,
     resolve_location,
+    same_origin,
     supports_trickle,
     trickle_sdpfrag,
     validate_endpoint,
@@ -93,7 +103,9 @@ class WhipConfig:
     backoff_factor: float = 1.5
     backoff_max_s: float = 60.0
     unreachable_retry_max_s: float = 3.0  # retry delay cap while nothing answers (see the module doc)
-    feedback_timeout_s: float = liveness.DEFAULT_SILENCE_S  # receiver silent this long: session dead
+    feedback_timeout_s: float = liveness.DEFAULT_SILENCE_S  # receiver silent this long: ask the server
+    probe_timeout_s: float = 1.0  # ... which must answer HTTP this fast, or the session is dead
+    feedback_reachable_timeout_s: float = liveness.DEFAULT_REACHABLE_SILENCE_S  # ... dead anyway after this
     dead_delete_timeout_s: float = 2.0  # DELETE of a session whose server went silent
     playout_delay: bool = True
     trickle: bool = True
@@ -126,6 +138,8 @@ class WhipConfig:
             "backoff_max_s",
             "unreachable_retry_max_s",
             "feedback_timeout_s",
+            "probe_timeout_s",
+            "feedback_reachable_timeout_s",
             "dead_delete_timeout_s",
             "stats_interval_s",
         ):
@@ -156,6 +170,8 @@ class WhipOutput:
         self.on_bitrate_estimate: Callable[[int], None] = on_bitrate_estimate or (lambda bps: None)
         self.state_changed: Signal[OutputState] = Signal()
         self.stats_changed: Signal[WhipStats] = Signal()
+        self.low_layer_advertised: Signal[str] = Signal()  # net thread, once per live session with it
+        self.low_layer_url: str | None = None
         self._state = OutputState(OutputStatus.IDLE)
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -371,9 +387,13 @@ class WhipOutput:
             )
         self.resource_url = resolve_location(resp.url, location)
         self._etag = resp.headers.get("ETag")
-        servers = parse_ice_servers(resp.headers.getall("Link", []))
+        links = resp.headers.getall("Link", [])
+        servers = parse_ice_servers(links)
         if servers:
             self.learned_ice_servers = servers
+        low = parse_low_layer(links, resp.url)
+        # the layer gets our token: never to another origin than the one we were given
+        low_layer = low if low is not None and same_origin(low, cfg.url) else None
         if not resp.text.strip():
             raise WhipError(f"POST {redact_url(resp.url)}: 201 without an SDP answer", retryable=False)
         no_h264 = missing_h264(resp.text) if cfg.video is not None else None
@@ -391,6 +411,9 @@ class WhipOutput:
         self._went_live = True
         self._accepting = True
         self._emit(OutputStatus.LIVE, f"live on {redact_url(cfg.url)}")
+        self.low_layer_url = low_layer
+        if low_layer is not None:
+            self.low_layer_advertised.emit(low_layer)
         # a new session: nothing measured yet (the previous session's figures must not linger)
         self.stats_changed.emit(WhipStats(target_bitrate_bps=self._target_bps,
                                           max_bitrate_bps=cfg.max_bitrate_bps))
@@ -437,8 +460,11 @@ class WhipOutput:
         """Return when the connection fails or closes; raise when the receiver falls silent."""
         changed = asyncio.Event()
         pc.on("connectionstatechange", changed.set)
+        cfg = self.config
         silence = asyncio.create_task(
-            liveness.wait_for_silence(self._rtcp_packets, self.config.feedback_timeout_s), name="whip-liveness")
+            liveness.wait_until_dead(self._rtcp_packets, self._server_answers, cfg.feedback_timeout_s,
+                                     cfg.feedback_reachable_timeout_s),
+            name="whip-liveness")
         try:
             while pc.connectionState not in ("failed", "closed"):
                 changed.clear()
@@ -446,12 +472,24 @@ class WhipOutput:
                 await asyncio.wait((state_change, silence), return_when=asyncio.FIRST_COMPLETED)
                 state_change.cancel()
                 if silence.done():
-                    quiet = silence.result()
                     self._session_silent = True
-                    raise WhipError(f"the server stopped answering (no RTCP for {quiet:.1f} s)")
+                    raise WhipError(f"the session is dead ({silence.result()})")
         finally:
             silence.cancel()
             await asyncio.gather(silence, return_exceptions=True)
+
+    async def _server_answers(self) -> bool:
+        """Does the WHIP server still answer HTTP? Any answer but a gateway's "no backend" counts."""
+        cfg = self.config
+        if self._http is None:
+            return False
+        try:
+            resp = await request(self._http, "OPTIONS", cfg.url, token=cfg.bearer(), token_origin=cfg.url,
+                                 timeout_s=cfg.probe_timeout_s)
+        except WhipError as exc:
+            log.info("WHIP: the receiver is silent and the server does not answer: %s", exc)
+            return False
+        return resp.status not in (502, 503, 504)
 
     def _rtcp_packets(self) -> int:
         return sum(c.rtcp_packets for c in self._rtcp)
@@ -462,6 +500,7 @@ class WhipOutput:
 
     async def _teardown(self) -> None:
         self._accepting = False
+        self.low_layer_url = None
         silent, self._session_silent = self._session_silent, False
         if self._stats_task is not None:
             self._stats_task.cancel()

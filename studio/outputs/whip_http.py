@@ -112,29 +112,53 @@ _PARAM = re.compile(r';\s*([A-Za-z0-9_\-]+)\s*(?:=\s*(?:"((?:[^"\\]|\\.)*)"|([^;
 def parse_ice_servers(link_headers: list[str]) -> list[RTCIceServer]:
     """``Link: <turn:host?transport=udp>; rel="ice-server"; username="u"; credential="p"``."""
     servers: list[RTCIceServer] = []
+    for uri, params in _links(link_headers):
+        if "ice-server" not in params.get("rel", "").lower().split():
+            continue
+        if not uri.lower().startswith(("stun:", "stuns:", "turn:", "turns:")):
+            continue
+        servers.append(
+            RTCIceServer(
+                urls=uri,
+                username=params.get("username") or None,
+                credential=params.get("credential") or None,
+                credentialType=params.get("credential-type", "password") or "password",
+            )
+        )
+    return servers
+
+
+LOW_LAYER_REL = "urn:drama-live-studio:low-layer"
+
+
+def _links(link_headers: list[str]) -> list[tuple[str, dict[str, str]]]:
+    """Each ``<uri>; param=value...`` of the Link headers as (uri, lower-cased params)."""
+    links: list[tuple[str, dict[str, str]]] = []
     for header in link_headers:
         for link in _split_links(header):
             match = _LINK.match(link)
-            if not match:
-                continue
-            uri, rest = match.group(1).strip(), match.group(2)
-            params = {
-                m.group(1).lower(): (m.group(2) if m.group(2) is not None else (m.group(3) or ""))
-                for m in _PARAM.finditer(rest)
-            }
-            if "ice-server" not in params.get("rel", "").lower().split():
-                continue
-            if not uri.lower().startswith(("stun:", "stuns:", "turn:", "turns:")):
-                continue
-            servers.append(
-                RTCIceServer(
-                    urls=uri,
-                    username=params.get("username") or None,
-                    credential=params.get("credential") or None,
-                    credentialType=params.get("credential-type", "password") or "password",
-                )
-            )
-    return servers
+            if match:
+                params = {
+                    m.group(1).lower(): (m.group(2) if m.group(2) is not None else (m.group(3) or ""))
+                    for m in _PARAM.finditer(match.group(2))
+                }
+                links.append((match.group(1).strip(), params))
+    return links
+
+
+def low_layer_link(path: str) -> str:
+    """The Link header value our relay sends with a WHIP 201 (``parse_low_layer`` reads it)."""
+    return f'<{path}>; rel="{LOW_LAYER_REL}"'
+
+
+def parse_low_layer(link_headers: list[str], base_url: str) -> str | None:
+    """Where the server wants a low layer of this stream (our relay's own Link relation), or None."""
+    for uri, params in _links(link_headers):
+        if LOW_LAYER_REL in params.get("rel", "").lower().split() and uri:
+            url = resolve_location(base_url, uri)
+            if urlsplit(url).scheme in ("http", "https"):
+                return url
+    return None
 
 
 def supports_trickle(headers: CIMultiDictProxy[str]) -> bool:

@@ -45,6 +45,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcconfiguration import RTCBundlePolicy
 from aiortc.sdp import SessionDescription
 
+from studio.outputs.whip_http import low_layer_link
 from studio.paths import resources_dir
 from studio.services import layers, whep_offer
 from studio.services.access import OriginPolicy, Scope, bearer, cors_middleware, token_matches
@@ -325,13 +326,12 @@ class RelayServer:
         return pc
 
     @staticmethod
-    def _created(answer: str, location: str) -> web.Response:
-        return web.Response(
-            status=201,
-            text=answer,
-            content_type="application/sdp",
-            headers={"Location": location, "Access-Control-Expose-Headers": "Location"},
-        )
+    def _created(answer: str, location: str, low_layer: str | None = None) -> web.Response:
+        headers = {"Location": location, "Access-Control-Expose-Headers": "Location"}
+        if low_layer is not None:  # where our studio may publish this stream's low layer (layers)
+            headers["Link"] = low_layer_link(low_layer)
+            headers["Access-Control-Expose-Headers"] = "Location, Link"
+        return web.Response(status=201, text=answer, content_type="application/sdp", headers=headers)
 
     def _watch(self, pc: RTCPeerConnection, on_gone: asyncio.Future[None]) -> None:
         def changed() -> None:
@@ -388,7 +388,8 @@ class RelayServer:
         self._watch(pc, gone)
         ingest.tasks.append(asyncio.create_task(self._reap_ingest(stream, ingest, gone)))
         log.info("relay: ingest %s on stream %r", ingest.id, stream.name)
-        return self._created(pc.localDescription.sdp, f"/whip/{stream.name}/{ingest.id}")
+        low = None if layers.base_name(stream.name) is not None else f"/whip/{stream.name}{layers.LOW_SUFFIX}"
+        return self._created(pc.localDescription.sdp, f"/whip/{stream.name}/{ingest.id}", low)
 
     async def _forward(
         self, stream: RelayStream, ingest: _Ingest, kind: str, track: MediaStreamTrack

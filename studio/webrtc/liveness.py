@@ -13,6 +13,14 @@ cannot fake a silence that the receiver did not make. A receiver that reports mo
 allows 5 s; libwebrtc uses 5 s for audio-only streams) gets a longer allowance: 2.5 times its
 median interval, at most ``max_silence_s`` (also the allowance until the first interval is known,
 in the first second or so of a session).
+
+Silence alone cannot tell a dead server from a dead media path: a few seconds of UDP loss (a
+mobile handover, a Wi-Fi roam) silence a receiver that is still there, and tearing that session
+down costs a new POST, ICE, DTLS and a keyframe (about 2 s) where NACK/PLI would have recovered it
+in well under one. So :func:`wait_until_dead` asks the server over HTTP once the silence is long
+enough: a server that does not answer (refused, reset, timeout: killed, crashed) ends the session
+at once; one that answers keeps it, asked again every ``probe_every_s``, until the silence reaches
+``reachable_silence_s`` (the media path is not coming back: a new session, maybe a new path).
 """
 
 from __future__ import annotations
@@ -20,12 +28,14 @@ from __future__ import annotations
 import asyncio
 import statistics
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 DEFAULT_SILENCE_S = 3.0  # two to six receiver-report intervals
 DEFAULT_POLL_S = 0.25
 DEFAULT_MAX_SILENCE_S = 10.0
+DEFAULT_REACHABLE_SILENCE_S = 10.0  # silent media while the server answers HTTP: give up after this
+DEFAULT_PROBE_EVERY_S = 1.0
 INTERVALS_KEPT = 8
 
 
@@ -83,3 +93,25 @@ async def wait_for_silence(rtcp_packets: Callable[[], int], silence_s: float = D
     while not silence.tick(rtcp_packets(), loop.time()):
         await asyncio.sleep(poll_s)
     return silence.quiet_s
+
+
+async def wait_until_dead(rtcp_packets: Callable[[], int], server_answers: Callable[[], Awaitable[bool]],
+                          silence_s: float = DEFAULT_SILENCE_S,
+                          reachable_silence_s: float = DEFAULT_REACHABLE_SILENCE_S,
+                          poll_s: float = DEFAULT_POLL_S, probe_every_s: float = DEFAULT_PROBE_EVERY_S) -> str:
+    """Return why the session is dead: silent for ``silence_s`` and the server does not answer
+    ``server_answers()`` (which must give up by itself within a second or so), or silent for
+    ``reachable_silence_s`` although it answers. RTCP coming back resets both."""
+    silence = FeedbackSilence(silence_s, poll_s)
+    loop = asyncio.get_running_loop()
+    next_probe: float | None = None
+    while True:
+        if not silence.tick(rtcp_packets(), loop.time()):
+            next_probe = None  # quiet again later: probe at once again
+        elif next_probe is None or loop.time() >= next_probe:  # a dead server first, whatever the silence
+            if not await server_answers():
+                return f"no RTCP for {silence.quiet_s:.1f} s and the server does not answer"
+            next_probe = loop.time() + probe_every_s
+        elif silence.quiet_s >= reachable_silence_s:
+            return f"no RTCP for {silence.quiet_s:.1f} s although the server answers HTTP"
+        await asyncio.sleep(poll_s)

@@ -1,0 +1,159 @@
+"""Our relay advertises where the low layer of a stream goes (a Link on the WHIP 201), and a stream
+with no ``low_layer_url`` of its own (`studio headless --stream http://host/whip/live`) publishes it
+there; a server that does not advertise it never gets a second stream.
+
+Real parts: the engine (a test pattern) -> our encoder -> WhipOutput -> the embedded relay on
+127.0.0.1 (and, for the server without the Link, an aiohttp WHIP server answering with a real aiortc
+peer)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from aiohttp import web
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+from scenes.model import SceneCollection, SceneItem, VideoFormat
+from studio.audio.mixer import AudioMixer
+from studio.engine import Studio
+from studio.net.loop import NetLoop
+from studio.outputs.pipeline import OutputPipeline, StreamTarget
+from studio.outputs.whip_events import OutputState, OutputStatus
+from studio.outputs.whip_http import LOW_LAYER_REL, parse_low_layer
+from studio.services.relay import RelayServer
+
+WAIT = 60.0
+
+
+class Rig:
+    def __init__(self, net: NetLoop) -> None:
+        col = SceneCollection("live", VideoFormat(1280, 720, 30))
+        col.add_source("pattern", "test_pattern", {"width": 1280, "height": 720})
+        col.add_scene("Show").add_item(SceneItem("pattern"))
+        self.studio = Studio(col)
+        self.mixer = AudioMixer()
+        self.pipeline = OutputPipeline(self.studio, self.mixer, net=net)
+        self.live = threading.Event()
+        self.pipeline.stream_state.connect(self._state)
+
+    def _state(self, state: OutputState) -> None:
+        if state.state is OutputStatus.LIVE:
+            self.live.set()
+
+    def stream_to(self, url: str) -> None:
+        self.studio.start()
+        self.mixer.start()
+        self.pipeline.start_streaming(StreamTarget(url))  # no low_layer_url: as headless builds it
+        assert self.live.wait(WAIT)
+
+    def close(self) -> None:
+        self.pipeline.close()
+        self.mixer.stop()
+        self.studio.stop()
+
+
+@pytest.fixture
+def rig(net: NetLoop) -> Iterator[Rig]:
+    rig = Rig(net)
+    yield rig
+    rig.close()
+
+
+def test_a_plain_stream_to_our_relay_publishes_the_advertised_low_layer(net: NetLoop, rig: Rig) -> None:
+    relay = RelayServer(port=0, keyframe_request_interval_s=0.0)
+    net.run(relay.start())
+    try:
+        rig.stream_to(relay.url("/whip/live"))
+        stream = rig.pipeline.stream
+        assert stream is not None and stream.low_layer_url == relay.url("/whip/live.low")
+
+        starter = rig.pipeline._low_layer_starter
+        assert starter is not None
+        starter.join(WAIT)  # the layer starts off the net thread once the session said where
+        layer = rig.pipeline._low_layer
+        assert layer is not None and layer.output is not None
+        assert layer.output.config.url == relay.url("/whip/live.low")
+        changed = threading.Condition()
+
+        def notify(_: object) -> None:
+            with changed:
+                changed.notify_all()
+
+        layer.output.state_changed.connect(notify)
+        layer.output.stats_changed.connect(notify)  # about once a second
+        main = relay.streams["live"]
+
+        def both_layers() -> bool:
+            low = relay.streams.get("live.low")
+            return low is not None and low.ingest is not None and main.low is low and low.keyframes_in > 0
+
+        with changed:
+            assert changed.wait_for(both_layers, WAIT), relay.streams
+        assert main.ingest is not None
+    finally:
+        rig.close()
+        net.run(relay.stop())
+
+
+class PlainWhipServer:
+    """A WHIP endpoint that is not ours: a real aiortc answer, no low-layer Link; notes each POST."""
+
+    def __init__(self) -> None:
+        self.posts: list[str] = []
+        self.pcs: list[RTCPeerConnection] = []
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/whip/{name}", self._post)
+        app.router.add_route("*", "/whip/{name}/{id}", self._other)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+
+    async def _post(self, request: web.Request) -> web.Response:
+        self.posts.append(request.path)
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.pcs.append(pc)
+        await pc.setRemoteDescription(RTCSessionDescription(await request.text(), "offer"))
+        await pc.setLocalDescription(await pc.createAnswer())
+        return web.Response(status=201, text=pc.localDescription.sdp, content_type="application/sdp",
+                            headers={"Location": f"{request.path}/{len(self.pcs)}"})
+
+    async def _other(self, request: web.Request) -> web.Response:
+        return web.Response(status=200)
+
+    async def stop(self) -> None:
+        for pc in self.pcs:
+            await pc.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+
+def test_a_server_without_the_link_gets_no_low_layer(net: NetLoop, rig: Rig) -> None:
+    server = PlainWhipServer()
+    net.run(server.start())
+    try:
+        rig.stream_to(f"http://127.0.0.1:{server.port}/whip/abc")
+        stream = rig.pipeline.stream
+        assert stream is not None and stream.low_layer_url is None
+        assert rig.pipeline._low_layer is None and rig.pipeline._low_layer_starter is None
+        assert server.posts == ["/whip/abc"]
+    finally:
+        rig.close()
+        net.run(server.stop())
+
+
+def test_the_link_is_read_relative_to_the_answer_and_only_with_our_relation() -> None:
+    base = "http://relay.example:8080/whip/live"
+    ours = f'<{"/whip/live.low"}>; rel="{LOW_LAYER_REL}"'
+    assert parse_low_layer([ours], base) == "http://relay.example:8080/whip/live.low"
+    ice = '<stun:stun.example:3478>; rel="ice-server"'
+    assert parse_low_layer([f"{ice}, {ours}"], base) == "http://relay.example:8080/whip/live.low"
+    assert parse_low_layer([ice], base) is None
+    assert parse_low_layer(['<javascript:alert(1)>; rel="' + LOW_LAYER_REL + '"'], base) is None
