@@ -138,7 +138,9 @@ def set_token(key: str, token: str) -> None:
     Secret(token)  # validates and registers for redaction
     try:
         _backend().set_password(SERVICE, key, token)
-    except keyring.errors.KeyringError as exc:
+    except SecretStoreError:
+        raise
+    except Exception as exc:  # a broken backend raises anything (DBus errors are not KeyringErrors)
         raise SecretStoreError(f"cannot store the token {key!r} in the keyring: {exc}") from None
 
 
@@ -147,7 +149,9 @@ def get_token(key: str) -> Secret | None:
     _check_key(key)
     try:
         value = _backend().get_password(SERVICE, key)
-    except keyring.errors.KeyringError as exc:
+    except SecretStoreError:
+        raise
+    except Exception as exc:  # a broken backend raises anything (DBus errors are not KeyringErrors)
         raise SecretStoreError(f"cannot read the token {key!r} from the keyring: {exc}") from None
     return Secret(value) if value else None
 
@@ -159,7 +163,9 @@ def delete_token(key: str) -> bool:
         _backend().delete_password(SERVICE, key)
     except keyring.errors.PasswordDeleteError:
         return False
-    except keyring.errors.KeyringError as exc:
+    except SecretStoreError:
+        raise
+    except Exception as exc:  # a broken backend raises anything (DBus errors are not KeyringErrors)
         raise SecretStoreError(f"cannot delete the token {key!r} from the keyring: {exc}") from None
     return True
 

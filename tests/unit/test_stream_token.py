@@ -32,9 +32,17 @@ def failing_keyring(studio_home: Path) -> Iterator[None]:
         keyring.set_keyring(previous)
 
 
-class BrokenKeyring(MemoryKeyring):
-    def get_password(self, service: str, username: str) -> str | None:
+def broken_keyring() -> MemoryKeyring:
+    """A keyring that raises what a dead Secret Service raises. An instance, not a subclass: keyring's
+    chainer backend picks up every KeyringBackend subclass it can build, so a failing class would leak
+    into every later test that uses the default keyring."""
+    backend = MemoryKeyring()
+
+    def get_password(service: str, username: str) -> str | None:
         raise RuntimeError("org.freedesktop.DBus.Error.ServiceUnknown")  # not even a KeyringError
+
+    backend.get_password = get_password  # type: ignore[method-assign]
+    return backend
 
 
 def test_no_keyring_is_no_token_not_an_error(failing_keyring: None, caplog: pytest.LogCaptureFixture) -> None:
@@ -45,7 +53,7 @@ def test_no_keyring_is_no_token_not_an_error(failing_keyring: None, caplog: pyte
 
 def test_a_broken_keyring_backend_does_not_stop_the_stream(studio_home: Path) -> None:
     previous = keyring.get_keyring()
-    keyring.set_keyring(BrokenKeyring())
+    keyring.set_keyring(broken_keyring())
     try:
         assert resolve_token(URL, None) is None
     finally:
@@ -173,3 +181,19 @@ def test_headless_network_line_is_compact_and_never_stale() -> None:
         assert part in line, part
     waiting = stream_line(stats, OutputState(OutputStatus.RECONNECTING, "gone", 2.0))
     assert waiting == "studio: net poor (reconnecting)"
+
+
+def test_a_broken_keyring_backend_is_a_store_error_and_the_control_password_falls_back(studio_home: Path) -> None:
+    from studio.control.password import load_password
+    from studio.secrets import SecretStoreError, get_token, set_file_token
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(broken_keyring())
+    try:
+        with pytest.raises(SecretStoreError, match="cannot read the token"):
+            get_token("control:password")
+        set_file_token("control:password", "kept-in-the-file")
+        password = load_password()
+        assert password is not None and password.reveal() == "kept-in-the-file"
+    finally:
+        keyring.set_keyring(previous)
