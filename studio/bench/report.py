@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from studio.report.export import render_html
 from studio.report.figures import load_figures
 from studio.report.language import translator_for
 from studio.sessiondata.writer import SessionWriter
@@ -136,6 +135,8 @@ def _run(args: argparse.Namespace, path: Path) -> dict[str, Any]:
     writer_cpu = writer.cpu_s
     writer.close()
     events = writer.written
+
+    from studio.report.export import render_html  # matplotlib loads only when this bench runs
 
     t0, cpu0 = time.perf_counter(), time.process_time()
     figures = load_figures(path)

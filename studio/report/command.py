@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TextIO
 
 from studio.report.across import compare, comparison_html, sessions_table
-from studio.report.export import render_html, write_csv
 from studio.report.figures import load_figures
 from studio.report.language import LANGUAGES, translator_for
 from studio.sessiondata.store import latest_session, list_sessions, resolve_session
@@ -58,6 +57,9 @@ def run_report(args: argparse.Namespace) -> int:
     if args.last == bool(args.session):
         raise ValueError("name one session, or --last")
     path = latest_session(folder) if args.last else resolve_session(args.session, folder)
+    # matplotlib loads only for a report: every other `studio` command starts without it
+    from studio.report.export import render_html, write_csv
+
     bar = ProgressBar()
     figures = load_figures(path, lambda f, s: bar(0.4 * f, s))
     output = args.output or Path(f"{path.stem}.html")
