@@ -31,12 +31,17 @@ import numpy as np
 
 from scenes.stamp import VALUE_BITS
 from studio.outputs.whip import WhipOutput
+from studio.services.layers import LOW_SUFFIX
 from studio.services.relay import RelayStream
 from studio.webrtc.packet_track import EncodedPacketTrack
 
 _RTP = 1 << 32
 STAGES = ("composite_to_encoded", "encoded_to_sent", "sent_to_relay_in", "relay_in_to_relay_out",
           "relay_out_to_displayed")
+
+
+def _is_low_layer(name_or_url: str) -> bool:
+    return name_or_url.rstrip("/").endswith(LOW_SUFFIX)
 
 
 def _ticks_90k(pts: int, time_base: Fraction | None) -> int:
@@ -50,6 +55,7 @@ class StageProbe:
         self.relay_in: list[tuple[int, int]] = []  # (RTP timestamp, ns)
         self.relay_out: dict[int, int] = {}  # RTP timestamp -> ns
         self._viewer_tracks: set[int] = set()
+        self._sender_tracks: set[int] = set()
         self._restore: list[Callable[[], None]] = []
         # one offset puts wall-clock ms (stamps, browser display times) on the perf_counter clock
         self.wall_minus_perf_ns = time.time_ns() - time.perf_counter_ns()
@@ -59,8 +65,12 @@ class StageProbe:
         put, recv, publish = WhipOutput.put, EncodedPacketTrack.recv, RelayStream.publish
 
         def traced_put(output: WhipOutput, packet: Any) -> None:
-            if packet.kind == "video":
+            # the main layer only: the relay's low layer carries the same pictures (same timestamps)
+            if packet.kind == "video" and not _is_low_layer(output.config.url):
                 probe.encoded[_ticks_90k(packet.pts, packet.time_base)] = (packet.capture_ns, time.perf_counter_ns())
+                track = output._tracks.get("video")
+                if track is not None:
+                    probe._sender_tracks.add(id(track))
             put(output, packet)
 
         async def traced_recv(track: EncodedPacketTrack) -> Any:
@@ -69,18 +79,25 @@ class StageProbe:
                 now = time.perf_counter_ns()
                 if id(track) in probe._viewer_tracks:
                     probe.relay_out.setdefault(int(packet.pts) % _RTP, now)
-                else:
+                elif id(track) in probe._sender_tracks:
                     probe.sent.setdefault(_ticks_90k(int(packet.pts), packet.time_base), now)
             return packet
 
         def traced_publish(stream: RelayStream, ingest_id: str, kind: str, packet: Any) -> None:
-            if kind == "video" and packet.pts is not None:
-                probe.relay_in.append((int(packet.pts) % _RTP, time.perf_counter_ns()))
+            arrived = time.perf_counter_ns()
+            if _is_low_layer(stream.name):
+                publish(stream, ingest_id, kind, packet)
+                return
+            if kind == "video":
                 for viewer in stream.viewers.values():
                     track = viewer.tracks.get("video")
                     if track is not None:
                         probe._viewer_tracks.add(id(track))
             publish(stream, ingest_id, kind, packet)
+            # read the timestamp after publish: it rebases it onto the viewers' timeline (an ingest
+            # that replaced another continues where that one ended), which is what viewers get
+            if kind == "video" and packet.pts is not None:
+                probe.relay_in.append((int(packet.pts) % _RTP, arrived))
 
         WhipOutput.put = traced_put  # type: ignore[method-assign,assignment]
         EncodedPacketTrack.recv = traced_recv  # type: ignore[method-assign,assignment]
@@ -109,7 +126,30 @@ class StageProbe:
             i = int(np.searchsorted(times, t_in, side="right")) - 1  # the last frame sent before
             if i >= 0:
                 votes[(rtp - sent[i][1]) % _RTP] += 1
-        return votes.most_common(1)[0][0] if votes else None
+        if not votes:
+            return None
+        # On a busy machine a frame often reaches the relay after the next one was sent, so the vote
+        # can be a frame or two off. The true origin is causal (nothing arrives before it was sent)
+        # with the shortest delays: try the vote's neighbours and keep the one that fits that best.
+        sent_at = {pts: t for t, pts in sent}
+        step = max(1, self._frame_ticks())
+
+        def fit(origin: int) -> tuple[float, float]:
+            delays = [t_in - sent_at[(rtp - origin) % _RTP] for rtp, t_in in self.relay_in
+                      if (rtp - origin) % _RTP in sent_at]
+            if not delays:
+                return (1.0, float("inf"))
+            acausal = sum(d < 0 for d in delays) / len(delays)
+            return (acausal, float(np.median([d for d in delays if d >= 0] or [0])))
+
+        voted = votes.most_common(1)[0][0]
+        return min(((voted + k * step) % _RTP for k in range(-3, 4)), key=fit)
+
+    def _frame_ticks(self) -> int:
+        """One frame in 90 kHz ticks, from the encoded frames' timestamps."""
+        ticks = sorted(self.encoded)
+        gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False) if b > a]
+        return int(np.median(gaps)) if gaps else 3000
 
     def breakdown(self, displayed: list[tuple[int, float]]) -> dict[str, Any]:
         """``displayed``: (stamp value, wall-clock ms when shown) per frame the receiver read."""
