@@ -112,6 +112,7 @@ class OutputPipeline:
         self._rendition: StreamRendition | None = None
         self._low_layer: LowLayer | None = None
         self._low_layer_starter: threading.Thread | None = None
+        self._starter_lock = threading.Lock()  # guards only _low_layer_starter (taken on the net thread)
         self._last_stream_stats: WhipStats | None = None
         self._timeline_set = False
         self._router = ClipAudioRouter(mixer, studio.sources)
@@ -210,7 +211,8 @@ class OutputPipeline:
             self.opus_fanout.remove_sink("whip")
             rendition, self._rendition = self._rendition, None
             low_layer, self._low_layer = self._low_layer, None
-            starter, self._low_layer_starter = self._low_layer_starter, None
+            with self._starter_lock:
+                starter, self._low_layer_starter = self._low_layer_starter, None
             self._rate = self._ladder = None
             if self._video is not None and (self.recorder is not None or self.destinations.needs_main_encode()):
                 self._video.set_bitrate(self.video_settings.bitrate_kbps)  # the recording's own rate again
@@ -236,22 +238,21 @@ class OutputPipeline:
 
     def _low_layer_advertised(self, stream: WhipOutput, url: str) -> None:
         """The server (our relay) asks for a low layer: start it once, off the net thread (the
-        encoder opens on the caller's thread)."""
-        with self._lock:
-            if self.stream is not stream or self._low_layer is not None or self._low_layer_starter is not None:
-                return
-            s = self.video_settings
-            if low_layer_size(s.width, s.height) is None:
+        encoder opens on the caller's thread). The net thread never waits for ``_lock`` here:
+        encoders open under it."""
+        with self._starter_lock:
+            if self._low_layer_starter is not None:
                 return
             starter = threading.Thread(target=self._start_low_layer, args=(stream, url), name="low-layer-start",
                                        daemon=True)
+            starter.start()  # before anyone can see it: stop_streaming joins it
             self._low_layer_starter = starter
-        starter.start()
 
     def _start_low_layer(self, stream: WhipOutput, url: str) -> None:
         with self._lock:  # held through the start: stop_streaming either comes first or stops it
-            video = self._video
-            if self.stream is not stream or self._low_layer is not None or video is None:
+            video, s = self._video, self.video_settings
+            if self.stream is not stream or self._low_layer is not None or video is None \
+                    or low_layer_size(s.width, s.height) is None:
                 return
             token = stream.config.token
             layer = LowLayer(video, self.video_settings, url, token if isinstance(token, Secret) else None,

@@ -463,7 +463,7 @@ class WhipOutput:
         cfg = self.config
         silence = asyncio.create_task(
             liveness.wait_until_dead(self._rtcp_packets, self._server_answers, cfg.feedback_timeout_s,
-                                     cfg.feedback_reachable_timeout_s),
+                                     cfg.feedback_reachable_timeout_s, on_resumed=self._feedback_resumed),
             name="whip-liveness")
         try:
             while pc.connectionState not in ("failed", "closed"):
@@ -477,6 +477,12 @@ class WhipOutput:
         finally:
             silence.cancel()
             await asyncio.gather(silence, return_exceptions=True)
+
+    def _feedback_resumed(self, silent_s: float) -> None:
+        # the receiver is back after an outage: what it had is seconds old, start it on a fresh
+        # keyframe now rather than after its jitter buffer gives up on the hole and sends a PLI
+        log.info("WHIP: the receiver reports again after %.1f s of silence; the session was kept", silent_s)
+        self._request_keyframe(force=True)
 
     async def _server_answers(self) -> bool:
         """Does the WHIP server still answer HTTP? Any answer but a gateway's "no backend" counts."""

@@ -98,15 +98,20 @@ async def wait_for_silence(rtcp_packets: Callable[[], int], silence_s: float = D
 async def wait_until_dead(rtcp_packets: Callable[[], int], server_answers: Callable[[], Awaitable[bool]],
                           silence_s: float = DEFAULT_SILENCE_S,
                           reachable_silence_s: float = DEFAULT_REACHABLE_SILENCE_S,
-                          poll_s: float = DEFAULT_POLL_S, probe_every_s: float = DEFAULT_PROBE_EVERY_S) -> str:
+                          poll_s: float = DEFAULT_POLL_S, probe_every_s: float = DEFAULT_PROBE_EVERY_S,
+                          on_resumed: Callable[[float], None] | None = None) -> str:
     """Return why the session is dead: silent for ``silence_s`` and the server does not answer
     ``server_answers()`` (which must give up by itself within a second or so), or silent for
-    ``reachable_silence_s`` although it answers. RTCP coming back resets both."""
+    ``reachable_silence_s`` although it answers. RTCP coming back resets both and, after a silence
+    that reached the threshold, calls ``on_resumed(silent seconds)``."""
     silence = FeedbackSilence(silence_s, poll_s)
     loop = asyncio.get_running_loop()
     next_probe: float | None = None
     while True:
+        quiet_before = silence.quiet_s
         if not silence.tick(rtcp_packets(), loop.time()):
+            if next_probe is not None and on_resumed is not None:  # it had been probed: a survived outage
+                on_resumed(quiet_before)
             next_probe = None  # quiet again later: probe at once again
         elif next_probe is None or loop.time() >= next_probe:  # a dead server first, whatever the silence
             if not await server_answers():

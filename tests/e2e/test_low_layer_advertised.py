@@ -67,20 +67,23 @@ def test_a_plain_stream_to_our_relay_publishes_the_advertised_low_layer(net: Net
     try:
         rig.stream_to(relay.url("/whip/live"))
         stream = rig.pipeline.stream
-        assert stream is not None and stream.low_layer_url == relay.url("/whip/live.low")
-
-        starter = rig.pipeline._low_layer_starter
-        assert starter is not None
-        starter.join(WAIT)  # the layer starts off the net thread once the session said where
-        layer = rig.pipeline._low_layer
-        assert layer is not None and layer.output is not None
-        assert layer.output.config.url == relay.url("/whip/live.low")
+        assert stream is not None
         changed = threading.Condition()
 
         def notify(_: object) -> None:
             with changed:
                 changed.notify_all()
 
+        rig.pipeline.stream_stats.connect(notify)  # about once a second
+        with changed:  # the advertisement follows the LIVE state on the net thread
+            assert changed.wait_for(lambda: rig.pipeline._low_layer_starter is not None, WAIT)
+        assert stream.low_layer_url == relay.url("/whip/live.low")
+        starter = rig.pipeline._low_layer_starter
+        assert starter is not None
+        starter.join(WAIT)  # the layer starts off the net thread once the session said where
+        layer = rig.pipeline._low_layer
+        assert layer is not None and layer.output is not None
+        assert layer.output.config.url == relay.url("/whip/live.low")
         layer.output.state_changed.connect(notify)
         layer.output.stats_changed.connect(notify)  # about once a second
         main = relay.streams["live"]
@@ -139,7 +142,10 @@ def test_a_server_without_the_link_gets_no_low_layer(net: NetLoop, rig: Rig) -> 
     server = PlainWhipServer()
     net.run(server.start())
     try:
+        stats = threading.Event()
+        rig.pipeline.stream_stats.connect(lambda _s: stats.set())
         rig.stream_to(f"http://127.0.0.1:{server.port}/whip/abc")
+        assert stats.wait(WAIT)  # emitted after the live session's advertisement would have been
         stream = rig.pipeline.stream
         assert stream is not None and stream.low_layer_url is None
         assert rig.pipeline._low_layer is None and rig.pipeline._low_layer_starter is None
