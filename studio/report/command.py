@@ -28,8 +28,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 class ProgressBar:
     """A one-line bar on stderr (only drawn on a terminal or when asked)."""
 
-    def __init__(self, stream: TextIO = sys.stderr, width: int = 30) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None, width: int = 30) -> None:
+        self.stream = stream or sys.stderr  # looked up now: sys.stderr may be replaced after import
         self.width = width
 
     def __call__(self, fraction: float, stage: str) -> None:

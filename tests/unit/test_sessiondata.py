@@ -198,7 +198,6 @@ def test_report_command_writes_the_latest_session_and_compares(tmp_path: Path, s
     assert main(["report", "--last", "-o", str(out), "--csv", str(tmp_path / "csv"), "--lang", "zh_CN"]) == 0
     captured = capsys.readouterr()
     assert "100%" in captured.err and "session-20260102-200000" in out.read_text(encoding="utf-8")
-    assert "同时在线观众" in out.read_text(encoding="utf-8") or True  # charts are images; the tables are text
     assert main(["report", "--compare", "session-20260101-200000", "session-20260102-200000"]) == 0
     assert "session-20260102-200000 kept more viewers" in capsys.readouterr().out
     assert main(["report", "--list"]) == 0
