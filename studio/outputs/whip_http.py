@@ -1,4 +1,5 @@
-"""WHIP (RFC 9725) HTTP details: requests with manual redirects, Link ice-servers, Retry-After.
+"""WHIP (RFC 9725) HTTP details: requests with manual redirects, Link ice-servers (and our relay's
+low-layer relation), Retry-After.
 
 Kept apart from the session logic so each rule is small and unit-testable. The bearer token is
 sent only to the origin of the configured endpoint: a 307/308 to another origin is followed
