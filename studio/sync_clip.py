@@ -6,8 +6,9 @@ flashes in the picture and the clicks in the sound of an output file and compare
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -36,7 +37,7 @@ def flash_times(path: Path, region: tuple[int, int, int, int]) -> list[float]:
     times: list[float] = []
     with av.open(str(path)) as container:
         previous = False
-        for frame in container.decode(video=0):
+        for frame in _decoded(container, container.streams.video[0]):
             bright = float(frame.to_ndarray(format="gray")[y:y + h, x:x + w].mean()) > 200
             if bright and not previous and frame.time is not None:
                 times.append(float(frame.time))
@@ -44,10 +45,20 @@ def flash_times(path: Path, region: tuple[int, int, int, int]) -> list[float]:
     return times
 
 
+def _decoded(container: Any, stream: Any) -> Iterator[Any]:
+    """The stream's frames, skipping packets that do not decode, as a player does: a recording of a
+    live stream (an SRT/RTMP capture stopped mid-write, a stream joined mid-packet) may hold a few."""
+    for packet in container.demux(stream):
+        try:
+            yield from packet.decode()
+        except av.InvalidDataError:
+            continue
+
+
 def click_times(path: Path, threshold: float = 0.6, min_gap_s: float = 0.5) -> list[float]:
     times: list[float] = []
     with av.open(str(path)) as container:
-        for frame in container.decode(audio=0):
+        for frame in _decoded(container, container.streams.audio[0]):
             if frame.time is None:
                 continue
             samples = frame.to_ndarray()
