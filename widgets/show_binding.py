@@ -240,12 +240,12 @@ class ShowBinding(QObject):
         if event.kind == "disk_low":
             message = event.message
             self.controls.set_status("warning", lambda: (
-                tr("Disk space is low: {message}").format(message=message), "warn"))
+                tr("Recording: {message}").format(message=message), "warn"))
             self.window.statusBar().showMessage(message, 15_000)
         elif event.kind == "error":
             message = event.message
             self.controls.set_status("warning", lambda: (
-                tr("Recording failed: {message}").format(message=message), "bad"))
+                tr("Recording: {message}").format(message=message), "bad"))
 
     # ---- figures ------------------------------------------------------------------------------------------
     def _on_pipeline_stats(self, stats: PipelineStats) -> None:

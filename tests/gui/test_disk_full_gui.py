@@ -69,7 +69,7 @@ def test_full_disk_stops_the_recording_with_one_status_line_and_the_stream_stays
 
     qtbot.waitUntil(lambda: "the disk is full" in controls.status_text("warning"), timeout=START_S)
     warning = controls.status_text("warning")
-    assert warning.startswith("Recording failed: the disk is full: recording stopped after "), warning
+    assert warning.startswith("Recording: the disk is full: recording stopped after "), warning
     assert f"{path} plays up to there" in warning
     assert controls.labels["warning"].property("level") == "bad"
     qtbot.waitUntil(lambda: controls.phase("record") == "idle", timeout=START_S)  # released, can start again

@@ -285,7 +285,7 @@ def test_disk_low_and_encoder_fallback_are_shown_as_warnings(show_window, qtbot:
     assert recorder is not None
     # the recorder checks free space every second: make this disk count as nearly full
     recorder.warn_free_bytes = 10**18
-    qtbot.waitUntil(lambda: controls.status_text("warning").startswith("Disk space is low: low disk space:"),
+    qtbot.waitUntil(lambda: controls.status_text("warning").startswith("Recording: low disk space:"),
                     timeout=START_S)
     assert controls.labels["warning"].property("level") == "warn"
     assert controls.phase("record") == "active"  # a warning, the recording goes on
