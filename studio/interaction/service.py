@@ -193,6 +193,10 @@ class InteractionService:
                     log.exception("interaction: failed to handle %s", type(message).__name__)
         except asyncio.CancelledError:
             raise
+        except (PermissionError, ValueError, ConnectionError) as exc:  # said plainly: a refused token, a bad URL
+            log.error("interaction source %s failed: %s", self.adapter.name, exc)
+            self.status.emit(SourceStatus("error", f"{type(exc).__name__}: {exc}"))
+            return
         except Exception as exc:
             log.exception("interaction source %s failed", self.adapter.name)
             self.status.emit(SourceStatus("error", f"{type(exc).__name__}: {exc}"))
