@@ -263,7 +263,11 @@ class RelayServer:
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self._port)
-        await site.start()
+        try:
+            await site.start()
+        except BaseException:  # the port is taken, or start was cancelled: leave nothing behind
+            await runner.cleanup()
+            raise
         self._runner = runner
         sockets = getattr(site._server, "sockets", None) or []
         if sockets:
