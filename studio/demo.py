@@ -25,7 +25,7 @@ from studio.paths import demo_dir
 
 log = logging.getLogger(__name__)
 
-DEMO_VERSION = 4
+DEMO_VERSION = 5
 CLIP_FPS = 30
 SAMPLE_RATE = 48_000
 
@@ -67,6 +67,11 @@ class DemoAssets:
     clips: dict[str, Path]
     products: dict[str, Path]
 
+    @property
+    def camera_standby(self) -> Path:
+        """What the program shows in the camera's place while there is no camera (its fallback image)."""
+        return self.folder / "camera_standby.png"
+
 
 def ensure_demo(size: tuple[int, int] = (1920, 1080), force: bool = False,
                 progress: Callable[[str], None] | None = None) -> DemoAssets:
@@ -81,7 +86,8 @@ def ensure_demo(size: tuple[int, int] = (1920, 1080), force: bool = False,
         {"lipstick": folder / "product_lipstick.png", "bag": folder / "product_bag.png"},
     )
     current = json.loads(stamp.read_text()) if stamp.exists() else None
-    complete = all(p.exists() for p in [assets.collection, *assets.clips.values(), *assets.products.values()])
+    complete = all(p.exists() for p in [assets.collection, assets.camera_standby, *assets.clips.values(),
+                                         *assets.products.values()])
     if not force and current == wanted and complete:
         return assets
     ensure_gui_app()
@@ -91,6 +97,7 @@ def ensure_demo(size: tuple[int, int] = (1920, 1080), force: bool = False,
         write_demo_clip(assets.clips[plan.file], plan, size)
     _write_lipstick(assets.products["lipstick"])
     _write_bag(assets.products["bag"])
+    _write_camera_standby(assets.camera_standby, size)
     save_collection(demo_collection(assets, size), assets.collection)
     stamp.write_text(json.dumps(wanted))
     return assets
@@ -199,6 +206,16 @@ def _write_bag(path: Path) -> None:
     _write_png(path, img)
 
 
+def _write_camera_standby(path: Path, size: tuple[int, int]) -> None:
+    # a machine without a camera shows this on air, never the preview's "NO SIGNAL" card
+    w, h = size[0] // 2, size[1] // 2
+    img = _gradient(w, h, (70, 40, 60), (30, 20, 35))
+    style = TextStyle(size_px=int(48 * h / 540), bold=True, color="#FFFFFFFF", align="center")
+    text = render_text(style, "主播马上回来\nThe host is back in a moment").pixels
+    _over(img, text, (w - text.shape[1]) // 2, (h - text.shape[0]) // 2)
+    _write_png(path, cv2.cvtColor(img, cv2.COLOR_BGR2BGRA))
+
+
 # ---- the collection -----------------------------------------------------------------------------
 
 
@@ -207,7 +224,8 @@ def demo_collection(assets: DemoAssets, size: tuple[int, int] = (1920, 1080)) ->
     col = SceneCollection("演示 Demo", VideoFormat(w, h, 30))
     k = h / 1080
     col.add_source("剧集 Episode", "media", {"path": str(assets.clips[EPISODE.file]), "loop": True})
-    col.add_source("摄像头 Camera", "camera", {"device": "0", "width": 1280, "height": 720})
+    col.add_source("摄像头 Camera", "camera", {"device": "0", "width": 1280, "height": 720,
+                                             "fallback_image": str(assets.camera_standby)})
     col.add_source("商品卡 Product", "product_card", {
         "image": str(assets.products["lipstick"]), "title": "丝绒哑光口红 #666 限量礼盒",
         "price": 129.0, "original_price": 199.0, "countdown_seconds": 300,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import av
+import cv2
 
 from studio.collections import load_collection
 from studio.demo import CLIPS, ensure_demo
@@ -27,6 +28,11 @@ def test_demo_assets_are_generated_once_and_load(studio_home: Path) -> None:
     assert (col.video.width, col.video.height) == (1280, 720)
     assert {c.type_id for c in col.sources.values()} >= {"media", "camera", "product_card", "text",
                                                         "danmaku_overlay", "poll_overlay", "reactions_overlay"}
+    # without a camera the program shows the standby picture, never the preview's status card
+    camera = next(c for c in col.sources.values() if c.type_id == "camera")
+    assert camera.settings["fallback_image"] == str(assets.camera_standby)
+    standby = cv2.imread(str(assets.camera_standby), cv2.IMREAD_UNCHANGED)
+    assert standby is not None and standby.shape == (360, 640, 4) and standby[..., 3].min() == 255
     # a second call reuses what is there
     before = assets.collection.stat().st_mtime_ns
     again = ensure_demo(size=(1280, 720))
