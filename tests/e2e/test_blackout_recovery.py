@@ -9,6 +9,7 @@ No timings are asserted: `studio bench network --profiles blackout3` measures th
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -21,6 +22,7 @@ from studio.net.loop import NetLoop
 from studio.outputs.whip import WhipOutput
 from studio.outputs.whip_events import OutputStatus
 from studio.services.relay import RelayServer, RelayStream
+from studio.webrtc import liveness
 
 
 class UdpBlackout:
@@ -105,3 +107,45 @@ def test_a_udp_blackout_with_the_server_reachable_keeps_the_session_and_media_re
 
 async def _attach(blackout: UdpBlackout, pc: RTCPeerConnection) -> None:
     blackout.attach(pc)  # on the peer's own loop: its sockets are read there
+
+
+def test_the_watch_ends_a_session_at_once_only_when_the_server_does_not_answer() -> None:
+    """``liveness.wait_until_dead`` on its own, with a receiver that reported and went quiet."""
+
+    async def watch(answers: bool, resume_after_probes: int | None) -> tuple[str | None, list[float], int]:
+        packets, probes, ticks = [0], [0], [0]
+        resumed: list[float] = []
+
+        async def server_answers() -> bool:
+            probes[0] += 1
+            if resume_after_probes is not None and probes[0] == resume_after_probes:
+                packets[0] += 1  # the receiver reports again
+            return answers
+
+        def reporting() -> int:
+            ticks[0] += 1
+            if ticks[0] <= 6:  # a few reports first: the watch learns their pace
+                packets[0] += 1
+                return packets[0]
+            if resume_after_probes is None or probes[0] < resume_after_probes:
+                return packets[0]
+            packets[0] += 1  # and keeps reporting
+            return packets[0]
+
+        task = asyncio.create_task(liveness.wait_until_dead(
+            reporting, server_answers, silence_s=0.05, reachable_silence_s=0.3, poll_s=0.01,
+            probe_every_s=0.05, on_resumed=resumed.append))
+        if resume_after_probes is None:
+            return await asyncio.wait_for(task, 30), resumed, probes[0]
+        while not resumed:
+            await asyncio.sleep(0.01)  # the watch's own pace
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return None, resumed, probes[0]
+
+    gone, _, probes = asyncio.run(watch(answers=False, resume_after_probes=None))
+    assert gone is not None and "does not answer" in gone and probes == 1
+    media_dead, _, probes = asyncio.run(watch(answers=True, resume_after_probes=None))
+    assert media_dead is not None and "although the server answers" in media_dead and probes >= 2
+    kept, resumed, _ = asyncio.run(watch(answers=True, resume_after_probes=2))
+    assert kept is None and len(resumed) == 1 and resumed[0] >= 0.05
