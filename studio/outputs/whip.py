@@ -105,7 +105,8 @@ class WhipConfig:
     unreachable_retry_max_s: float = 3.0  # retry delay cap while nothing answers (see the module doc)
     feedback_timeout_s: float = liveness.DEFAULT_SILENCE_S  # receiver silent this long: ask the server
     probe_timeout_s: float = 1.0  # ... which must answer HTTP this fast, or the session is dead
-    feedback_reachable_timeout_s: float = liveness.DEFAULT_REACHABLE_SILENCE_S  # ... dead anyway after this
+    # ... dead anyway after this (read when the config is made, so a test can keep sessions longer)
+    feedback_reachable_timeout_s: float = field(default_factory=lambda: liveness.DEFAULT_REACHABLE_SILENCE_S)
     dead_delete_timeout_s: float = 2.0  # DELETE of a session whose server went silent
     playout_delay: bool = True
     trickle: bool = True

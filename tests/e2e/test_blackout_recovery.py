@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiortc import RTCPeerConnection
 
 from studio.bench.liveness import PushingStudio, is_live
@@ -63,7 +64,10 @@ def spy_on_probes(stream: WhipOutput) -> tuple[list[bool], threading.Event]:
     return answers, answered
 
 
-def test_a_udp_blackout_with_the_server_reachable_keeps_the_session_and_media_returns(tmp_path: Path) -> None:
+def test_a_udp_blackout_with_the_server_reachable_keeps_the_session_and_media_returns(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the product reconnects right after the probe by default; this is the keep-the-session mode
+    monkeypatch.setattr(liveness, "DEFAULT_REACHABLE_SILENCE_S", 10.0)
     relay_net = NetLoop()
     relay_net.start()
     relay = RelayServer(port=0, keyframe_request_interval_s=0.0)
