@@ -14,7 +14,7 @@ import contextlib
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from studio.events import ClockStats
 from studio.outputs.pipeline import PipelineStats
 from studio.show import Show
 from widgets.main_window import MainWindow
+from widgets.output_controller import OutputController
 from widgets.settings_store import SettingsStore
 from widgets.theme import apply_theme
 
@@ -83,6 +84,57 @@ def _wait(condition: Callable[[], bool], timeout_s: float) -> bool:
     return condition()
 
 
+class GapProbe:
+    """A precise timer every ``PROBE_MS``: while ``measuring``, how late the Qt event loop got to it."""
+
+    def __init__(self, on_tick: Callable[[], None] | None = None) -> None:
+        self.gaps: list[float] = []
+        self.measuring = False
+        self._on_tick = on_tick
+        self._last = time.perf_counter()
+        self._timer = QTimer()
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self._probe)
+        self._timer.start(PROBE_MS)
+
+    def _probe(self) -> None:
+        now = time.perf_counter()
+        if self.measuring:
+            self.gaps.append((now - self._last) * 1000.0)
+            if self._on_tick is not None:
+                self._on_tick()
+        self._last = now
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+
+@contextlib.contextmanager
+def running_window(show: Show, bench: str) -> Iterator[tuple[MainWindow, OutputController, float]]:
+    """The window as ``studio`` opens it over ``show`` (every dock), the show started by the window on
+    its output worker, and the seconds that start took; afterwards the show is stopped and the window
+    closed (the caller deletes it)."""
+    with tempfile.TemporaryDirectory(prefix=f"bench-{bench}-") as home:
+        store = SettingsStore(Path(home))
+        window = MainWindow(show.studio, store, show=show)
+        binding = window.binding
+        assert binding is not None
+        outputs = binding.outputs
+        window.resize(1600, 900)
+        window.show()
+        try:
+            started = time.perf_counter()
+            window.start_show()
+            if not _wait(lambda: outputs.show_phase in ("running", "failed"), 60) or outputs.show_phase != "running":
+                raise RuntimeError(f"bench {bench}: the show did not start ({outputs.show_phase})")
+            yield window, outputs, time.perf_counter() - started
+        finally:
+            outputs.stop_show()
+            _wait(lambda: outputs.show_phase in ("stopped", "idle"), 60)
+            window.close()
+            store.close()
+
+
 def measure(seconds: float = 10.0, warmup: float = 1.0, collection: Path | None = None,
             colors: bool = False, multiview: bool = False) -> dict[str, Any]:
     app = QApplication.instance()
@@ -94,81 +146,56 @@ def measure(seconds: float = 10.0, warmup: float = 1.0, collection: Path | None 
     # the window as `studio` opens it: a Show (engine, mixer, relay, hub, interaction service,
     # every dock) started by the window on its output worker, then streaming to its own relay
     show = Show(col, studio_mode=True, relay_port=0, hub_port=0)
-    with tempfile.TemporaryDirectory(prefix="bench-ui-") as home:
-        store = SettingsStore(Path(home))
-        window = MainWindow(show.studio, store, show=show)
-        binding = window.binding
-        assert binding is not None
-        outputs = binding.outputs
-        window.resize(1600, 900)
-        window.show()
-        multiview_window = window.open_multiview() if multiview else None  # a second window, as on a 2nd monitor
-        stats: list[ClockStats] = []
-        window.bridge.stats.connect(stats.append)
-        pipeline_stats: list[PipelineStats] = []
-        outputs.pipeline_stats.connect(pipeline_stats.append)
-        gaps: list[float] = []
-        last = [time.perf_counter()]
-        measuring = [False]
+    stats: list[ClockStats] = []
+    pipeline_stats: list[PipelineStats] = []
+    probe = GapProbe()
+    try:
+        with running_window(show, "ui") as (window, outputs, show_start_s):
+            binding = window.binding
+            assert binding is not None
+            multiview_window = window.open_multiview() if multiview else None  # a second window, as on a 2nd monitor
+            window.bridge.stats.connect(stats.append)
+            outputs.pipeline_stats.connect(pipeline_stats.append)
+            step = [0]
 
-        def probe() -> None:
-            now = time.perf_counter()
-            if measuring[0]:
-                gaps.append((now - last[0]) * 1000.0)
-            last[0] = now
+            def director() -> None:
+                # what a director does between takes: pick a scene for preview, select an item, nudge it
+                scenes = col.scenes
+                step[0] += 1
+                window.choose_scene(scenes[step[0] % len(scenes)].name)
+                placed = window.state.placements()
+                if placed:
+                    window.state.select(placed[-1][0].id)
+                    window.editor.nudge(1 if step[0] % 2 else -1, 0)
 
-        step = [0]
+            directing = QTimer()
+            directing.timeout.connect(director)
+            directing.start(700)
 
-        def director() -> None:
-            # what a director does between takes: pick a scene for preview, select an item, nudge it
-            scenes = col.scenes
-            step[0] += 1
-            window.choose_scene(scenes[step[0] % len(scenes)].name)
-            placed = window.state.placements()
-            if placed:
-                window.state.select(placed[-1][0].id)
-                window.editor.nudge(1 if step[0] % 2 else -1, 0)
+            def start_measuring() -> None:
+                probe.measuring = True
+                for view in (window.preview_view, window.program_view):
+                    view.paint_ms.clear()
+                stats.clear()
+                pipeline_stats.clear()
 
-        timers = []
-        for interval, slot in ((PROBE_MS, probe), (700, director)):
-            timer = QTimer()
-            timer.setTimerType(Qt.TimerType.PreciseTimer)
-            timer.timeout.connect(slot)
-            timer.start(interval)
-            timers.append(timer)
-
-        def start_measuring() -> None:
-            measuring[0] = True
-            for view in (window.preview_view, window.program_view):
-                view.paint_ms.clear()
-            stats.clear()
-            pipeline_stats.clear()
-
-        started = time.perf_counter()
-        live = False
-        try:
-            window.start_show()
-            if not _wait(lambda: outputs.show_phase in ("running", "failed"), 60) or outputs.show_phase != "running":
-                raise RuntimeError(f"bench ui: the show did not start ({outputs.show_phase})")
-            show_start_s = time.perf_counter() - started
-            # the controls' stream button, past the pre-live check: the local relay, the settings' range
-            outputs.start_streaming(binding.stream_request())
-            live = _wait(lambda: outputs.phases["stream"] == "active", 30)
-            loop = QEventLoop()
-            QTimer.singleShot(int(warmup * 1000), start_measuring)
-            QTimer.singleShot(int((warmup + seconds) * 1000), loop.quit)
-            loop.exec()
-            measuring[0] = False
-        finally:
-            for timer in timers:
-                timer.stop()
-            outputs.stop_show()
-            _wait(lambda: outputs.show_phase in ("stopped", "idle"), 60)
-            window.close()
-            store.close()
+            try:
+                # the controls' stream button, past the pre-live check: the local relay, the settings' range
+                outputs.start_streaming(binding.stream_request())
+                live = _wait(lambda: outputs.phases["stream"] == "active", 30)
+                loop = QEventLoop()
+                QTimer.singleShot(int(warmup * 1000), start_measuring)
+                QTimer.singleShot(int((warmup + seconds) * 1000), loop.quit)
+                loop.exec()
+                probe.measuring = False
+            finally:
+                directing.stop()
         preview_ms, program_ms = list(window.preview_view.paint_ms), list(window.program_view.paint_ms)
         docks = sorted(window.docks)
         window.deleteLater()
+    finally:
+        probe.stop()
+    gaps = probe.gaps
     studio = show.studio
     render_p50 = [s.render_ms_p50 for s in stats]
     render_p95 = [s.render_ms_p95 for s in stats]

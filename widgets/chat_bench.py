@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import random
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEventLoop, Qt, QTimer
+from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from scenes.sources.danmaku_overlay import DanmakuOverlaySource
@@ -28,9 +27,7 @@ from studio.interaction.bilibili import BilibiliAdapter
 from studio.interaction.bilibili_codec import VER_BROTLI
 from studio.net.loop import NetLoop
 from studio.show import Show
-from widgets.bench_window import PROBE_MS, _open, _percentile, _wait
-from widgets.main_window import MainWindow
-from widgets.settings_store import SettingsStore
+from widgets.bench_window import GapProbe, _open, _percentile, _wait, running_window
 from widgets.theme import apply_theme
 
 BATCH_S = 0.05
@@ -94,69 +91,44 @@ def measure(seconds: float = 30.0, rate: int = 2000, users: int = 10_000, seed: 
     adapter = BilibiliAdapter(4242, url=server.url, backoff=(0.05, 0.5))
     show = Show(col, studio_mode=True, relay_port=0, hub_port=0, chat=[adapter])
     load = ChatLoad(users, rate, seconds, seed)
-    gaps: list[float] = []
     on_screen = [0]
+
+    def sample_overlay() -> None:
+        for source in list(show.studio.sources.values()):
+            if isinstance(source, DanmakuOverlaySource):
+                on_screen[0] = max(on_screen[0], source.stats().on_screen)
+
+    probe = GapProbe(on_tick=sample_overlay)
     try:
-        with tempfile.TemporaryDirectory(prefix="bench-chat-") as home:
-            store = SettingsStore(Path(home))
-            window = MainWindow(show.studio, store, show=show)
+        with running_window(show, "chat") as (window, outputs, _start_s):
             binding = window.binding
             assert binding is not None
-            outputs = binding.outputs
-            window.resize(1600, 900)
-            window.show()
-            last = [time.perf_counter()]
-            measuring = [False]
-
-            def probe() -> None:
-                now = time.perf_counter()
-                if measuring[0]:
-                    gaps.append((now - last[0]) * 1000.0)
-                    for source in list(show.studio.sources.values()):
-                        if isinstance(source, DanmakuOverlaySource):
-                            on_screen[0] = max(on_screen[0], source.stats().on_screen)
-                last[0] = now
-
-            timer = QTimer()
-            timer.setTimerType(Qt.TimerType.PreciseTimer)
-            timer.timeout.connect(probe)
-            timer.start(PROBE_MS)
-            try:
-                window.start_show()
-                if not _wait(lambda: outputs.show_phase in ("running", "failed"), 60) \
-                        or outputs.show_phase != "running":
-                    raise RuntimeError(f"bench chat: the show did not start ({outputs.show_phase})")
-                interaction = show.interaction
-                assert interaction is not None
-                if not _wait(adapter.connected.is_set, 20):
-                    raise RuntimeError("bench chat: the studio did not connect to the fake Bilibili room")
-                poll = interaction.open_poll("她应该买吗?", ("买", "不买"), 600.0)
-                frames0, lagged0 = show.studio.frames, show.studio.lagged
-                measuring[0] = True
-                sending = platform.submit(load.run(server))
-                _wait(sending.done, seconds + 60)
-                sending.result()
-                # drain: everything sent has been received and handled (or 20 s have passed)
-                _wait(lambda: adapter.stats.messages >= load.sent
-                      and interaction.counters().gifts >= load.gifts_sent, 20)
-                loop = QEventLoop()
-                QTimer.singleShot(500, loop.quit)  # the last coalesced poll update
-                loop.exec()
-                measuring[0] = False
-                frames, lagged = show.studio.frames - frames0, show.studio.lagged - lagged0
-                counters = interaction.counters()
-                counted = sum(poll.counts)
-                by_source = dict(poll.snapshot().by_source)
-                dock_sampled = next((d.sampled_out for d in binding.interaction_docks if hasattr(d, "sampled_out")),
-                                    None)
-            finally:
-                timer.stop()
-                outputs.stop_show()
-                _wait(lambda: outputs.show_phase in ("stopped", "idle"), 60)
-                window.close()
-                store.close()
-            window.deleteLater()
+            interaction = show.interaction
+            assert interaction is not None
+            if not _wait(adapter.connected.is_set, 20):
+                raise RuntimeError("bench chat: the studio did not connect to the fake Bilibili room")
+            poll = interaction.open_poll("她应该买吗?", ("买", "不买"), 600.0)
+            frames0, lagged0 = show.studio.frames, show.studio.lagged
+            probe.measuring = True
+            sending = platform.submit(load.run(server))
+            _wait(sending.done, seconds + 60)
+            sending.result()
+            # drain: everything sent has been received and handled (or 20 s have passed)
+            _wait(lambda: adapter.stats.messages >= load.sent
+                  and interaction.counters().gifts >= load.gifts_sent, 20)
+            loop = QEventLoop()
+            QTimer.singleShot(500, loop.quit)  # the last coalesced poll update
+            loop.exec()
+            probe.measuring = False
+            frames, lagged = show.studio.frames - frames0, show.studio.lagged - lagged0
+            counters = interaction.counters()
+            counted = sum(poll.counts)
+            by_source = dict(poll.snapshot().by_source)
+            dock_sampled = next((d.sampled_out for d in binding.interaction_docks if hasattr(d, "sampled_out")),
+                                None)
+        window.deleteLater()
     finally:
+        probe.stop()
         platform.run(server.stop())
         platform.stop()
     result: dict[str, Any] = {
@@ -172,8 +144,8 @@ def measure(seconds: float = 30.0, rate: int = 2000, users: int = 10_000, seed: 
         "votes_by_source": {k: sum(v) for k, v in by_source.items()},
         "gifts_sent": load.gifts_sent,
         "gifts_lost": load.gifts_sent - counters.gifts,
-        "ui_max_gap_ms": round(max(gaps, default=0.0), 1),
-        "ui_p99_gap_ms": round(_percentile(gaps, 0.99), 1),
+        "ui_max_gap_ms": round(max(probe.gaps, default=0.0), 1),
+        "ui_p99_gap_ms": round(_percentile(probe.gaps, 0.99), 1),
         # the share of the clock's frame slots it missed while the chat ran
         "lagged_pct": round(100.0 * lagged / (frames + lagged), 2) if frames + lagged else None,
         "frames": frames,
