@@ -29,6 +29,7 @@ from scenes.sources.base import Source
 from scenes.sources.danmaku_overlay import DanmakuOverlaySource
 from scenes.text_raster import init_text_rendering
 from studio.bench._feed import DanmakuFeed, rate_for
+from studio.bench._sources import FramePathOverlay, Still
 from studio.bench.filters import chroma_key_figures
 
 HELP = "the video clock's work per frame (source ticks + composite) for a demo-like 1080p30 scene"
@@ -68,45 +69,6 @@ class _Moving(Source):
         return self._current.width, self._current.height
 
 
-class _Still(Source):
-    def __init__(self, pixels: np.ndarray) -> None:
-        super().__init__({})
-        self._frame = VideoFrame(pixels)
-
-    def frame(self) -> VideoFrame:
-        return self._frame
-
-    @property
-    def size(self) -> tuple[int, int]:
-        return self._frame.width, self._frame.height
-
-
-class _FullCanvas(Source):
-    """The overlay without its sprites: the compositor takes the frame path. It paints its frame
-    in ``tick``, as the overlay did before the compositor drew its sprites."""
-
-    def __init__(self, inner: DanmakuOverlaySource) -> None:
-        super().__init__({})
-        self.inner = inner
-
-    def tick(self, clock_ns: int) -> None:
-        self.inner.tick(clock_ns)
-        self.inner.frame()
-
-    def frame(self) -> VideoFrame | None:
-        return self.inner.frame()
-
-    def content_bounds(self) -> tuple[int, int, int, int] | None:
-        return self.inner.content_bounds()
-
-    @property
-    def size(self) -> tuple[int, int]:
-        return self.inner.size
-
-    def close(self) -> None:
-        self.inner.close()
-
-
 def _video_frames(w: int, h: int, count: int, seed: int) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     base = cv2.resize(rng.integers(0, 255, (h // 16, w // 16, 3), dtype=np.uint8), (w, h))
@@ -132,8 +94,8 @@ def _build(w: int, h: int, bullets: int, area: float) -> tuple[dict[str, Source]
     sources: dict[str, Source] = {
         "clip": _Moving(_video_frames(w, h, 8, 1)),
         "camera": _Moving(_video_frames(1280, 720, 8, 2)),
-        "logo": _Still(_overlay(int(240 * k), int(240 * k), 1)),
-        "sticker": _Still(_overlay(int(320 * k), int(200 * k), 2)),
+        "logo": Still(VideoFrame(_overlay(int(240 * k), int(240 * k), 1))),
+        "sticker": Still(VideoFrame(_overlay(int(320 * k), int(200 * k), 2))),
         "card": get_type("product_card").create({"title": "丝绒哑光口红 #666 限量礼盒", "price": 129.0,
                                                 "original_price": 199.0, "countdown_seconds": 300}),
         "text": get_type("text").create({"text": "主播小林 · 走出剧情来带货", "font_size": int(44 * k)}),
@@ -262,7 +224,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         # the same scene and feed with the overlay taken the full-canvas way, frames alternating
         full_sources, full_items, full_feed = _build(w, h, args.bullets, args.area)
         assert full_feed is not None
-        full_sources["danmaku"] = _FullCanvas(full_feed.overlay)
+        full_sources["danmaku"] = FramePathOverlay(full_feed.overlay, drives_overlay=True)
         full = _Clock(w, h, full_sources, full_items, full_feed)
     for i in range(settle + frames):
         clock.frame(i >= settle)

@@ -29,6 +29,7 @@ from scenes.sources.base import Source
 from scenes.sources.danmaku_overlay import DanmakuOverlaySource
 from scenes.text_raster import init_text_rendering
 from studio.bench._feed import DanmakuFeed, rate_for
+from studio.bench._sources import FramePathOverlay, Still
 
 HELP = "bullet-comment overlay cost per frame at 1080p (300 and 100 comments, naive blend side by side)"
 TARGET_P50_MS = 3.0
@@ -136,44 +137,13 @@ def _naive(fed: _Fed, frames: int) -> list[float]:
     return _time(step, frames)
 
 
-class _Still(Source):
-    def __init__(self, frame: VideoFrame) -> None:
-        super().__init__({})
-        self._frame = frame
-
-    def frame(self) -> VideoFrame:
-        return self._frame
-
-    @property
-    def size(self) -> tuple[int, int]:
-        return self._frame.width, self._frame.height
-
-
-class _FramePath(Source):
-    """The overlay without its sprites: the compositor blends its full-size frame's content box."""
-
-    def __init__(self, inner: DanmakuOverlaySource) -> None:
-        super().__init__({})
-        self.inner = inner
-
-    def frame(self) -> VideoFrame | None:
-        return self.inner.frame()
-
-    def content_bounds(self) -> tuple[int, int, int, int] | None:
-        return self.inner.content_bounds()
-
-    @property
-    def size(self) -> tuple[int, int]:
-        return self.inner.size
-
-
 def _compositing(fed: _Fed, frames: int) -> tuple[list[float], list[float], list[float]]:
     """Program compositing with the overlay drawn from its sprites, from its frame (painted before
     timing), and without it (the overlay's tick not included)."""
     overlay = fed.overlay
     w, h = overlay.size
-    background = _Still(VideoFrame(np.full((h, w, 4), 60, np.uint8), opaque=True))
-    sources: dict[str, Source] = {"bg": background, "danmaku": overlay, "frame": _FramePath(overlay)}
+    background = Still(VideoFrame(np.full((h, w, 4), 60, np.uint8), opaque=True))
+    sources: dict[str, Source] = {"bg": background, "danmaku": overlay, "frame": FramePathOverlay(overlay)}
     comp = Compositor(w, h)
     out = np.zeros((h, w, 4), np.uint8)
 
