@@ -24,6 +24,11 @@ log = logging.getLogger(__name__)
 
 LOW_LAYER_HEIGHT = 360
 LOW_LAYER_KBPS = 500
+# The low layer shares the studio's uplink with the main stream. When the main stream's target falls
+# below this the uplink cannot carry both (a 1 Mbit/s link: 300 + 500 + audio saturated it and froze
+# the stream), and the main stream is then small enough for weak viewers itself: the low layer stops
+# for the rest of the stream.
+LOW_LAYER_MIN_MAIN_KBPS = 1500
 LOW_SUFFIX = ".low"
 
 

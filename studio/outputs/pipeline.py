@@ -33,7 +33,7 @@ from studio.net.loop import NetLoop
 from studio.outputs.audio_routing import ClipAudioRouter
 from studio.outputs.destination_set import DestinationSet
 from studio.outputs.ladder import Ladder, build_ladder
-from studio.outputs.low_layer import LowLayer, low_layer_size
+from studio.outputs.low_layer import LOW_LAYER_MIN_MAIN_KBPS, LowLayer, low_layer_size
 from studio.outputs.ratecontrol import RateController
 from studio.outputs.recorder import Recorder, RecorderEvent, RecorderStats
 from studio.outputs.stream_rendition import StreamRendition
@@ -112,6 +112,7 @@ class OutputPipeline:
         self._rendition: StreamRendition | None = None
         self._low_layer: LowLayer | None = None
         self._low_layer_starter: threading.Thread | None = None
+        self._low_layer_stopper: threading.Thread | None = None
         self._starter_lock = threading.Lock()  # guards only _low_layer_starter (taken on the net thread)
         self._last_stream_stats: WhipStats | None = None
         self._timeline_set = False
@@ -213,6 +214,7 @@ class OutputPipeline:
             low_layer, self._low_layer = self._low_layer, None
             with self._starter_lock:
                 starter, self._low_layer_starter = self._low_layer_starter, None
+            stopper, self._low_layer_stopper = self._low_layer_stopper, None
             self._rate = self._ladder = None
             if self._video is not None and (self.recorder is not None or self.destinations.needs_main_encode()):
                 self._video.set_bitrate(self.video_settings.bitrate_kbps)  # the recording's own rate again
@@ -222,6 +224,8 @@ class OutputPipeline:
             starter.join()
         if low_layer is not None:
             low_layer.stop()
+        if stopper is not None:
+            stopper.join()
         stream.stop()
         self._release_unused()
 
@@ -304,6 +308,12 @@ class OutputPipeline:
             rung = ladder.update(kbps)
             if rung != rendition.rung or kbps != rendition.kbps:
                 rendition.apply(rung, ladder.at_top, kbps)
+            if kbps < LOW_LAYER_MIN_MAIN_KBPS and self._low_layer is not None:
+                # the uplink cannot carry both: stop it off this thread (the net thread: stop waits on it)
+                layer, self._low_layer = self._low_layer, None
+                self._low_layer_stopper = threading.Thread(target=layer.stop, name="low-layer-stop", daemon=True)
+                self._low_layer_stopper.start()
+                log.info("low layer stopped: the stream's target %d kbps leaves no room for it", kbps)
 
     def _recording_kbps(self) -> int | None:
         keep = self.recorder is not None or self.destinations.needs_main_encode()  # platforms: steady rate

@@ -19,6 +19,7 @@ from scenes.model import SceneCollection, SceneItem, VideoFormat
 from studio.audio.mixer import AudioMixer
 from studio.engine import Studio
 from studio.net.loop import NetLoop
+from studio.outputs.low_layer import LOW_LAYER_MIN_MAIN_KBPS
 from studio.outputs.pipeline import OutputPipeline, StreamTarget
 from studio.outputs.whip_events import OutputState, OutputStatus
 from studio.outputs.whip_http import LOW_LAYER_REL, parse_low_layer
@@ -61,7 +62,7 @@ def rig(net: NetLoop) -> Iterator[Rig]:
     rig.close()
 
 
-def test_a_plain_stream_to_our_relay_publishes_the_advertised_low_layer(net: NetLoop, rig: Rig) -> None:
+def test_a_plain_stream_to_our_relay_publishes_the_advertised_low_layer_until_the_uplink_is_weak(net: NetLoop, rig: Rig) -> None:
     relay = RelayServer(port=0, keyframe_request_interval_s=0.0)
     net.run(relay.start())
     try:
@@ -95,6 +96,17 @@ def test_a_plain_stream_to_our_relay_publishes_the_advertised_low_layer(net: Net
         with changed:
             assert changed.wait_for(both_layers, WAIT), relay.streams
         assert main.ingest is not None
+
+        # the uplink turns out weak: the rate target falls below what leaves room for both layers
+        rig.pipeline._apply_stream_rate(LOW_LAYER_MIN_MAIN_KBPS - 100)
+        assert rig.pipeline._low_layer is None
+        stopper = rig.pipeline._low_layer_stopper
+        assert stopper is not None
+        stopper.join(WAIT)  # stopped off the calling thread: its WHIP session is deleted
+        assert layer.output is None and not stopper.is_alive()
+        with changed:
+            assert changed.wait_for(lambda: relay.streams["live.low"].ingest is None, WAIT)
+        assert main.ingest is not None and rig.pipeline.stream is stream  # the main stream goes on
     finally:
         rig.close()
         net.run(relay.stop())
