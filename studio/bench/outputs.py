@@ -12,7 +12,6 @@ frames and bitrate as the destination reports them. Target: each extra destinati
 from __future__ import annotations
 
 import argparse
-import contextlib
 import shutil
 import subprocess
 import sys
@@ -89,8 +88,11 @@ def _run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         show.stop()
         server.kill()
         sink.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
+        try:
             sink.communicate(timeout=10)
+        except subprocess.TimeoutExpired:  # blocked in libsrt's accept/recv: the handler never ran
+            sink.kill()
+            sink.communicate()
     per_dest = {name: {"state": by_id[d.id].state.value if d.id in by_id else "stopped",
                        "dropped_frames": by_id[d.id].dropped_frames if d.id in by_id else None,
                        "bitrate_kbps": round(by_id[d.id].bitrate_kbps) if d.id in by_id else None,
