@@ -495,28 +495,23 @@ async def get_scene_item_id(ctx: ControlContext, f: Fields, s: Session) -> dict[
     raise RequestError(RequestStatus.RESOURCE_NOT_FOUND, "No scene items were found in the specified scene by that name or offset.")
 
 
-@request("GetSceneItemEnabled")
-async def get_scene_item_enabled(ctx: ControlContext, f: Fields, s: Session) -> dict[str, Any]:
-    _, item = _item_from(ctx, f)
-    return {"sceneItemEnabled": item.visible}
+def _item_flag(name: str, attribute: str) -> None:
+    """Get/SetSceneItem<name>: one boolean of a scene item, read from the model, set by a command."""
+    field = f"sceneItem{name}"
+
+    @request(f"GetSceneItem{name}")
+    async def get_flag(ctx: ControlContext, f: Fields, s: Session) -> dict[str, Any]:
+        _, item = _item_from(ctx, f)
+        return {field: getattr(item, attribute)}
+
+    @request(f"SetSceneItem{name}")
+    async def set_flag(ctx: ControlContext, f: Fields, s: Session) -> None:
+        scene, item = _item_from(ctx, f)
+        ctx.submit(cmd.UpdateItem(scene, item.id, {attribute: f.boolean(field)}))
 
 
-@request("SetSceneItemEnabled")
-async def set_scene_item_enabled(ctx: ControlContext, f: Fields, s: Session) -> None:
-    scene, item = _item_from(ctx, f)
-    ctx.submit(cmd.UpdateItem(scene, item.id, {"visible": f.boolean("sceneItemEnabled")}))
-
-
-@request("GetSceneItemLocked")
-async def get_scene_item_locked(ctx: ControlContext, f: Fields, s: Session) -> dict[str, Any]:
-    _, item = _item_from(ctx, f)
-    return {"sceneItemLocked": item.locked}
-
-
-@request("SetSceneItemLocked")
-async def set_scene_item_locked(ctx: ControlContext, f: Fields, s: Session) -> None:
-    scene, item = _item_from(ctx, f)
-    ctx.submit(cmd.UpdateItem(scene, item.id, {"locked": f.boolean("sceneItemLocked")}))
+_item_flag("Enabled", "visible")
+_item_flag("Locked", "locked")
 
 
 @request("GetSceneItemTransform")
