@@ -8,9 +8,9 @@ import threading
 from collections.abc import Awaitable, Callable
 
 from aiortc.rtp import is_rtcp
+from pattern_show import pattern_collection
 
 from encoders.packets import EncodedPacket
-from scenes.model import SceneCollection, SceneItem, VideoFormat
 from studio.audio.inputs import ToneInput
 from studio.audio.mixer import AudioMixer
 from studio.engine import Studio
@@ -42,9 +42,7 @@ class OpusSpy:
 
 
 def test_uplink_loss_turns_on_opus_fec() -> None:
-    col = SceneCollection("live", VideoFormat(1280, 720, 30))
-    col.add_source("pattern", "test_pattern", {"width": 1280, "height": 720})
-    col.add_scene("Show").add_item(SceneItem("pattern"))
+    col = pattern_collection()
     studio = Studio(col)
     mixer = AudioMixer()
     mixer.add_input(ToneInput("tone", level_dbfs=-12.0))  # FEC protects sound: silence needs none

@@ -11,9 +11,10 @@ import socket
 import subprocess
 from pathlib import Path
 
+from pattern_show import pattern_collection
 from websockets.sync.client import connect
 
-from scenes.model import SceneCollection, SceneItem, VideoFormat
+from scenes.model import SceneItem
 from studio.bench._relay_process import studio_command
 from studio.collections import save_collection
 from studio.control.auth import auth_response
@@ -22,9 +23,7 @@ PASSWORD = "headless-control-7c1e"
 
 
 def test_headless_remote_control(tmp_path: Path) -> None:
-    col = SceneCollection("tiny", VideoFormat(1280, 720, 30))
-    col.add_source("pattern", "test_pattern", {"width": 1280, "height": 720})
-    col.add_scene("One").add_item(SceneItem("pattern"))
+    col = pattern_collection("tiny", scene="One")
     col.add_scene("Two").add_item(SceneItem("pattern"))
     collection = tmp_path / "tiny.json"
     save_collection(col, collection)

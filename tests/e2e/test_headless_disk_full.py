@@ -12,8 +12,8 @@ from pathlib import Path
 
 import av
 import pytest
+from pattern_show import pattern_collection
 
-from scenes.model import SceneCollection, SceneItem, VideoFormat
 from studio.bench._relay_process import studio_command
 from studio.collections import save_collection
 from studio.net import NetLoop
@@ -32,9 +32,7 @@ def relay(net: NetLoop) -> Iterator[LocalServices]:
 
 @pytest.fixture
 def collection(tmp_path: Path) -> Path:
-    col = SceneCollection("moving", VideoFormat(1280, 720, 30))
-    col.add_source("pattern", "test_pattern", {"width": 1280, "height": 720})
-    col.add_scene("Show").add_item(SceneItem("pattern"))
+    col = pattern_collection("moving")
     path = tmp_path / "moving.json"
     save_collection(col, path)
     return path

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
+from pattern_show import pattern_collection
 
-from scenes.model import SceneCollection, SceneItem, VideoFormat
 from studio.bench._relay_process import studio_command
 from studio.collections import save_collection
 from studio.net import NetLoop
@@ -57,9 +57,7 @@ class EchoingServer:
 
 @pytest.fixture
 def collection(tmp_path: Path) -> Path:
-    col = SceneCollection("tiny", VideoFormat(1280, 720, 30))
-    col.add_source("pattern", "test_pattern", {"width": 1280, "height": 720})
-    col.add_scene("Show").add_item(SceneItem("pattern"))
+    col = pattern_collection("tiny")
     path = tmp_path / "tiny.json"
     save_collection(col, path)
     return path

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import pytest
 from aiohttp import web
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from pattern_show import pattern_collection
 
-from scenes.model import SceneCollection, SceneItem, VideoFormat
 from studio.audio.mixer import AudioMixer
 from studio.engine import Studio
 from studio.net.loop import NetLoop
@@ -30,9 +30,7 @@ WAIT = 60.0
 
 class Rig:
     def __init__(self, net: NetLoop) -> None:
-        col = SceneCollection("live", VideoFormat(1280, 720, 30))
-        col.add_source("pattern", "test_pattern", {"width": 1280, "height": 720})
-        col.add_scene("Show").add_item(SceneItem("pattern"))
+        col = pattern_collection()
         self.studio = Studio(col)
         self.mixer = AudioMixer()
         self.pipeline = OutputPipeline(self.studio, self.mixer, net=net)

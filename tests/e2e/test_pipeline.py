@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import av
+from pattern_show import pattern_collection
 from whep_viewer import open_viewer
 
 from encoders.packets import EncodedPacket
@@ -78,9 +79,7 @@ class Live:
     """Studio + mixer + pipeline streaming to a relay on a fixed loopback port, recording meanwhile."""
 
     def __init__(self, tmp_path: Path) -> None:
-        col = SceneCollection("live", VideoFormat(1280, 720, 30))
-        col.add_source("pattern", "test_pattern", {"width": 1280, "height": 720})
-        col.add_scene("Show").add_item(SceneItem("pattern"))
+        col = pattern_collection()
         self.studio = Studio(col)
         self.mixer = AudioMixer()
         self.net = NetLoop()

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import av
 from aiortc.rtp import is_rtcp
+from pattern_show import pattern_collection
 from whep_viewer import open_viewer
 
-from scenes.model import SceneCollection, SceneItem, VideoFormat
 from studio.audio.mixer import AudioMixer
 from studio.engine import Studio
 from studio.net.loop import NetLoop
@@ -25,9 +25,7 @@ LOSS = 0.3
 
 
 def test_uplink_loss_steps_the_stream_down_and_the_recording_keeps_the_full_picture(tmp_path: Path) -> None:
-    col = SceneCollection("live", VideoFormat(1280, 720, 30))
-    col.add_source("pattern", "test_pattern", {"width": 1280, "height": 720})
-    col.add_scene("Show").add_item(SceneItem("pattern"))
+    col = pattern_collection()
     studio = Studio(col)
     mixer = AudioMixer()
     net = NetLoop()

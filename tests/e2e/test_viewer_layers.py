@@ -8,9 +8,9 @@ import asyncio
 import threading
 
 from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, pack_remb_fci
+from pattern_show import pattern_collection
 from whep_viewer import Viewer, open_viewer
 
-from scenes.model import SceneCollection, SceneItem, VideoFormat
 from studio.audio.mixer import AudioMixer
 from studio.engine import Studio
 from studio.net.loop import NetLoop
@@ -21,9 +21,7 @@ from studio.services.relay import RelayServer
 
 
 def test_a_weak_viewer_gets_the_low_layer_and_the_other_keeps_the_full_picture() -> None:
-    col = SceneCollection("live", VideoFormat(1280, 720, 30))
-    col.add_source("pattern", "test_pattern", {"width": 1280, "height": 720})
-    col.add_scene("Show").add_item(SceneItem("pattern"))
+    col = pattern_collection()
     studio = Studio(col)
     mixer = AudioMixer()
     net = NetLoop()
