@@ -4,6 +4,11 @@ Distance is measured in the chroma plane (Cr, Cb of BT.601 YCbCr) so shadows and
 backdrop key alike, as OBS's chroma key does. Everything is uint8 OpenCV: Euclidean distance is
 approximated by ``max + 3/8 * min`` of the two chroma differences (within 7 %), and the
 similarity/smoothness ramp is one saturating multiply-add, so a 1080p camera keys in a few milliseconds.
+
+Pictures from HALF_RES_MIN_WIDTH up are keyed at half resolution and the matte scaled back up
+bilinearly: a camera's chroma is 4:2:0 (half resolution) to begin with, so the full-size matte
+held no more information, and the upscale is the slight edge softening the smoothness ramp wants.
+Colour and spill stay full resolution.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ PRESETS = {"green": "#00FF00", "blue": "#0000FF"}
 # source frames after it was handed out; by then nothing can use it: the filter bank keeps the
 # last two outputs per source and the compositors re-prepare on every new source frame.
 OUTPUT_RING = 4
+HALF_RES_MIN_WIDTH = 1280
 
 
 def chroma_of(b: int, g: int, r: int) -> tuple[float, float]:
@@ -57,11 +63,16 @@ class ChromaKey(VideoFilter):
         self._next = 0
 
     def _scratch(self, h: int, w: int) -> dict[str, np.ndarray]:
-        """Intermediate planes, reused while the picture size stays (no page faults per frame)."""
+        """Intermediate planes, reused while the picture size stays (no page faults per frame).
+        The matte's planes ("y" … "small") are at the size the matte is computed at."""
         if self._planes is None or self._planes["key"].shape != (h, w):
-            self._planes = {name: np.empty((h, w), np.uint8) for name in
-                            ("y", "cr", "cb", "dcr", "dcb", "big", "key", "b", "g", "r", "a", "spill")}
-            self._planes["ycc"] = np.empty((h, w, 3), np.uint8)
+            mh, mw = (h // 2, w // 2) if w >= HALF_RES_MIN_WIDTH else (h, w)
+            self._planes = {name: np.empty((mh, mw), np.uint8) for name in
+                            ("y", "cr", "cb", "dcr", "dcb", "big", "small")}
+            self._planes.update({name: np.empty((h, w), np.uint8) for name in
+                                 ("key", "b", "g", "r", "a", "spill")})
+            self._planes["ycc"] = np.empty((mh, mw, 3), np.uint8)
+            self._planes["half"] = np.empty((mh, mw, 4), np.uint8)
             self._outputs = [np.empty((h, w, 4), np.uint8) for _ in range(OUTPUT_RING)]
         return self._planes
 
@@ -70,6 +81,9 @@ class ChromaKey(VideoFilter):
         next call."""
         s = self._scratch(frame.height, frame.width)
         bgr = frame.pixels if frame.opaque else straight_bgr(frame)
+        half = s["ycc"].shape[:2] != s["key"].shape
+        if half:  # 2x2 averages: INTER_AREA's fast path for an exact half
+            bgr = cv2.resize(bgr, s["half"].shape[1::-1], dst=s["half"], interpolation=cv2.INTER_AREA)
         cv2.cvtColor(bgr, cv2.COLOR_BGR2YCrCb, dst=s["ycc"])  # takes BGRA as it is (the 4th is ignored)
         cv2.split(s["ycc"], [s["y"], s["cr"], s["cb"]])  # into preallocated planes: one pass
         cv2.absdiff(s["cr"], self._kcr, dst=s["dcr"])  # type: ignore[call-overload]
@@ -77,7 +91,11 @@ class ChromaKey(VideoFilter):
         cv2.max(s["dcr"], s["dcb"], dst=s["big"])
         cv2.min(s["dcr"], s["dcb"], dst=s["dcb"])
         # distance (max + 3/8 min) and the similarity/smoothness ramp in one saturating pass
-        return cv2.addWeighted(s["big"], self._scale, s["dcb"], 0.375 * self._scale, self._offset, dst=s["key"])
+        out = s["small"] if half else s["key"]
+        cv2.addWeighted(s["big"], self._scale, s["dcb"], 0.375 * self._scale, self._offset, dst=out)
+        if half:
+            cv2.resize(out, s["key"].shape[::-1], dst=s["key"], interpolation=cv2.INTER_LINEAR)
+        return s["key"]
 
     def apply(self, frame: VideoFrame) -> VideoFrame:
         key = self.matte(frame)

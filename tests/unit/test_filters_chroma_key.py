@@ -43,9 +43,10 @@ def _inner(mask: np.ndarray) -> np.ndarray:
     return cv2.erode(mask.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
 
 
+@pytest.mark.parametrize("size", [(320, 180), (1280, 720)], ids=["full-res-matte", "half-res-matte"])
 @pytest.mark.parametrize(("screen", "preset"), [((30, 200, 40), "green"), ((200, 60, 20), "blue")])
-def test_backdrop_removed_and_skin_kept(screen: tuple[int, int, int], preset: str) -> None:
-    frame, host = backdrop_with_host(screen)
+def test_backdrop_removed_and_skin_kept(screen: tuple[int, int, int], preset: str, size: tuple[int, int]) -> None:
+    frame, host = backdrop_with_host(screen, *size)
     out = key(frame, key=preset)
     alpha = out[..., 3]
     backdrop = _inner(~host)
