@@ -34,7 +34,8 @@ from studio.bench.filters import chroma_key_figures
 
 HELP = "the video clock's work per frame (source ticks + composite) for a demo-like 1080p30 scene"
 FRAME_NS = 33_333_333
-TARGET_FRAME_MS_P50 = 6.0
+TARGET_FRAME_MS_P50 = 6.0  # 1080p canvas, 200 bullets (issue 10)
+TARGET_FRAME_MS_P50_4K = 16.0  # 3840x2160 canvas with the demo's layers (issue 17): half a frame at 30 fps
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -260,6 +261,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for s in full.sources.values():
             s.close()
     p50 = ours["frame_ms_p50"]
+    target_ms = TARGET_FRAME_MS_P50_4K if w * h > 1920 * 1080 else TARGET_FRAME_MS_P50
     return {
         "benchmark": "compositor",
         "resolution": f"{w}x{h}",
@@ -273,11 +275,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "without_bullets": {k: without[k] for k in ("tick_ms_p50", "composite_ms_p50", "frame_ms_p50", "frame_ms_p95",
                                                     "frame_cpu_ms_p50")},
         "full_canvas_overlay": full_canvas,
-        **chroma_key_figures(w, h, max(10, frames // 5)),  # a host camera keyed at this canvas size
+        # the host camera the issue names: 1080p, keyed whatever the canvas (a 4K canvas scales it)
+        "chroma_key_camera": "1920x1080",
+        **chroma_key_figures(1920, 1080, max(10, frames // 5)),
         "naive_float_composite_p50_ms": _pct(naive, 0.5),
         "speedup_vs_naive": round(_pct(naive, 0.5) / max(ours["composite_ms_p50"], 1e-6), 1),
         "frame_budget_ms": round(1000 / 30, 2),
         "budget_used_p50": round(p50 / (1000 / 30), 3),
-        "target": {"frame_ms_p50": TARGET_FRAME_MS_P50},
-        "meets_target": p50 <= TARGET_FRAME_MS_P50,
+        "target": {"frame_ms_p50": target_ms},
+        "meets_target": p50 <= target_ms,
     }
