@@ -132,6 +132,13 @@ def _rotation(name: str, value: Any) -> float:
     return _finite(name, value) % 360.0
 
 
+def _group(name: str, value: Any) -> str:
+    # "" = not grouped; a group is the set of a scene's items that carry the same name
+    if not isinstance(value, str) or len(value) > 200:
+        raise ValueError(f"{name}: expected a group name (text up to 200 characters), got {value!r}")
+    return value.strip()
+
+
 class SceneItem:
     """One placement of a source in a scene. Position is the top-left corner in canvas pixels
     before rotation; rotation turns the item about its centre."""
@@ -145,8 +152,9 @@ class SceneItem:
     opacity = _Field(_opacity)
     visible = _Field(_flag)
     locked = _Field(_flag)
+    group = _Field(_group)
 
-    FIELDS = ("x", "y", "scale_x", "scale_y", "rotation", "crop", "opacity", "visible", "locked")
+    FIELDS = ("x", "y", "scale_x", "scale_y", "rotation", "crop", "opacity", "visible", "locked", "group")
 
     def __init__(self, source: str, item_id: str | None = None, **fields: Any) -> None:
         if not isinstance(source, str) or not source:
@@ -157,7 +165,7 @@ class SceneItem:
         self._notify: Callable[[SceneItem, tuple[str, ...]], None] | None = None
         defaults: dict[str, Any] = dict(
             x=0.0, y=0.0, scale_x=1.0, scale_y=1.0, rotation=0.0, crop=(0, 0, 0, 0),
-            opacity=1.0, visible=True, locked=False,
+            opacity=1.0, visible=True, locked=False, group="",
         )
         unknown = set(fields) - set(defaults)
         if unknown:

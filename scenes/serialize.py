@@ -11,16 +11,19 @@ from scenes.registry import get_type
 
 # 2: sources may carry "filters". A file is written with the lowest version that reads it whole
 # (1 while no source has filters), so a show without filters still opens in an older studio.
-SCHEMA_VERSION = 2
+# 3: items may carry "group" (the name of the group they belong to in their scene; absent = none).
+# Older files need no migration step: an item without "group" is ungrouped.
+SCHEMA_VERSION = 3
 KIND = "drama-live-studio/scene-collection"
 
 
 def collection_to_dict(col: SceneCollection) -> dict[str, Any]:
     with col.lock:
         uses_filters = any(s.filters for s in col.sources.values())
+        uses_groups = any(it.group for scene in col.scenes for it in scene.items)
         return {
             "kind": KIND,
-            "schema_version": 2 if uses_filters else 1,
+            "schema_version": 3 if uses_groups else 2 if uses_filters else 1,
             "name": col.name,
             "video": {"width": col.video.width, "height": col.video.height, "fps": col.video.fps},
             "sources": [_source_dict(s) for s in col.sources.values()],
@@ -74,6 +77,8 @@ def _filters_from(data: Any, where: str) -> list[FilterConfig]:
 def _item_fields(item: SceneItem) -> dict[str, Any]:
     state = item.state()
     state["crop"] = list(state["crop"])
+    if not state["group"]:
+        del state["group"]  # written only when used, so ungrouped shows keep their older schema
     return state
 
 

@@ -33,6 +33,7 @@ from studio.events import (
 )
 from studio.slots import CanvasRing, LatestSlot
 from studio.sources_runtime import SourceRuntime
+from studio.undo import EditHistory
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,8 @@ class Studio:
         # Services that must act on an exact frame (the rundown's markers and branch points) run
         # here, on the clock thread, after commands and before sources tick: hook(index, pts_ns).
         self.frame_hooks: Signal[tuple[int, int]] = Signal()
+        # undo/redo of scene edits: only the clock thread applies edits, so only it touches this
+        self.history = EditHistory(collection)
         with collection.lock:
             if collection.program_scene is None and collection.scenes:
                 collection.program_scene = collection.scenes[0].name
@@ -315,15 +318,12 @@ class Studio:
                     self._transition.close()
                     self._transition = None
                     self.events.transition.emit(TransitionState(False, 0.0, None))
-            case cmd.UpdateItem(scene=scene, item_id=item_id, fields=fields):
-                with col.lock:
-                    col.scene(scene).item(item_id).update(**fields)
-            case cmd.UpdateSource(name=name, settings=settings):
-                with col.lock:
-                    col.update_source(name, settings)
-            case cmd.SetSourceFilters(name=name, filters=filters):
-                with col.lock:
-                    col.set_filters(name, filters)
+            case cmd.Undo():
+                self.history.undo()
+            case cmd.Redo():
+                self.history.redo()
+            case _ if isinstance(c, cmd.EDIT_COMMANDS):
+                self.history.perform(c)  # every scene edit, from any caller, is one undo step
             case cmd.MediaControl(source=name, action=action, seconds=seconds):
                 source = self.sources.get(name)
                 control = getattr(source, action, None)
