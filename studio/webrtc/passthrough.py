@@ -50,12 +50,25 @@ def h264_is_keyframe(annexb: bytes) -> bool:
     return False
 
 
+def vp8_is_keyframe(frame: bytes) -> bool:
+    """True when a VP8 frame (RFC 6386 9.1: P bit clear, start code 9d 01 2a) is a key frame."""
+    return len(frame) >= 10 and frame[0] & 0x01 == 0 and frame[3:6] == b"\x9d\x01\x2a"
+
+
+def any_is_keyframe(frame: bytes) -> bool:
+    """H.264 or VP8, for a receiver that accepts both (co-host guests): an Annex B access unit
+    never carries VP8's start code at bytes 3-5, so the two tests cannot be confused."""
+    return vp8_is_keyframe(frame) or h264_is_keyframe(frame)
+
+
 def to_packet(codec_name: str, clock_rate: int, frame: JitterFrame) -> av.Packet:
     packet = av.Packet(frame.data)
     packet.pts = frame.timestamp
     packet.dts = frame.timestamp
     packet.time_base = Fraction(1, clock_rate)
-    packet.is_keyframe = h264_is_keyframe(frame.data) if codec_name.lower() == "h264" else True
+    name = codec_name.lower()
+    packet.is_keyframe = (h264_is_keyframe(frame.data) if name == "h264"
+                          else vp8_is_keyframe(frame.data) if name == "vp8" else True)
     return packet
 
 
@@ -108,9 +121,11 @@ class MarkerJitterBuffer(JitterBuffer):
     rate-limited PLI); without that callback aiortc's own PLI goes out instead.
     """
 
-    def __init__(self, capacity: int = 512, on_keyframe_needed: Callable[[], None] | None = None) -> None:
+    def __init__(self, capacity: int = 512, on_keyframe_needed: Callable[[], None] | None = None,
+                 is_keyframe: Callable[[bytes], bool] = h264_is_keyframe) -> None:
         super().__init__(capacity=capacity, is_video=True)
         self._on_keyframe_needed = on_keyframe_needed
+        self._is_keyframe = is_keyframe
         self._awaiting_keyframe = False
         self._at_frame_start = True  # the packet at the origin begins a frame
         self.frames_dropped = 0
@@ -187,7 +202,7 @@ class MarkerJitterBuffer(JitterBuffer):
             frame = JitterFrame(b"".join(p._data for p in packets), timestamp)  # type: ignore[union-attr]
             if not self._awaiting_keyframe:
                 return frame
-            if whole and h264_is_keyframe(frame.data):
+            if whole and self._is_keyframe(frame.data):
                 self._awaiting_keyframe = False
                 return frame
             self.frames_dropped += 1
@@ -236,14 +251,17 @@ class InOrderAudioBuffer(JitterBuffer):
 
 
 def use_fast_release(
-    receiver: RTCRtpReceiver, kind: str, on_keyframe_needed: Callable[[], None] | None = None
+    receiver: RTCRtpReceiver, kind: str, on_keyframe_needed: Callable[[], None] | None = None,
+    is_keyframe: Callable[[bytes], bool] = h264_is_keyframe,
 ) -> MarkerJitterBuffer | InOrderAudioBuffer:
     """Give ``receiver`` the low-latency buffer for its kind (before media arrives). Video also
     gets NACK retries with a time limit (``nack_retry``); broken frames are dropped and
-    ``on_keyframe_needed`` asked for a keyframe (aiortc's own PLI when None)."""
+    ``on_keyframe_needed`` asked for a keyframe (aiortc's own PLI when None). ``is_keyframe``:
+    how a whole frame is recognised as a keyframe (H.264 by default; ``any_is_keyframe`` for
+    a receiver that may get VP8)."""
     buffer: MarkerJitterBuffer | InOrderAudioBuffer
     if kind == "video":
-        buffer = MarkerJitterBuffer(on_keyframe_needed=on_keyframe_needed)
+        buffer = MarkerJitterBuffer(on_keyframe_needed=on_keyframe_needed, is_keyframe=is_keyframe)
         nack_retry.attach(receiver, buffer.give_up)
     else:
         buffer = InOrderAudioBuffer()
@@ -263,9 +281,11 @@ def make_passthrough(receiver: RTCRtpReceiver) -> None:
 __all__ = [
     "InOrderAudioBuffer",
     "MarkerJitterBuffer",
+    "any_is_keyframe",
     "h264_is_keyframe",
     "install",
     "make_passthrough",
     "to_packet",
     "use_fast_release",
+    "vp8_is_keyframe",
 ]
