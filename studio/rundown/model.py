@@ -201,9 +201,11 @@ class DramaSegment(Segment):
     kind: SegmentKind = "drama"
 
     def __init__(self, title: str, path: str | Path, in_s: float = 0.0, out_s: float = 0.0, *,
-                 scene: str | None = None, segment_id: str | None = None, then: str | None = None) -> None:
+                 scene: str | None = None, segment_id: str | None = None, then: str | None = None,
+                 clip: str | None = None) -> None:
         super().__init__(title, segment_id, then)
         self._path = self._check_path(path)
+        self._clip = self._check_clip(clip)
         self._in_s = check_time(f"segment {self.id} in point", in_s)
         self._out_s = check_time(f"segment {self.id} out point", out_s)
         self._check_range(self._in_s, self._out_s)
@@ -231,6 +233,18 @@ class DramaSegment(Segment):
     @path.setter
     def path(self, value: str | Path) -> None:
         self._set("path", self._check_path(value))
+
+    def _check_clip(self, clip: str | None) -> str | None:
+        return None if clip is None or clip == "" else check_id(f"segment {self.id} clip id", clip)
+
+    @property
+    def clip(self) -> str | None:
+        """The clip's asset-library id (studio.library); ``path`` is where it was last found."""
+        return self._clip
+
+    @clip.setter
+    def clip(self, value: str | None) -> None:
+        self._set("clip", self._check_clip(value))
 
     @property
     def in_s(self) -> float:

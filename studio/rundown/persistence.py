@@ -51,6 +51,8 @@ def segment_to_dict(s: Segment, base: Path | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"type": s.kind, "id": s.id, "title": s.title, "then": s.then}
     if isinstance(s, DramaSegment):
         out.update(path=_rel(s.path, base), in_s=s.in_s, out_s=s.out_s, scene=s.scene)
+        if s.clip is not None:
+            out["clip"] = s.clip  # the library id; "path" stays as the fallback (older files have only it)
     elif isinstance(s, LiveSegment):
         out.update(scene=s.scene, duration_s=s.duration_s)
     out["markers"] = [marker_to_dict(m) for m in s.markers]
@@ -124,7 +126,7 @@ def segment_from_dict(data: Any, where: str, base: Path | None = None) -> Segmen
         if kind == "drama":
             segment = DramaSegment(_get(d, "title", where), _abs(_get(d, "path", where), base),
                                    d.get("in_s", 0.0), d.get("out_s", 0.0), scene=d.get("scene"),
-                                   segment_id=_get(d, "id", where), then=d.get("then"))
+                                   segment_id=_get(d, "id", where), then=d.get("then"), clip=d.get("clip"))
         elif kind == "live":
             segment = LiveSegment(_get(d, "title", where), _get(d, "scene", where), d.get("duration_s", 0.0),
                                   segment_id=_get(d, "id", where), then=d.get("then"))
