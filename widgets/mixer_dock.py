@@ -228,7 +228,8 @@ def _spin(parent: QWidget, lo: float, hi: float, step: float, suffix: str) -> QD
 
 
 class ChannelFiltersPanel(QWidget):
-    """A channel's gain, noise gate and compressor; every edit sends a whole new ChannelFilters."""
+    """A channel's noise suppression, gain, noise gate and compressor; every edit sends a whole new
+    ChannelFilters."""
 
     def __init__(self, apply: Callable[[ChannelFilters], None], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -236,6 +237,8 @@ class ChannelFiltersPanel(QWidget):
         self._shown = ChannelFilters()
         form = QFormLayout(self)
         form.setContentsMargins(0, 2, 0, 2)
+        self.denoise = QCheckBox(self)
+        self.denoise_level = _spin(self, -60, -3, 1, " dB")
         self.gain = _spin(self, -30, 30, 0.5, " dB")
         self.gate = QCheckBox(self)
         self.gate_threshold = _spin(self, -90, 0, 1, " dB")
@@ -243,6 +246,7 @@ class ChannelFiltersPanel(QWidget):
         self.comp_threshold = _spin(self, -60, 0, 1, " dB")
         self.comp_ratio = _spin(self, 1, 32, 0.5, ":1")
         rows: list[tuple[str, QWidget]] = [
+            ("Noise suppression", self.denoise), ("Suppression level", self.denoise_level),
             ("Gain", self.gain), ("Noise gate", self.gate), ("Gate threshold", self.gate_threshold),
             ("Compressor", self.compressor), ("Compressor threshold", self.comp_threshold),
             ("Ratio", self.comp_ratio)]
@@ -250,13 +254,15 @@ class ChannelFiltersPanel(QWidget):
             label = QLabel(self)
             bind(label, "setText", text)
             form.addRow(label, widget)
-        for spin in (self.gain, self.gate_threshold, self.comp_threshold, self.comp_ratio):
+        for spin in (self.denoise_level, self.gain, self.gate_threshold, self.comp_threshold, self.comp_ratio):
             spin.valueChanged.connect(lambda _v: self._send())
-        for box in (self.gate, self.compressor):
+        for box in (self.denoise, self.gate, self.compressor):
             box.toggled.connect(lambda _on: self._send())
 
     def current(self) -> ChannelFilters:
-        return replace(self._shown, gain_db=self.gain.value(), gate=self.gate.isChecked(),
+        return replace(self._shown, noise_suppression=self.denoise.isChecked(),
+                       noise_suppression_db=self.denoise_level.value(),
+                       gain_db=self.gain.value(), gate=self.gate.isChecked(),
                        gate_threshold_db=self.gate_threshold.value(), compressor=self.compressor.isChecked(),
                        compressor_threshold_db=self.comp_threshold.value(), compressor_ratio=self.comp_ratio.value())
 
@@ -270,6 +276,7 @@ class ChannelFiltersPanel(QWidget):
         """Follow the model without echoing back to it."""
         self._shown = f
         values: list[tuple[Any, Any]] = [
+            (self.denoise_level, f.noise_suppression_db), (self.denoise, f.noise_suppression),
             (self.gain, f.gain_db), (self.gate_threshold, f.gate_threshold_db),
             (self.comp_threshold, f.compressor_threshold_db), (self.comp_ratio, f.compressor_ratio),
             (self.gate, f.gate), (self.compressor, f.compressor)]
@@ -285,6 +292,8 @@ class ChannelFiltersPanel(QWidget):
         """The active filters in a few words (the strip's tooltip)."""
         f = self._shown
         parts = []
+        if f.noise_suppression:
+            parts.append(tr("Noise suppression"))
         if f.gain_db:
             parts.append(tr("Gain {db} dB").format(db=f"{f.gain_db:+.1f}"))
         if f.gate:

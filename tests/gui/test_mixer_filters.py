@@ -1,4 +1,4 @@
-"""The mixer dock's audio filters: a strip's gain/gate/compressor and the master limiter drive the
+"""The mixer dock's audio filters: a strip's noise suppression/gain/gate/compressor and the master limiter drive the
 mixer, and follow it when it changes elsewhere."""
 
 from __future__ import annotations
@@ -51,3 +51,16 @@ def test_master_limiter_is_on_by_default_and_switchable(dock: MixerDock, qtbot: 
     assert dock.mixer.master_filters.limiter is False
     dock.mixer.set_master_filters(MasterFilters())
     qtbot.waitUntil(lambda: dock.limiter.isChecked() and dock.ceiling.value() == -1.0)
+
+
+def test_noise_suppression_is_a_strip_filter(dock: MixerDock, qtbot: QtBot) -> None:
+    strip = dock.strips["tone"]
+    strip.filters_button.click()
+    strip.filters.denoise.setChecked(True)
+    strip.filters.denoise_level.setValue(-40.0)
+    f = dock.mixer.state("tone").filters
+    assert f.noise_suppression and f.noise_suppression_db == -40.0
+    assert "Noise suppression" in strip.filters_button.toolTip()
+    dock.mixer.set_filters("tone", ChannelFilters())
+    qtbot.waitUntil(lambda: not strip.filters.denoise.isChecked())
+    assert strip.filters.denoise_level.value() == -30.0
