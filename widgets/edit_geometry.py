@@ -226,3 +226,23 @@ def safe_area(canvas: tuple[int, int], share: float) -> tuple[float, float, floa
     """Centred frame covering ``share`` of the width and height: left, top, width, height."""
     w, h = canvas
     return w * (1 - share) / 2.0, h * (1 - share) / 2.0, w * share, h * share
+
+
+ROTATE_SNAP_DEG = 15.0  # Shift while rotating: whole steps of this
+
+
+def rotation_handle(p: Placement, distance: float) -> Point:
+    """The rotate handle: ``distance`` canvas pixels above the top edge's middle, turning with the item."""
+    return to_canvas(p, (p.width / 2.0, -distance))
+
+
+def rotation_at(p: Placement, point: Point, snap: bool = False) -> float:
+    """The rotation (degrees, clockwise, 0..360) that puts the rotate handle under ``point``."""
+    cx, cy = center(p)
+    dx, dy = point[0] - cx, point[1] - cy
+    if dx == 0.0 and dy == 0.0:
+        return p.rotation
+    degrees = math.degrees(math.atan2(dx, -dy))  # straight up = 0, clockwise on screen (y down)
+    if snap:
+        degrees = round(degrees / ROTATE_SNAP_DEG) * ROTATE_SNAP_DEG
+    return round(degrees % 360.0, 3)

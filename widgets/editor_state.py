@@ -67,14 +67,30 @@ class EditorState(QObject):
         return None
 
     # ---- edits -------------------------------------------------------------------------------------
-    def update_item(self, item_id: str, **fields: Any) -> None:
-        """Queue an item edit for the next tick and remember it until the model shows it."""
-        if self._scene is None:
+    def update_item(self, item_id: str, gesture: str | None = None, **fields: Any) -> None:
+        """Queue an item edit for the next tick and remember it until the model shows it.
+        Edits sent with one ``gesture`` (a drag) are one undo step."""
+        self.update_items({item_id: fields}, gesture)
+
+    def update_items(self, changes: dict[str, dict[str, Any]], gesture: str | None = None,
+                     label: str = "") -> None:
+        """Several items at once (a group moved together): one command, one undo step."""
+        if self._scene is None or not changes:
             return
-        key = (self._scene, item_id)
-        old = self._fresh_pending(key)
-        self._pending[key] = (time.monotonic(), {**old, **fields})
-        self.studio.submit(cmd.UpdateItem(self._scene, item_id, dict(fields)))
+        edits = []
+        for item_id, fields in changes.items():
+            key = (self._scene, item_id)
+            old = self._fresh_pending(key)
+            self._pending[key] = (time.monotonic(), {**old, **fields})
+            edits.append(cmd.UpdateItem(self._scene, item_id, dict(fields)))
+        if gesture is None and len(edits) == 1 and not label:
+            self.studio.submit(edits[0])
+        else:
+            self.studio.submit(cmd.EditBatch(tuple(edits), gesture, label))
+
+    def forget_pending(self) -> None:
+        """Undo/redo replace what was just sent: show the model as it comes back, not old edits."""
+        self._pending.clear()
 
     def _fresh_pending(self, key: tuple[str, str]) -> dict[str, Any]:
         entry = self._pending.get(key)

@@ -30,6 +30,7 @@ from widgets.docks.properties import PropertiesPanel
 from widgets.docks.scenes import ScenesPanel
 from widgets.docks.sources import SourcesPanel
 from widgets.docks.stats import HealthBadge, StatsPanel
+from widgets.edit_actions import EditActions
 from widgets.editor_state import EditorState
 from widgets.frame_view import FrameView
 from widgets.hotkeys import HotkeyManager
@@ -174,8 +175,7 @@ class MainWindow(QMainWindow):
         return self._layout_restored and name in self._restored_docks
 
     def _build_docks(self) -> None:
-        col = self.studio.collection
-        self.scenes = ScenesPanel(col, self)
+        self.scenes = ScenesPanel(self.studio, self)
         self.scenes.scene_clicked.connect(self.choose_scene)
         self.sources = SourcesPanel(self.state, self)
         self.properties = PropertiesPanel(self.state, self)
@@ -222,6 +222,14 @@ class MainWindow(QMainWindow):
         bind(quit_action, "setText", "Exit")
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+
+        # Edit: undo/redo (Ctrl+Z, Ctrl+Shift+Z / Ctrl+Y), copy/paste of sources and filters, groups
+        self.edit_actions = EditActions(self, self.state, self.sources.selected_ids, self._show_message)
+        edit_menu = bar.addMenu("")
+        bind(edit_menu, "setTitle", "&Edit")
+        self.edit_actions.fill_edit_menu(edit_menu)
+        self.editor.extend_menu = self.edit_actions.fill_item_menu
+        self.sources.extend_menu = self.edit_actions.fill_item_menu
 
         view_menu = bar.addMenu("")
         bind(view_menu, "setTitle", "&View")

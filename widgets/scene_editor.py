@@ -1,20 +1,25 @@
-"""Editing items on the preview: select, move, resize (8 handles), Alt-crop, nudge, snap, guides.
+"""Editing items on the preview: select, move, resize (8 handles), rotate (Shift: 15° steps),
+Alt-crop, nudge, snap, guides. A grouped item moves with its group.
 
 Attached to one FrameView at a time (the preview in studio mode, the program view otherwise). It
 maps widget positions to canvas pixels through ``FrameView.frame_rect()``, finds boxes with the
-compositor's ``placement()`` and sends every change as an ``UpdateItem`` command.
+compositor's ``placement()`` and sends every change as an ``UpdateItem`` command; the commands of
+one drag carry one gesture id, so the drag is one undo step.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QContextMenuEvent, QKeyEvent, QMouseEvent, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QMenu
 
 from scenes.compositor import ItemSnapshot, Placement
+from studio import commands as cmd
 from widgets import edit_geometry as geo
 from widgets.editor_state import EditorState
 from widgets.frame_view import FrameView
@@ -23,6 +28,9 @@ from widgets.i18n import tr
 HANDLE_PX = 8  # handle square size on screen
 GRAB_PX = 7  # how close (screen pixels) a press must be to grab a handle
 SNAP_PX = 8  # snapping distance on screen
+ROTATE_PX = 24  # how far above the top edge the rotate handle sits, on screen
+
+_gestures = itertools.count(1)
 
 _SELECT = QColor(59, 155, 255)
 _LOCKED = QColor(224, 108, 117)
@@ -40,13 +48,15 @@ _CURSORS = {
 
 @dataclass
 class _Drag:
-    mode: str  # "move", "resize" or "crop"
+    mode: str  # "move", "resize", "crop" or "rotate"
     item_id: str
     handle: str
     start: geo.Point  # canvas position where the press happened
     snap: ItemSnapshot  # the item as it was at the press
     place: Placement
     source_size: tuple[int, int]
+    gesture: str = field(default_factory=lambda: f"drag-{next(_gestures)}")
+    others: dict[str, tuple[float, float]] = field(default_factory=dict)  # its group, where they started
 
 
 class SceneEditor(QObject):
@@ -60,6 +70,8 @@ class SceneEditor(QObject):
         self._drag: _Drag | None = None
         self._hover: str | None = None
         self._snap_lines: tuple[float | None, float | None] = (None, None)
+        # the window adds its clipboard and group actions to the right-click menu
+        self.extend_menu: Callable[[QMenu], None] | None = None
         state.selection_changed.connect(self._repaint)
         state.scene_changed.connect(self._repaint)
 
@@ -120,6 +132,17 @@ class SceneEditor(QObject):
                     return name, place
         return None
 
+    def _rotate_handle_at(self, event: QMouseEvent) -> Placement | None:
+        """The selected, unlocked item's box when the press is on its rotate handle."""
+        assert self.view is not None
+        for item, _snap, place in self.state.placements():
+            if item.id == self.state.selected and not item.locked:
+                x, y = geo.rotation_handle(place, ROTATE_PX / max(self.view.scale, 1e-6))
+                p = self.view.to_widget(x, y)
+                if abs(p.x() - event.position().x()) <= GRAB_PX and abs(p.y() - event.position().y()) <= GRAB_PX:
+                    return place
+        return None
+
     def _press(self, event: QMouseEvent) -> bool:
         assert self.view is not None
         self.view.setFocus(Qt.FocusReason.MouseFocusReason)
@@ -128,6 +151,11 @@ class SceneEditor(QObject):
         point = self._canvas(event)
         placements = self.state.placements()
         by_id = {item.id: (item, snap, place) for item, snap, place in placements}
+        rotating = self._rotate_handle_at(event)
+        if rotating is not None and self.state.selected in by_id:
+            item, snap, place = by_id[self.state.selected]
+            self._drag = _Drag("rotate", item.id, "", point, snap, place, self.state.source_size(item.source))
+            return True
         grabbed = self._handle_at(event)
         if grabbed is not None and self.state.selected in by_id:
             item, snap, place = by_id[self.state.selected]
@@ -141,7 +169,10 @@ class SceneEditor(QObject):
         if hit is not None:
             item, snap, place = by_id[hit]
             if not item.locked:
-                self._drag = _Drag("move", hit, "", point, snap, place, self.state.source_size(item.source))
+                others = {it.id: (s.x, s.y) for it, s, _p in placements
+                          if item.group and it.group == item.group and it.id != hit and not it.locked}
+                self._drag = _Drag("move", hit, "", point, snap, place, self.state.source_size(item.source),
+                                   others=others)
         return True
 
     def _move(self, event: QMouseEvent) -> bool:
@@ -158,10 +189,13 @@ class SceneEditor(QObject):
         elif drag.mode == "resize":
             keep = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
             self._drag_resize(drag, delta, keep, snapping)
+        elif drag.mode == "rotate":
+            fifteen = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            self.state.update_item(drag.item_id, drag.gesture, rotation=geo.rotation_at(drag.place, point, fifteen))
         else:
             result = geo.crop(drag.place, drag.handle, delta, drag.snap.crop, drag.source_size,
                               (drag.snap.scale_x, drag.snap.scale_y))
-            self.state.update_item(drag.item_id, crop=result.crop, x=result.x, y=result.y)
+            self.state.update_item(drag.item_id, drag.gesture, crop=result.crop, x=result.x, y=result.y)
         self.view.update()
         return True
 
@@ -182,7 +216,11 @@ class SceneEditor(QObject):
             dx, dy, lx, ly = geo.snap_move(moved, self._targets(drag.item_id), self._threshold())
             x, y, lines = x + dx, y + dy, (lx, ly)
         self._snap_lines = lines
-        self.state.update_item(drag.item_id, x=round(x, 2), y=round(y, 2))
+        dx, dy = x - drag.snap.x, y - drag.snap.y
+        changes = {drag.item_id: {"x": round(x, 2), "y": round(y, 2)}}
+        for other, (ox, oy) in drag.others.items():  # the rest of its group moves as much
+            changes[other] = {"x": round(ox + dx, 2), "y": round(oy + dy, 2)}
+        self.state.update_items(changes, drag.gesture)
 
     def _drag_resize(self, drag: _Drag, delta: geo.Point, keep_aspect: bool, snapping: bool) -> None:
         box = geo.resize(drag.place, drag.handle, delta, keep_aspect)
@@ -210,7 +248,7 @@ class SceneEditor(QObject):
         cw, ch = max(1, sw - cl - cr), max(1, sh - ct - cb)
         sx = math.copysign(min(100.0, max(0.001, w / cw)), drag.snap.scale_x)
         sy = math.copysign(min(100.0, max(0.001, h / ch)), drag.snap.scale_y)
-        self.state.update_item(drag.item_id, x=round(x, 2), y=round(y, 2),
+        self.state.update_item(drag.item_id, drag.gesture, x=round(x, 2), y=round(y, 2),
                                scale_x=round(sx, 5), scale_y=round(sy, 5))
 
     def _release(self, event: QMouseEvent) -> bool:
@@ -253,7 +291,8 @@ class SceneEditor(QObject):
             return
         step = 10 if big else 1
         s = self.state.state(item)
-        self.state.update_item(item.id, x=s["x"] + dx * step, y=s["y"] + dy * step)
+        # a run of nudges on one item is one undo step (a held arrow key repeats)
+        self.state.update_item(item.id, f"nudge-{item.id}", x=s["x"] + dx * step, y=s["y"] + dy * step)
         self._repaint()
 
     # ---- ordering and transform -----------------------------------------------------------------
@@ -264,14 +303,15 @@ class SceneEditor(QObject):
         if scene_name is None or item_id is None:
             return
         with col.lock:
-            scene = col.scene(scene_name)
-            ids = [it.id for it in scene.items]
-            if item_id not in ids:
+            if not col.has_scene(scene_name):
                 return
-            i, last = ids.index(item_id), len(ids) - 1
-            target = {"up": min(last, i + 1), "down": max(0, i - 1), "top": last, "bottom": 0}[where]
-            if target != i:
-                scene.move_item(item_id, target)
+            ids = [it.id for it in col.scene(scene_name).items]
+        if item_id not in ids:
+            return
+        i, last = ids.index(item_id), len(ids) - 1
+        target = {"up": min(last, i + 1), "down": max(0, i - 1), "top": last, "bottom": 0}[where]
+        if target != i:
+            self.state.studio.submit(cmd.MoveItem(scene_name, item_id, target))
 
     def reset_transform(self) -> None:
         item = self.state.selected_item()
@@ -296,6 +336,9 @@ class SceneEditor(QObject):
         props = menu.addAction(tr("Properties"))
         props.setEnabled(has_item)
         props.triggered.connect(self.properties_requested.emit)
+        if self.extend_menu is not None:
+            menu.addSeparator()
+            self.extend_menu(menu)
         menu.addSeparator()
         safe = menu.addAction(tr("Show Safe Areas"))
         safe.setCheckable(True)
@@ -361,7 +404,11 @@ class SceneEditor(QObject):
         if locked:
             return
         painter.setPen(QPen(color, 1))
+        top = geo.handle_points(place)["t"]
+        knob = self.view.to_widget(*geo.rotation_handle(place, ROTATE_PX / max(self.view.scale, 1e-6)))
+        painter.drawLine(self.view.to_widget(*top), knob)
         painter.setBrush(QColor(255, 255, 255))
+        painter.drawEllipse(knob, HANDLE_PX / 2 + 1, HANDLE_PX / 2 + 1)  # round: it turns, not resizes
         half = HANDLE_PX / 2
         for x, y in geo.handle_points(place).values():
             p = self.view.to_widget(x, y)

@@ -59,6 +59,7 @@ def test_every_source_type_gets_an_editor_with_matching_widgets(make_window, qtb
             continue  # opening a device is not this test's business
         name = window.sources.add_source(source_type.id)
         assert name is not None, source_type.id
+        render(window)
         editor = _editor(window)
         assert editor.name == name
         for spec in source_type.properties:
@@ -67,6 +68,7 @@ def test_every_source_type_gets_an_editor_with_matching_widgets(make_window, qtb
     if path_fields:
         source_type, spec = path_fields[0]
         name = window.sources.add_source(source_type.id)
+        render(window)
         field = _editor(window).fields[spec.name]
         assert isinstance(field.editor, QLineEdit)
         field.editor.setText(str(tmp_path / "missing.png"))
@@ -78,20 +80,28 @@ def test_scenes_dock_add_rename_duplicate_reorder_delete(make_window, qtbot) -> 
     window = make_window()
     col = window.studio.collection
     panel = window.scenes
+    # edits are commands: each applies at the next tick (render)
     added = panel.add_scene()
+    render(window)
     assert added == "Scene 4" and col.has_scene("Scene 4")
     assert panel.rename_scene("Scene 4", "直播 Live")
+    render(window)
     assert not panel.rename_scene("直播 Live", "Scene A")  # taken: refused with a message
     assert window.statusBar().currentMessage() == "a scene named 'Scene A' already exists"
     copy = panel.duplicate_scene("Scene A")
+    render(window)
     assert copy == "Scene A 2" and len(col.scene(copy).items) == 2
     panel.move_scene("直播 Live", -1)
+    render(window)
     names = [s.name for s in col.scenes]
     assert names.index("直播 Live") < names.index("Scene C")
     assert [panel.list.item(i).text() for i in range(panel.list.count())] == names
-    assert panel.delete_scene("直播 Live") and not col.has_scene("直播 Live")
+    assert panel.delete_scene("直播 Live")
+    render(window)
+    assert not col.has_scene("直播 Live")
     for name in [s.name for s in col.scenes][1:]:
         panel.delete_scene(name)
+        render(window)
     assert not panel.delete_scene(col.scenes[0].name)  # the last scene stays
 
 
@@ -99,6 +109,7 @@ def test_scene_rename_by_editing_the_list_item(make_window, qtbot) -> None:
     window = make_window()
     item = window.scenes.list.item(2)
     item.setText("Finale")
+    render(window)
     assert window.studio.collection.has_scene("Finale")
 
 
@@ -107,6 +118,7 @@ def test_sources_dock_add_toggle_reorder_delete(make_window, qtbot) -> None:
     col = window.studio.collection
     panel = window.sources
     name = panel.add_source("color")
+    render(window)
     assert name == "Color" and "Color" in col.sources
     scene = col.scene("Scene A")
     assert scene.items[-1].source == "Color"  # on top
@@ -120,12 +132,16 @@ def test_sources_dock_add_toggle_reorder_delete(make_window, qtbot) -> None:
     render(window, 2)
     assert scene.item("box-a").locked
     panel.move_item(item_id, "bottom")
+    render(window, 3)
     assert scene.items[0].id == item_id
     panel.remove_item(item_id)
+    render(window, 4)
     assert "Color" not in col.sources  # no scene uses it any more
     box_id = panel.add_existing("box")
+    render(window, 5)
     assert box_id is not None and sum(it.source == "box" for it in scene.items) == 2
     panel.remove_item(box_id)
+    render(window, 6)
     assert "box" in col.sources  # still used by the other item
 
 

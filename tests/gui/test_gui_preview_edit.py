@@ -132,8 +132,10 @@ def test_context_menu_order_and_actions(make_window, qtbot) -> None:
     menu = window.editor.build_menu()
     texts = [a.text() for a in menu.actions() if not a.isSeparator()]
     assert texts == ["Move Up", "Move Down", "Move to Top", "Move to Bottom", "Reset Transform",
-                     "Properties", "Show Safe Areas"]
+                     "Properties", "&Copy Source", "&Paste Source", "Paste Source (&Duplicate)",
+                     "Copy &Filters", "Paste F&ilters", "&Group Selected", "U&ngroup", "Show Safe Areas"]
     next(a for a in menu.actions() if a.text() == "Move to Top").trigger()
+    render(window)
     assert [it.id for it in window.studio.collection.scene("Scene A").items] == ["box-a", "bg-a"]
 
     window.studio.submit(cmd.UpdateItem("Scene A", "box-a", {"x": 10.0, "scale_x": 3.0, "crop": (1, 2, 3, 4)}))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from PySide6.QtWidgets import QHBoxLayout, QToolButton, QWidget
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QToolButton, QWidget
 
 from scenes.model import SceneCollection
 from widgets.i18n import bind
@@ -41,3 +42,15 @@ def edit_model(collection: SceneCollection, change: Callable[[], T], report: Cal
     except ValueError as exc:
         report(str(exc))
         return None
+
+
+def drop_row(view: QAbstractItemView, event: QDropEvent) -> int:
+    """The row a drop lands in front of: the row under the pointer, or the next one when the pointer
+    is on that row's lower half; the row count when it is below the last row."""
+    pos = event.position().toPoint()
+    index = view.indexAt(pos)
+    rows = view.model().rowCount()
+    if not index.isValid():
+        return rows
+    rect = view.visualRect(index)
+    return index.row() + (1 if pos.y() >= rect.center().y() else 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from scenes.model import ModelEvent, SourceChanged
+from scenes.model import ModelEvent, SceneItemsChanged, SourceChanged
 from scenes.registry import get_type
 from widgets.editor_state import EditorState
 from widgets.i18n import on_change, tr, translator
@@ -97,6 +97,11 @@ class PropertiesPanel(QWidget):
             stale.deleteLater()
 
     def on_model(self, event: ModelEvent) -> None:
+        if isinstance(event, SceneItemsChanged) and event.scene == self.state.scene:
+            # an item selected as it was added (a command) exists now, or an undo took it away
+            if (self.editor is None) != (self.state.selected_item() is None):
+                self.rebuild()
+            return
         if not isinstance(event, SourceChanged):
             return
         if event.removed:

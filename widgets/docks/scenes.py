@@ -1,4 +1,5 @@
-"""The Scenes dock: the collection's scenes; add, rename (double-click / F2), duplicate, delete, reorder.
+"""The Scenes dock: the collection's scenes; add, rename (double-click / F2), duplicate, delete,
+reorder (buttons or drag and drop). Every change is a command, so Edit > Undo takes it back.
 
 Clicking a scene asks the window to put it in preview (studio mode) or switch to it. The program
 scene carries a red dot and the preview scene a green one.
@@ -6,7 +7,10 @@ scene carries a red dot and the preview scene a green one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListWidget,
@@ -16,25 +20,48 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from scenes.model import SceneCollection
-from widgets.docks.common import button_row, edit_model, tool_button
+from studio import commands as cmd
+from studio.engine import Studio
+from widgets.docks.common import button_row, drop_row, tool_button
 from widgets.i18n import on_change, tr
 from widgets.theme import icon
 
 NAME_ROLE = Qt.ItemDataRole.UserRole
 
 
+class SceneList(QListWidget):
+    """The list, with rows dragged to a new place: the drop becomes a command (Qt moves nothing
+    itself; the list redraws from the model when the command has been applied)."""
+
+    def __init__(self, on_drop: Callable[[int, int], None], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._on_drop = on_drop
+        self.setDragEnabled(True)
+        self.setAcceptDrops(True)
+        self.setDropIndicatorShown(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt naming
+        row, target = self.currentRow(), drop_row(self, event)
+        event.setDropAction(Qt.DropAction.IgnoreAction)
+        event.accept()
+        if row >= 0:
+            self._on_drop(row, target)
+
+
 class ScenesPanel(QWidget):
     scene_clicked = Signal(str)
     message = Signal(str)
 
-    def __init__(self, collection: SceneCollection, parent: QWidget | None = None) -> None:
+    def __init__(self, studio: Studio, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.collection = collection
+        self.studio = studio
+        self.collection = studio.collection
         self.studio_mode = True
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        self.list = QListWidget(self)
+        self.list = SceneList(self.drop_scene, self)
         self.list.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
                                   | QAbstractItemView.EditTrigger.EditKeyPressed)
         self.list.itemClicked.connect(self._clicked)
@@ -86,60 +113,79 @@ class ScenesPanel(QWidget):
     def _clicked(self, item: QListWidgetItem) -> None:
         self.scene_clicked.emit(str(item.data(NAME_ROLE)))
 
-    # ---- model edits (public for tests and menus) -------------------------------------------------
+    # ---- model edits (public for tests and menus): commands, applied at the next tick -----------
+    def _refuse(self, text: str) -> None:
+        self.message.emit(text)
+        self.refresh()  # an edited name in the list goes back to the model's
+
     def add_scene(self, name: str | None = None) -> str | None:
         col = self.collection
-
-        def change() -> str:
+        with col.lock:
             chosen = name
             if chosen is None:
                 n = len(col.scenes) + 1
                 while col.has_scene(tr("Scene {n}").format(n=n)):
                     n += 1
                 chosen = tr("Scene {n}").format(n=n)
-            return col.add_scene(chosen).name
-
-        added = edit_model(col, change, self.message.emit)
-        self.refresh()
-        return added
+            if col.has_scene(chosen.strip()):
+                self._refuse(tr("a scene named {name!r} already exists").format(name=chosen.strip()))
+                return None
+        self.studio.submit(cmd.AddScene(chosen))
+        return chosen.strip()
 
     def rename_scene(self, old: str, new: str) -> bool:
-        def change() -> bool:
-            self.collection.rename_scene(old, new)
-            return True
-
-        ok = edit_model(self.collection, change, self.message.emit)
-        self.refresh()
-        return bool(ok)
+        new = new.strip()
+        with self.collection.lock:
+            taken = new != old and self.collection.has_scene(new)
+        if not new:
+            self._refuse(tr("a scene needs a non-empty name"))
+            return False
+        if taken:
+            self._refuse(tr("a scene named {name!r} already exists").format(name=new))
+            return False
+        self.studio.submit(cmd.RenameScene(old, new))
+        return True
 
     def duplicate_scene(self, name: str) -> str | None:
-        copy = edit_model(self.collection, lambda: self.collection.duplicate_scene(name).name, self.message.emit)
-        self.refresh()
-        return copy
+        col = self.collection
+        with col.lock:
+            if not col.has_scene(name):
+                return None
+            n = 2
+            while col.has_scene(f"{name} {n}"):
+                n += 1
+        self.studio.submit(cmd.DuplicateScene(name, f"{name} {n}"))
+        return f"{name} {n}"
 
     def delete_scene(self, name: str) -> bool:
-        col = self.collection
-
-        def change() -> bool:
-            if len(col.scenes) <= 1:
-                raise ValueError(tr("The last scene cannot be deleted"))
-            col.remove_scene(name)
-            return True
-
-        ok = edit_model(col, change, self.message.emit)
-        self.refresh()
-        return bool(ok)
+        with self.collection.lock:
+            last = len(self.collection.scenes) <= 1
+        if last:
+            self._refuse(tr("The last scene cannot be deleted"))
+            return False
+        self.studio.submit(cmd.RemoveScene(name))
+        return True
 
     def move_scene(self, name: str, offset: int) -> None:
         col = self.collection
+        with col.lock:
+            names = [s.name for s in col.scenes]
+        if name not in names:
+            return
+        index = names.index(name) + offset
+        if 0 <= index < len(names):
+            self.studio.submit(cmd.MoveScene(name, index))
 
-        def change() -> None:
-            index = [s.name for s in col.scenes].index(name) + offset
-            if 0 <= index < len(col.scenes):
-                col.move_scene(name, index)
-
-        edit_model(col, change, self.message.emit)
-        self.refresh()
+    def drop_scene(self, row: int, before: int) -> None:
+        """A drag put list row ``row`` in front of row ``before`` (``count`` = after the last)."""
+        col = self.collection
+        with col.lock:
+            names = [s.name for s in col.scenes]
+        if not 0 <= row < len(names):
+            return
+        index = before if before <= row else before - 1
+        if index != row:
+            self.studio.submit(cmd.MoveScene(names[row], max(0, min(index, len(names) - 1))))
 
     # ---- buttons --------------------------------------------------------------------------------------
     def _add_clicked(self) -> None:

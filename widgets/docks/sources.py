@@ -1,13 +1,19 @@
 """The Sources dock: the edited scene's items, top-most first, with visibility and lock toggles.
 
-Add from the registered source types (or reuse an existing source), delete, reorder. The list
-selection and the preview selection are the same thing (``EditorState``).
+Add from the registered source types (or reuse an existing source), delete, reorder (buttons or
+drag and drop), group (several selected rows). The current row and the preview selection are the
+same thing (``EditorState``). Every change is a command, so Edit > Undo takes it back.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+import uuid
+from collections.abc import Callable
+
+from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
+from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QHeaderView,
     QMenu,
     QToolButton,
@@ -19,13 +25,37 @@ from PySide6.QtWidgets import (
 
 from scenes.model import ItemChanged, ModelEvent, SceneItem, SceneItemsChanged, ScenesChanged, SourceChanged
 from scenes.registry import all_types, get_type
-from widgets.docks.common import button_row, edit_model, tool_button
+from studio import commands as cmd
+from widgets.docks.common import button_row, drop_row, tool_button
 from widgets.editor_state import EditorState
 from widgets.i18n import on_change, tr
 from widgets.theme import icon
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 COL_NAME, COL_VISIBLE, COL_LOCK = 0, 1, 2
+
+
+class ItemTree(QTreeWidget):
+    """The item list; a dragged row dropped elsewhere becomes a command (Qt moves nothing itself)."""
+
+    def __init__(self, on_drop: Callable[[int, int], None], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._on_drop = on_drop
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setDragEnabled(True)
+        self.setAcceptDrops(True)
+        self.setDropIndicatorShown(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt naming
+        current = self.currentItem()
+        row = -1 if current is None else self.indexOfTopLevelItem(current)
+        target = drop_row(self, event)
+        event.setDropAction(Qt.DropAction.IgnoreAction)
+        event.accept()
+        if row >= 0:
+            self._on_drop(row, target)
 
 
 class SourcesPanel(QWidget):
@@ -35,10 +65,14 @@ class SourcesPanel(QWidget):
     def __init__(self, state: EditorState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
+        self.studio = state.studio
         self.collection = state.studio.collection
+        self.extend_menu: Callable[[QMenu], None] | None = None  # the window's copy/paste/group actions
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        self.tree = QTreeWidget(self)
+        self.tree = ItemTree(self.drop_item, self)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.setColumnCount(3)
         self.tree.setHeaderHidden(True)
         self.tree.setRootIsDecorated(False)
@@ -75,7 +109,7 @@ class SourcesPanel(QWidget):
     def on_model(self, event: ModelEvent) -> None:
         scene = self.state.scene
         if isinstance(event, ItemChanged):
-            if event.scene == scene and {"visible", "locked"} & set(event.fields):
+            if event.scene == scene and {"visible", "locked", "group"} & set(event.fields):
                 self.refresh()
         elif isinstance(event, SceneItemsChanged):
             if event.scene == scene:
@@ -96,11 +130,13 @@ class SourcesPanel(QWidget):
         self.tree.clear()
         for item in self.items():
             values = self.state.state(item)
-            row = QTreeWidgetItem([item.source, "", ""])
+            group = values.get("group") or ""
+            row = QTreeWidgetItem([f"{item.source}  ⟦{group}⟧" if group else item.source, "", ""])
             row.setData(COL_NAME, ID_ROLE, item.id)
             cfg = self.collection.sources.get(item.source)
             if cfg is not None:
-                row.setToolTip(COL_NAME, tr(_type_name(cfg.type_id)))
+                tip = tr(_type_name(cfg.type_id))
+                row.setToolTip(COL_NAME, tip + (" · " + tr("Group: {name}").format(name=group) if group else ""))
             row.setIcon(COL_VISIBLE, icon("eye" if values["visible"] else "eye-off"))
             row.setToolTip(COL_VISIBLE, tr("Hide") if values["visible"] else tr("Show"))
             row.setIcon(COL_LOCK, icon("lock" if values["locked"] else "unlock"))
@@ -142,13 +178,20 @@ class SourcesPanel(QWidget):
         self.state.update_item(item_id, locked=locked)
         self.refresh()
 
+    def selected_ids(self) -> list[str]:
+        """The selected rows' item ids (several for grouping), else the current item's."""
+        ids = [str(row.data(COL_NAME, ID_ROLE)) for row in self.tree.selectedItems()]
+        if not ids and self.state.selected is not None:
+            ids = [self.state.selected]
+        return ids
+
+    # edits are commands, applied at the next tick; the list redraws from the model's events
     def add_source(self, type_id: str, name: str | None = None) -> str | None:
         """Create a source of ``type_id`` with default settings and put it on top of the scene."""
         col, scene = self.collection, self.state.scene
         if scene is None:
             return None
-
-        def change() -> str:
+        with col.lock:
             chosen = name
             if chosen is None:
                 base = tr(_type_name(type_id))
@@ -157,58 +200,82 @@ class SourcesPanel(QWidget):
                 while chosen in col.sources:
                     n += 1
                     chosen = f"{base} {n}"
-            col.add_source(chosen, type_id)
-            item = col.scene(scene).add_item(SceneItem(chosen))
-            self.state.select(item.id)
-            return chosen
-
-        added = edit_model(col, change, self.message.emit)
-        self.refresh()
-        return added
+            if chosen in col.sources:
+                self.message.emit(tr("a source named {name!r} already exists").format(name=chosen))
+                return None
+        item_id = uuid.uuid4().hex[:12]
+        self.studio.submit(cmd.EditBatch((cmd.AddSource(chosen, type_id), cmd.AddItem(scene, chosen, item_id)),
+                                         label="Add Source"))
+        self.state.select(item_id)
+        return chosen
 
     def add_existing(self, source: str) -> str | None:
-        col, scene = self.collection, self.state.scene
+        scene = self.state.scene
         if scene is None:
             return None
-        item = edit_model(col, lambda: col.scene(scene).add_item(SceneItem(source)), self.message.emit)
-        self.refresh()
-        if item is None:
-            return None
-        self.state.select(item.id)
-        return item.id
+        item_id = uuid.uuid4().hex[:12]
+        self.studio.submit(cmd.AddItem(scene, source, item_id))
+        self.state.select(item_id)
+        return item_id
 
     def remove_item(self, item_id: str) -> None:
-        """Remove the item; its source goes too when no scene uses it any more."""
+        """Remove the item; its source goes too when no scene uses it any more (one undo step)."""
         col, scene = self.collection, self.state.scene
         if scene is None:
             return
-
-        def change() -> None:
-            item = col.scene(scene).item(item_id)
-            col.scene(scene).remove_item(item_id)
-            if not any(it.source == item.source for s in col.scenes for it in s.items):
-                col.remove_source(item.source)
-
-        edit_model(col, change, self.message.emit)
+        with col.lock:
+            if not col.has_scene(scene):
+                return
+            item = next((it for it in col.scene(scene).items if it.id == item_id), None)
+            if item is None:
+                return
+            others = any(it.source == item.source and it.id != item_id for s in col.scenes for it in s.items)
+        edits: tuple[cmd.EditCommand, ...] = (cmd.RemoveItem(scene, item_id),)
+        if not others:
+            edits += (cmd.RemoveSource(item.source),)
+        self.studio.submit(cmd.EditBatch(edits, label="Remove Source"))
         if self.state.selected == item_id:
             self.state.select(None)
-        self.refresh()
 
     def move_item(self, item_id: str, where: str) -> None:
-        col, scene = self.collection, self.state.scene
-        if scene is None:
+        ids = [it.id for it in reversed(self.items())]  # bottom first, as the scene stores them
+        scene = self.state.scene
+        if scene is None or item_id not in ids:
             return
+        i, last = ids.index(item_id), len(ids) - 1
+        target = {"up": min(last, i + 1), "down": max(0, i - 1), "top": last, "bottom": 0}[where]
+        if target != i:
+            self.studio.submit(cmd.MoveItem(scene, item_id, target))
 
-        def change() -> None:
-            s = col.scene(scene)
-            ids = [it.id for it in s.items]
-            i, last = ids.index(item_id), len(ids) - 1
-            target = {"up": min(last, i + 1), "down": max(0, i - 1), "top": last, "bottom": 0}[where]
-            if target != i:
-                s.move_item(item_id, target)
+    def drop_item(self, row: int, before: int) -> None:
+        """A drag put list row ``row`` in front of row ``before`` (rows are top-most first)."""
+        rows = [it.id for it in self.items()]
+        scene = self.state.scene
+        if scene is None or not 0 <= row < len(rows):
+            return
+        position = before if before <= row else before - 1  # its row once dropped
+        position = max(0, min(position, len(rows) - 1))
+        if position != row:
+            self.studio.submit(cmd.MoveItem(scene, rows[row], len(rows) - 1 - position))
 
-        edit_model(col, change, self.message.emit)
-        self.refresh()
+    def _context_menu(self, pos: QPoint) -> None:
+        self.build_menu().exec(self.tree.viewport().mapToGlobal(pos))
+
+    def build_menu(self) -> QMenu:
+        menu = QMenu(self)
+        has_item = self.state.selected is not None
+        for label, where in ((tr("Move Up"), "up"), (tr("Move Down"), "down"),
+                             (tr("Move to Top"), "top"), (tr("Move to Bottom"), "bottom")):
+            action = menu.addAction(label)
+            action.setEnabled(has_item)
+            action.triggered.connect(lambda _=False, w=where: self._move_clicked(w))
+        remove = menu.addAction(tr("Remove source"))
+        remove.setEnabled(has_item)
+        remove.triggered.connect(self._remove_clicked)
+        if self.extend_menu is not None:
+            menu.addSeparator()
+            self.extend_menu(menu)
+        return menu
 
     # ---- buttons --------------------------------------------------------------------------------
     def _fill_add_menu(self) -> None:
