@@ -1,0 +1,50 @@
+"""jieba, loaded once per process: its dictionary takes about a second to load, so the first
+``load`` happens on a worker thread (FaqAssistant.start_loading) and every assistant shares it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from studio.catalogue.normalise import SYNONYMS
+
+# words of shop questions jieba's general dictionary splits (小样 -> 小/样); the canonical words
+# of the synonym table stay whole too
+DOMAIN_WORDS = ("小样", "色号", "到手价", "小黄车", "运费险", "无理由", "沾杯", "拔干", "显白", "黄皮", "干皮",
+                "斜挎", "肩带", "净含量", "保质期", "礼盒", "托特包", "包包", "哑光", "唇纹", "包")
+
+
+class Tokeniser:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jieba = None  # jieba.Tokenizer, created by load()
+
+    def load(self) -> None:
+        with self._lock:
+            if self._jieba is not None:
+                return
+            import jieba  # a second of dictionary loading: never at import time
+
+            jieba.setLogLevel(logging.WARNING)  # it prints its loading chatter to stderr otherwise
+            tk = jieba.Tokenizer()
+            tk.initialize()
+            for word in (*DOMAIN_WORDS, *SYNONYMS):
+                tk.add_word(word, freq=20000)
+            self._jieba = tk
+
+    @property
+    def loaded(self) -> bool:
+        return self._jieba is not None
+
+    def cut(self, text: str) -> list[str]:
+        tk = self._jieba
+        if tk is None:
+            raise RuntimeError("the tokeniser is not loaded yet (call load() first, off the UI thread)")
+        return [t for t in tk.lcut(text) if t.strip()]
+
+
+_shared = Tokeniser()
+
+
+def shared_tokeniser() -> Tokeniser:
+    return _shared
