@@ -68,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     report_arguments(report)
 
+    tags = sub.add_parser("tags", help="viewer tags (voted, clicked, stayed into live...) as CSV for a CRM")
+    from studio.report.tags_command import add_arguments as tags_arguments
+
+    tags_arguments(tags)
+
     bench = sub.add_parser("bench", help="performance figures, side by side, as JSON")
     bench_sub = bench.add_subparsers(dest="bench", required=True)
     from studio.bench import benchmarks
@@ -118,6 +123,10 @@ def main(argv: list[str] | None = None) -> int:
             from studio.report.command import run_report
 
             return run_report(args)
+        if command == "tags":
+            from studio.report.tags_command import run_tags
+
+            return run_tags(args)
         if command == "bench":
             use_offscreen_qt()
             from studio.bench import benchmarks

@@ -134,15 +134,16 @@ def write_csv(d: SessionFigures, folder: Path) -> list[Path]:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(header)
-        writer.writerows([[_safe_cell(c) for c in row] for row in rows])
+        writer.writerows([[safe_cell(c) for c in row] for row in rows])
         path = folder / f"{d.name}-{name}.csv"
         path.write_text(out.getvalue(), encoding="utf-8-sig")
         written.append(path)
     return written
 
 
-def _safe_cell(value: object) -> object:
-    """Spreadsheet formula injection: a viewer's text starting with = + - @ stays text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+def safe_cell(value: object) -> object:
+    """Spreadsheet formula injection: a viewer's text starting with = + - @ (or a tab or CR, which
+    some spreadsheets skip before looking for one) stays text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
