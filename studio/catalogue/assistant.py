@@ -38,7 +38,8 @@ MAX_UNANSWERED = 200
 MAX_MESSAGE = 200  # longer chat text is not a product question
 QUESTION_WEIGHT = 2.0  # an FAQ's question says what it is about more than its answer does
 ANSWER_WEIGHT = 1.0  # answers add words viewers use (顺丰, 包邮) but also incidental ones (商品卡, 吃饭)
-NAME_WEIGHT = 0.5  # a product's own name words in a question (口红 in 口红多少钱) say little about the topic
+NAME_WEIGHT = 0.5
+SINGLE_CHAR_WEIGHT = 0.3  # a product's own name words in a question (口红 in 口红多少钱) say little about the topic
 
 _STOP_TEXT = (
     "吗 嘛 呢 啊 呀 吧 哦 哈 嘿 的 地 得 了 么 是 不 有 没 没有 有没有 有木有 主播 宝 宝宝 宝贝 姐妹 姐妹们 家人们 亲 "
@@ -89,6 +90,12 @@ def field_entries(product: Product) -> list[FaqEntry]:
     if product.link:
         made.append(FaqEntry("buy", "怎么买？链接？", f"点屏幕上的商品卡下单，或打开链接：{product.link}"))
     return [e for e in made if e.id not in have and (e.id != "points" or product.selling_points)]
+
+
+def _weight(term: str) -> float:
+    """A single character is what the segmenter leaves of words it does not know (卡, 发, 用):
+    weak evidence of a topic, so it counts less than a word."""
+    return SINGLE_CHAR_WEIGHT if len(term) == 1 else 1.0
 
 
 def _is_cjk(ch: str) -> bool:
@@ -196,9 +203,9 @@ class FaqAssistant:
             for entry in (*product.faq, *field_entries(product)):
                 bag: defaultdict[str, float] = defaultdict(float)
                 for t in self._terms(entry.question):
-                    bag[t] += QUESTION_WEIGHT * (NAME_WEIGHT if t in names[product.id] else 1.0)
+                    bag[t] += QUESTION_WEIGHT * (NAME_WEIGHT if t in names[product.id] else _weight(t))
                 for t in self._terms(entry.answer):
-                    bag[t] += ANSWER_WEIGHT
+                    bag[t] += ANSWER_WEIGHT * _weight(t)
                 docs.append(_Doc(product.id, entry))
                 bags.append(bag)
         index = BM25(bags)

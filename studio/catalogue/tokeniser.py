@@ -40,7 +40,8 @@ class Tokeniser:
         tk = self._jieba
         if tk is None:
             raise RuntimeError("the tokeniser is not loaded yet (call load() first, off the UI thread)")
-        return [t for t in tk.lcut(text) if t.strip()]
+        # no HMM: its new-word guessing glues a product noun to the next character (包有, 包重)
+        return [t for t in tk.lcut(text, HMM=False) if t.strip()]
 
 
 _shared = Tokeniser()
