@@ -4,6 +4,7 @@ from scenes.sources import (
     camera,  # noqa: F401
     color,  # noqa: F401
     danmaku_overlay,  # noqa: F401
+    guest,  # noqa: F401
     image,  # noqa: F401
     media,  # noqa: F401
     poll_overlay,  # noqa: F401

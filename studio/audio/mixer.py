@@ -171,6 +171,8 @@ class AudioMixer:
         self.meters = LevelPublisher(meter_rate_hz)
         self._lock = threading.Lock()
         self._strips: dict[str, _Strip] = {}
+        # mix-minus listeners by input name (a co-host guest's return feed: the mix without them)
+        self._minus: dict[str, list[Callable[[np.ndarray, int], None]]] = {}
         self._samples_mixed = 0
         # the video program timeline this mix follows (see follow_timeline)
         self._timeline_origin_ns: int | None = None
@@ -278,6 +280,23 @@ class AudioMixer:
         disconnect function. ``samples`` is read-only and never reused: it may be queued as is."""
         return self.blocks.connect(lambda block: listener(block.samples, block.pts))
 
+    def add_mix_minus(self, name: str, listener: Callable[[np.ndarray, int], None]) -> Callable[[], None]:
+        """``listener(samples, pts)`` for every block: the program mix without input ``name``, on the
+        mixing thread (read-only, never reused). Taken before the master limiter and soft-clipped,
+        so the input's own sound is removed exactly; returns a disconnect function."""
+        with self._lock:
+            self._minus.setdefault(name, []).append(listener)
+
+        def disconnect() -> None:
+            with self._lock:
+                listeners = self._minus.get(name, [])
+                if listener in listeners:
+                    listeners.remove(listener)
+                if not listeners:
+                    self._minus.pop(name, None)
+
+        return disconnect
+
     def _strip(self, name: str) -> _Strip:
         strip = self._strips.get(name)
         if strip is None:
@@ -346,10 +365,12 @@ class AudioMixer:
         mix.fill(0.0)
         monitor.fill(0.0)
         any_monitored = False
+        own: dict[str, np.ndarray] = {}  # the inputs that have mix-minus listeners, as mixed
         at = self._timeline_position()
         with self._lock:
             strips = [(s, s.state) for s in self._strips.values()]
             master = self._master
+            minus = {name: list(listeners) for name, listeners in self._minus.items()}
             if at is not None and (self._timeline_origin_ns is not None or self._timeline_next is not None):
                 self._timeline_next = at + n
         for strip, state in strips:
@@ -360,9 +381,12 @@ class AudioMixer:
             self.meters.measure(state.name, scratch)
             strip.mute_now = self._apply_gain(scratch, strip.mute_now, 0.0 if state.muted else 1.0)
             mix += scratch
+            if state.name in minus:
+                own[state.name] = scratch.copy()
             if state.monitored:
                 monitor += scratch
                 any_monitored = True
+        before_limiter = mix.copy() if minus else None
         self._limiter.process(mix, master)
         soft_clip(mix)  # the safety net when the limiter is off
         pts = self._samples_mixed
@@ -372,12 +396,26 @@ class AudioMixer:
         block.samples.flags.writeable = False
         self.meters.end_block(block.samples, pts + n)
         self.blocks.emit(block)
+        if before_limiter is not None:
+            self._publish_mix_minus(before_limiter, own, minus, pts)
         mon = self._monitor
         if mon is not None:
             if any_monitored:
                 soft_clip(monitor)
             mon.ring.write(monitor)
         return block
+
+    def _publish_mix_minus(self, mix: np.ndarray, own: dict[str, np.ndarray],
+                           minus: dict[str, list[Callable[[np.ndarray, int], None]]], pts: int) -> None:
+        for name, listeners in minus.items():
+            out = mix - own[name] if name in own else mix.copy()
+            soft_clip(out)
+            out.flags.writeable = False
+            for listener in listeners:
+                try:
+                    listener(out, pts)
+                except Exception:  # one guest's feed must not stop the program mix
+                    log.exception("mix-minus listener for %s failed", name)
 
     def _apply_gain(self, x: np.ndarray, now: float, target: float) -> float:
         if now == target:
