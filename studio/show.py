@@ -14,6 +14,7 @@ from studio.audio.mixer import AudioMixer
 from studio.collections import Autosaver
 from studio.control.server import ControlConfig, ControlServer
 from studio.engine import Studio
+from studio.guests.stage import GuestStage
 from studio.interaction.adapters import Adapter, WebSocketAdapter
 from studio.interaction.merged import MergedAdapter
 from studio.interaction.overlays import OverlayBinding
@@ -47,6 +48,8 @@ class Show:
         self.mixer = AudioMixer()
         self.net = NetLoop()
         self.pipeline = OutputPipeline(self.studio, self.mixer, net=self.net)
+        # co-host guests' decoders, mixer channels and return feeds (bound to the relay's guests)
+        self.guest_stage = GuestStage(self.studio, self.mixer)
         self.services: LocalServices | None = None
         if serve_locally:
             self.services = LocalServices(self.net, relay_port=relay_port, hub_port=hub_port)
@@ -77,6 +80,9 @@ class Show:
         """Start serving, the engine and the mixer. Returns the local URLs when serving locally."""
         if self.services is not None:
             self.urls = self.services.start()
+            cohost = getattr(self.services, "cohost", None)
+            if cohost is not None:
+                self.guest_stage.bind_cohost(cohost)
             # every live show keeps a JSONL log: polls and their results, gifts, announcements
             self.showlog = self._new_showlog()
             self.session = SessionRecording()
@@ -189,6 +195,7 @@ class Show:
             self.session.close()
         if self.services is not None and self._started:
             self.services.stop()
+        self.guest_stage.close()  # after the relay ended its guests: joins their workers
         self.net.stop()
         if self.autosaver is not None:
             self.autosaver.close()

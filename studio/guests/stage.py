@@ -4,7 +4,9 @@
 (the event carries their :class:`GuestLink`) takes the lowest free slot 1-4; the stage attaches a
 :class:`GuestChannel` as the link's sink, which routes video packets to the slot's decoder worker
 and Opus packets to the guest's mixer channel ("Guest <slot>"), and starts the guest's return feed
-(the program mix minus their channel). A guest who leaves, is kicked or drops frees all of it; the
+(the program mix minus their channel). The channel is heard on the program while the co-host
+model says the guest is ``on_air``; ``waiting`` (the green room) and ``muted_by_host`` mute it, and
+the dock's mute goes through the model. A guest who leaves, is kicked or drops frees all of it; the
 slot's guest sources show a status card on preview, and their fallback (or nothing) on program.
 
 Threads: join/leave run on the ``net`` loop (the model's events) and never wait there; the workers
@@ -59,7 +61,8 @@ class StageGuest:
 class GuestChannel:
     """One guest on the stage: the link's sink, its decoder, mixer input and return feed."""
 
-    def __init__(self, stage: GuestStage, link: GuestLink, feed: GuestFeed, mixer: AudioMixer) -> None:
+    def __init__(self, stage: GuestStage, link: GuestLink, feed: GuestFeed, mixer: AudioMixer,
+                 muted: bool) -> None:
         self.link = link
         self.guest = StageGuest(link.guest_id, link.display_name, feed.slot, link.has_video)
         self.feed = feed
@@ -70,7 +73,7 @@ class GuestChannel:
         self.audio = GuestAudioInput(channel_name(feed.slot))
         self.returns = ReturnFeed(feed.slot, link.push_return_audio)
         feed.set_status(GuestFeedStatus("live", link.display_name, link.has_video))
-        mixer.add_input(self.audio)
+        mixer.add_input(self.audio, muted=muted)
         self._unminus = mixer.add_mix_minus(self.audio.name, self.returns.submit)
 
     # GuestMediaSink: the net loop; queue and return
@@ -118,7 +121,8 @@ class GuestStage:
     def bind_cohost(self, cohost: object) -> None:
         """Follow ``studio.services.guests.CoHost`` (or its book): joins, leaves, host mutes."""
         self._disconnects += [
-            cohost.guest_joined.connect(lambda e: self.join(e.link)),  # type: ignore[attr-defined]
+            # a guest joins in the green room ("waiting"): heard on air once the host puts them on
+            cohost.guest_joined.connect(lambda e: self.join(e.link, muted=True)),  # type: ignore[attr-defined]
             cohost.guest_left.connect(lambda e: self.leave(e.guest.guest_id, e.reason)),  # type: ignore[attr-defined]
             cohost.guests_changed.connect(self._follow_states),  # type: ignore[attr-defined]
         ]
@@ -127,10 +131,11 @@ class GuestStage:
         for guest in guests:
             gid, state = getattr(guest, "guest_id", None), getattr(guest, "state", None)
             if isinstance(gid, str) and state in ("on_air", "waiting", "muted_by_host"):
-                self.set_muted(gid, state == "muted_by_host")
+                self.set_muted(gid, state != "on_air")
 
-    def join(self, link: GuestLink) -> int | None:
-        """Put a guest on a free slot; None when all slots are taken (the relay admits at most 4)."""
+    def join(self, link: GuestLink, muted: bool = False) -> int | None:
+        """Put a guest on a free slot (their channel ``muted`` to start with); None when all slots
+        are taken (the relay admits at most 4)."""
         with self._lock:
             if link.guest_id in self._channels:
                 return self._channels[link.guest_id].guest.slot
@@ -139,7 +144,7 @@ class GuestStage:
             if not free:
                 log.warning("co-host: no free guest slot for a fifth guest")
                 return None
-            channel = GuestChannel(self, link, self.feeds[free[0]], self._mixer)
+            channel = GuestChannel(self, link, self.feeds[free[0]], self._mixer, muted)
             self._channels[link.guest_id] = channel
         link.attach(channel)
         link.request_keyframe()  # a new decoder starts at a keyframe
