@@ -7,6 +7,7 @@ Runs on the ``net`` loop (``await RelayServer.start()``). Routes:
   (no trickle: aiortc reads candidates from the offer). A new ingest replaces the old one.
 - ``POST /whep/{stream}`` (application/sdp, recvonly offer): playback -> 201 + answer; ``DELETE``.
 - ``GET /`` and ``GET /view/{stream}``: the viewer page (``resources/web``).
+- ``/guest/{room}...``: co-host guests (``guest_book`` given; ``studio.services.guest_ingest``).
 
 Media is forwarded without re-encoding: ingest receivers are switched to pass-through
 (``studio.webrtc.passthrough``: encoded frames as ``av.Packet``, released on the RTP marker
@@ -49,7 +50,10 @@ from studio.outputs.whip_http import low_layer_link
 from studio.paths import resources_dir
 from studio.services import layers, whep_offer
 from studio.services.access import OriginPolicy, Scope, bearer, cors_middleware, token_matches
-from studio.webrtc import feedback, loopback, passthrough, playout_delay, sender_setup
+from studio.services.guest_ingest import GuestIngest
+from studio.services.guests import GuestBook
+from studio.webrtc import audio_red, feedback, loopback, passthrough, playout_delay, sender_setup
+from studio.webrtc.audio_red import enabled_by_default as audio_red_default
 from studio.webrtc.codecs import (
     h264_preferences,
     opus_preferences,
@@ -81,6 +85,7 @@ class _Viewer:
     tracks: dict[str, EncodedPacketTrack] = field(default_factory=dict)
     rtcp: feedback.FeedbackCounters | None = None  # PLI/FIR/NACK counts from this viewer
     layer: layers.ViewerLayer = field(default_factory=layers.ViewerLayer)  # main or low layer
+    red: audio_red.RedSenderState | None = None  # RED to this viewer, when it negotiates it
 
 
 class RelayStream:
@@ -134,18 +139,22 @@ class RelayStream:
                 track.push(out)
 
     def _decide_layers(self) -> None:
-        low = self.low
-        low_available = low is not None and low.ingest is not None
         for viewer in list(self.viewers.values()):
-            track = viewer.tracks.get("video")
-            if track is None or viewer.rtcp is None:
-                continue
-            switch_to = viewer.layer.decide(viewer.rtcp.remb_bps, viewer.rtcp.nacks, track.packets_sent,
-                                            self.video_rate.bps, low_available)
-            if switch_to == layers.LOW and low is not None:
-                low.request_keyframe()
-            elif switch_to == layers.HIGH:
-                self.request_keyframe()
+            self.decide_layer(viewer)
+
+    def decide_layer(self, viewer: _Viewer) -> None:
+        """One viewer's layer, from its feedback (at each main keyframe and each of its reports)."""
+        low = self.low
+        track = viewer.tracks.get("video")
+        if track is None or viewer.rtcp is None:
+            return
+        switch_to = viewer.layer.decide(viewer.rtcp.remb_bps, viewer.rtcp.nacks, track.packets_sent,
+                                        self.video_rate.bps, low is not None and low.ingest is not None,
+                                        viewer.rtcp.last_report)
+        if switch_to == layers.LOW and low is not None:
+            low.request_keyframe()
+        elif switch_to == layers.HIGH:
+            self.request_keyframe()
 
     def request_keyframe(self) -> None:
         """Send one PLI to the ingest, at most once per interval."""
@@ -203,7 +212,9 @@ class RelayServer:
         keyframe_request_interval_s: float = 1.0,
         playout_delay_zero: bool = True,
         marker_release: bool = True,
+        audio_red: bool | None = None,
         web_root: Path = WEB_ROOT,
+        guest_book: GuestBook | None = None,
     ) -> None:
         if host not in _LOOPBACK_HOSTS and not allow_lan:
             raise ValueError(f"RelayServer host {host!r}: listening beyond 127.0.0.1 needs allow_lan=True")
@@ -224,10 +235,14 @@ class RelayServer:
         self._interval = keyframe_request_interval_s
         self._playout_delay = playout_delay_zero
         self._marker_release = marker_release  # False: aiortc's stock jitter buffer (benchmarks)
+        # RED audio in from publishers that send it, out to viewers that take it (None: DLS_AUDIO_RED)
+        self._audio_red = audio_red_default() if audio_red is None else audio_red
         self._web_root = web_root
         self.streams: dict[str, RelayStream] = {}
         self._runner: web.AppRunner | None = None
         self._pcs: set[RTCPeerConnection] = set()
+        # co-host guests (issue 15): their own tokens, routes and peers
+        self.guests = GuestIngest(guest_book, self, web_root) if guest_book is not None else None
 
     @property
     def port(self) -> int:
@@ -241,6 +256,8 @@ class RelayServer:
         loopback.enable()
         passthrough.install()
         playout_delay.register()
+        if self._audio_red:
+            audio_red.ensure_red()
         app = web.Application(client_max_size=256 * 1024, middlewares=[cors_middleware(self._cors)])
         app.add_routes(
             [
@@ -260,6 +277,8 @@ class RelayServer:
                 web.options("/whip/{stream}/{id}", self._options),
             ]
         )
+        if self.guests is not None:
+            app.add_routes(self.guests.routes())
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self._port)
@@ -275,6 +294,8 @@ class RelayServer:
         log.info("relay listening on %s", self.url())
 
     async def stop(self) -> None:
+        if self.guests is not None:
+            await self.guests.stop()
         for stream in self.streams.values():
             if stream.ingest is not None:
                 await self._end_ingest(stream, stream.ingest)
@@ -366,10 +387,14 @@ class RelayServer:
                     transceiver.setCodecPreferences(
                         [c for c in caps.codecs if c.mimeType.lower() in ("video/h264", "video/rtx")]
                     )
+                elif not self._audio_red:
+                    transceiver.setCodecPreferences(opus_preferences())
                 if self._marker_release:
                     passthrough.use_fast_release(transceiver.receiver, kind, stream.request_keyframe)
                 ingest.receivers[kind] = transceiver.receiver
             await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+            if self._audio_red and "audio" in ingest.receivers:  # RED as the publisher numbers it
+                audio_red.pin_red(next(t for t in pc.getTransceivers() if t.kind == "audio"), offer)
             for receiver in ingest.receivers.values():
                 passthrough.make_passthrough(receiver)
             await pc.setLocalDescription(await pc.createAnswer())
@@ -470,9 +495,13 @@ class RelayServer:
                     if self._playout_delay:
                         playout_delay.attach(transceiver.sender)
                     viewer.rtcp = feedback.attach(
-                        transceiver.sender, on_keyframe_request=stream.request_keyframe
+                        transceiver.sender, on_keyframe_request=stream.request_keyframe,
+                        on_report=lambda _report: stream.decide_layer(viewer),  # a weak link: low at once
                     )
                     sender_setup.prepare_video_sender(transceiver.sender, viewer.rtcp)  # 1 s history, pacing
+                elif self._audio_red:  # RED to a viewer that offers it (Chromium does), else Opus
+                    transceiver.setCodecPreferences(audio_red.opus_red_preferences())
+                    viewer.red = audio_red.attach_sender(transceiver.sender)
                 else:
                     transceiver.setCodecPreferences(opus_preferences())
                 viewer.tracks[kind] = track
@@ -480,6 +509,8 @@ class RelayServer:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
             if "video" in transceivers and plan is not None:
                 whep_offer.pin_answer(transceivers["video"], plan)
+            if "audio" in transceivers and self._audio_red:
+                audio_red.pin_red(transceivers["audio"], offer)
             await pc.setLocalDescription(await pc.createAnswer())
         except web.HTTPException:
             await self._close_pc(pc)
@@ -503,6 +534,31 @@ class RelayServer:
         log.info("relay: viewer %s on stream %r", viewer.id, stream.name)
         answer = whep_offer.reinsert_rejected(pc.localDescription.sdp, rejected)
         return self._created(answer, f"/whep/{stream.name}/{viewer.id}")
+
+    # --- the program for co-host guests (guest_ingest.ProgramFeed) ------------------------------
+
+    def add_program_viewer(self, room: str, pc: RTCPeerConnection, track: EncodedPacketTrack,
+                           rtcp: feedback.FeedbackCounters | None) -> str:
+        """One more viewer of ``room``'s video: a guest's return feed (its audio is the studio's)."""
+        stream = self.streams.setdefault(room, RelayStream(room, self._interval))
+        viewer = _Viewer(id=uuid.uuid4().hex, pc=pc, tracks={"video": track}, rtcp=rtcp)
+        stream.viewers[viewer.id] = viewer
+        return viewer.id
+
+    def remove_program_viewer(self, room: str, viewer_id: str) -> None:
+        stream = self.streams.get(room)
+        if stream is not None:
+            stream.viewers.pop(viewer_id, None)
+            self._drop_if_unused(stream)
+
+    def program_video_plid(self, room: str) -> str:
+        stream = self.streams.get(room)
+        return stream.video_plid if stream is not None else "42e01f"
+
+    def request_program_keyframe(self, room: str) -> None:
+        stream = self.streams.get(room)
+        if stream is not None:
+            stream.request_keyframe()
 
     async def _end_viewer(self, stream: RelayStream, viewer: _Viewer) -> None:
         stream.viewers.pop(viewer.id, None)
@@ -541,7 +597,7 @@ class RelayServer:
 
     async def _static(self, request: web.Request) -> web.FileResponse:
         name = request.match_info["name"]
-        if name not in ("viewer.js", "viewer.css"):
+        if name not in ("viewer.js", "viewer.css", "guest.js", "guest.css"):
             raise web.HTTPNotFound()
         return web.FileResponse(self._web_root / name, headers={"Cache-Control": "no-cache"})
 
