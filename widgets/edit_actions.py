@@ -85,17 +85,24 @@ class EditActions(QObject):
         self.paste_filters_action = action("Paste F&ilters", self.paste_filters)
         self.group_action = action("&Group Selected", self.group, QKeySequence("Ctrl+G"))
         self.ungroup_action = action("U&ngroup", self.ungroup, QKeySequence("Ctrl+Shift+G"))
+        self.enable_all()
 
     # ---- menus ----------------------------------------------------------------------------------------
     def fill_edit_menu(self, menu: QMenu) -> None:
         menu.aboutToShow.connect(self.update_actions)
+        menu.aboutToHide.connect(self.enable_all)
         menu.addActions([self.undo_action, self.redo_action])
         menu.addSeparator()
-        self.fill_item_menu(menu)
+        self._add_item_actions(menu)
 
     def fill_item_menu(self, menu: QMenu) -> None:
-        """Copy/paste and group entries (the Edit menu, and the preview's and Sources dock's menus)."""
+        """Copy/paste and group entries for a right-click menu (the preview's, the Sources dock's),
+        enabled for what is selected now."""
         self.update_actions()
+        menu.aboutToHide.connect(self.enable_all)
+        self._add_item_actions(menu)
+
+    def _add_item_actions(self, menu: QMenu) -> None:
         menu.addActions([self.copy_action, self.paste_action, self.paste_duplicate_action])
         menu.addSeparator()
         menu.addActions([self.copy_filters_action, self.paste_filters_action])
@@ -114,6 +121,13 @@ class EditActions(QObject):
         self.paste_filters_action.setEnabled(item is not None and self.copied_filters is not None)
         self.group_action.setEnabled(len(self.selection()) >= 2)
         self.ungroup_action.setEnabled(item is not None and bool(item.group))
+
+    def enable_all(self) -> None:
+        """Back to enabled once a menu closes: a disabled action's shortcut would not fire, and
+        each action checks for itself whether it has something to do."""
+        for a in (self.copy_action, self.paste_action, self.paste_duplicate_action, self.copy_filters_action,
+                  self.paste_filters_action, self.group_action, self.ungroup_action):
+            a.setEnabled(True)
 
     # ---- undo/redo ----------------------------------------------------------------------------------
     def undo(self) -> None:
