@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -33,7 +34,8 @@ from studio.report.charts import render_charts
 from studio.report.export import render_html, summary_rows, write_csv
 from studio.report.figures import SessionFigures, load_figures
 from studio.sessiondata.store import list_sessions
-from widgets.i18n import bind, tr, translator
+from widgets.i18n import bind, on_change, tr, translator
+from widgets.viewer_tags_panel import ViewerTagsPanel
 
 TABLE_COLUMNS = ("session", "duration_s", "peak_viewers", "unique_viewers", "danmaku", "likes", "votes",
                  "product_clicks", "gift_value", "retention_first_switch", "branches")
@@ -103,7 +105,13 @@ class ReportWindow(QWidget):
         row.addWidget(self.progress)
         row.addWidget(self.status, 1)
         layout.addLayout(row)
-        layout.addWidget(scroll, 3)
+        # the viewer tags of the selected sessions (or all) sit beside the report, for the shop's CRM
+        self.viewer_tags = ViewerTagsPanel(self.selected_paths, lambda: list_sessions(self.folder), self)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(scroll, "")
+        self.tabs.addTab(self.viewer_tags, "")
+        on_change(self.tabs, self._set_tab_names)
+        layout.addWidget(self.tabs, 3)
         self.resize(1000, 800)
         self._update_buttons()
 
@@ -119,6 +127,10 @@ class ReportWindow(QWidget):
                  tr("Likes"), tr("Votes"), tr("Product clicks"), tr("Gift value (yuan)"),
                  tr("Retention at the first drama→live switch"), tr("Branches"))
         self.sessions.setHorizontalHeaderLabels(list(names))
+
+    def _set_tab_names(self) -> None:
+        self.tabs.setTabText(0, tr("Report"))
+        self.tabs.setTabText(1, tr("Viewer Tags"))
 
     def _update_buttons(self) -> None:
         busy = self._thread is not None
@@ -264,6 +276,7 @@ class ReportWindow(QWidget):
         return write_csv(self.figures, folder)
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        self.viewer_tags.shutdown()
         if self._thread is not None:
             self._thread.join(30)  # a worker must not outlive the window it reports to
             self._thread = None
