@@ -26,6 +26,7 @@ from studio.rundown.model import Rundown
 from studio.secrets import Secret
 from studio.services.local import ServiceUrls
 from studio.show import Show
+from widgets.cohost_dock import CohostDock
 from widgets.danmaku_dock import DanmakuDock
 from widgets.destination_binding import DestinationBinding
 from widgets.docks.controls import format_elapsed, format_size, stream_status
@@ -127,6 +128,14 @@ class ShowBinding(QObject):
                 self.window.tabifyDockWidget(self.window.docks["danmaku"], self.window.docks["votes"])
                 self.window.docks["danmaku"].raise_()
             self.interaction_docks = [danmaku, votes]
+        cohost = getattr(self.show.services, "cohost", None)  # the relay's co-host model, when serving
+        if cohost is not None:
+            dock = CohostDock(cohost, self.show.guest_stage, self.show.studio, self.window)
+            self.window.docks["cohost"] = self.window.add_dock(
+                "Co-host", "cohostDock", _scrolling(dock), Qt.DockWidgetArea.RightDockWidgetArea)
+            if "votes" in self.window.docks and not self.window.restored_dock("cohostDock"):
+                self.window.tabifyDockWidget(self.window.docks["votes"], self.window.docks["cohost"])
+            self.interaction_docks.append(dock)
         self._add_rundown_dock()
         self.timer.start()
 
