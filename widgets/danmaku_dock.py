@@ -17,6 +17,7 @@ import time
 import zlib
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QModelIndex,
@@ -61,6 +62,10 @@ from studio.interaction.moderation import (
 from studio.interaction.service import InteractionService
 from widgets.i18n import bind, on_change, tr
 from widgets.plain_text import tooltip
+
+if TYPE_CHECKING:
+    from studio.catalogue.assistant import FaqAssistant
+    from widgets.faq_panel import FaqPanel
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 USER_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -335,6 +340,8 @@ class DanmakuDock(QWidget):
         """Stop listening to the service (the owner calls this when the dock goes away)."""
         self.bridge.close()
         self._flush_timer.stop()
+        if self.faq_panel is not None:
+            self.faq_panel.close_bridge()
 
     # ---- rows ----
 
@@ -564,3 +571,18 @@ class DanmakuDock(QWidget):
             f"{self.model.rowCount()} {tr('messages')}{held} · {words} {tr('banned words')} · "
             f"{blocked} {tr('blocked')}"
         )
+
+    # ---- the product-question assistant (widgets/faq_panel.py) ----
+
+    faq_panel: FaqPanel | None = None
+
+    def add_faq_panel(self, assistant: FaqAssistant) -> FaqPanel:
+        """Show the assistant's suggested answers under the messages (once)."""
+        if self.faq_panel is None:
+            from widgets.faq_panel import FaqPanel
+
+            self.faq_panel = FaqPanel(self.service, assistant, self)
+            layout = self.layout()
+            assert isinstance(layout, QVBoxLayout)
+            layout.insertWidget(2, self.faq_panel, 1)  # under the message list
+        return self.faq_panel

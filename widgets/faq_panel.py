@@ -44,15 +44,18 @@ COLUMNS = ("Question", "Suggested answer", "")
 class FaqBridge(QObject):
     """The service's and assistant's events as Qt signals (queued to the UI thread)."""
 
-    danmaku = Signal(object)  # DanmakuEvent
+    danmaku = Signal(object)  # tuple[DanmakuEvent, ...]
     unanswered = Signal(object)  # tuple[Unanswered, ...]
     ready = Signal(bool)
     catalogue = Signal(object)  # CatalogueChanged
 
     def __init__(self, service: InteractionService, assistant: FaqAssistant, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        # one queued Qt event per network read when the service batches danmaku (busy rooms)
+        batch = getattr(service, "danmaku_batch", None)
         self._disconnects: list[Callable[[], None]] = [
-            service.danmaku.connect(self.danmaku.emit),
+            batch.connect(self.danmaku.emit) if batch is not None
+            else service.danmaku.connect(lambda event: self.danmaku.emit((event,))),
             assistant.unanswered_changed.connect(self.unanswered.emit),
             assistant.ready_changed.connect(self.ready.emit),
             assistant.catalogue.changed.connect(self.catalogue.emit),
@@ -129,7 +132,7 @@ class FaqPanel(QWidget):
         layout.addWidget(self.status)
 
         self.bridge = FaqBridge(service, assistant, self)
-        self.bridge.danmaku.connect(self.on_danmaku)
+        self.bridge.danmaku.connect(self.on_batch)
         self.bridge.unanswered.connect(self._show_unanswered)
         self.bridge.ready.connect(self._on_ready)
         self.bridge.catalogue.connect(lambda _c: self._fill_products())
@@ -164,6 +167,10 @@ class FaqPanel(QWidget):
 
     def _on_ready(self, _ok: bool) -> None:
         bind(self.title, "setText", "Product questions")
+
+    def on_batch(self, events: tuple[DanmakuEvent, ...]) -> None:
+        for event in events:
+            self.on_danmaku(event)
 
     def on_danmaku(self, event: DanmakuEvent) -> Suggestion | None:
         """Suggest an answer for one message (flagged messages are not answered)."""
