@@ -2,6 +2,7 @@
 
 Keys: Space play/pause, J/K/L shuttle (back / stop / forward, repeated presses go faster),
 Left/Right one frame, I/O in and out point, M add a marker of the type chosen in the list.
+The marker chosen in the marker list is edited in the form below it (time, kind, details).
 The picture comes from a PreviewPlayer (studio/rundown/preview.py: its own clock and decoder
 threads, no engine); the thumbnail strip and waveform are computed on a ``cut-preview-analysis``
 thread and delivered with a Qt signal. Edits go to a DramaSegment (of a rundown, or a loose one
@@ -31,6 +32,7 @@ from studio.rundown.markers import BranchPoint, Marker, MarkerKind, ProductMomen
 from studio.rundown.model import DramaSegment, Rundown
 from studio.rundown.preview import ClipRange, PreviewPlayer
 from widgets.frame_view import FrameView
+from widgets.marker_form import KIND_NAMES, MarkerForm
 from widgets.timeline import Timeline, timecode
 
 THUMBNAILS = 12
@@ -110,7 +112,12 @@ class CutPreview(QWidget):
         self.branch_option = QComboBox(self)
         self.branch_button = QPushButton("Preview branch", self)
         self.branch_button.clicked.connect(lambda _=False: self.preview_branch(self.branch_option.currentIndex()))
-        for control in (self.marker_kind, self.branch_option, self.play_button, self.branch_button):
+        self.marker_list = QComboBox(self)
+        self.marker_list.currentIndexChanged.connect(lambda _i: self._edit_chosen_marker())
+        self.marker_form = MarkerForm(rundown, self)
+        self.marker_form.applied.connect(self._marker_applied)
+        for control in (self.marker_kind, self.branch_option, self.play_button, self.branch_button,
+                        self.marker_list):
             control.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys belong to the preview
 
         row = QHBoxLayout()
@@ -122,6 +129,11 @@ class CutPreview(QWidget):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.timeline)
         layout.addLayout(row)
+        markers = QHBoxLayout()
+        markers.addWidget(QLabel("Marker:", self))
+        markers.addWidget(self.marker_list, 1)
+        layout.addLayout(markers)
+        layout.addWidget(self.marker_form)
         layout.addWidget(self.status)
         layout.addWidget(self.audio_label)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -181,6 +193,7 @@ class CutPreview(QWidget):
             return
         self.timeline.set_range(seg.in_s, seg.out_s)
         self.timeline.set_markers([(m.at_s, m.kind, m.id) for m in seg.markers])
+        self._fill_marker_list()
         self.branch_option.clear()
         branch = seg.branch
         if branch is not None and self.rundown is not None:
@@ -268,8 +281,40 @@ class CutPreview(QWidget):
             self._say(str(exc))
             return None
         self._sync_from_segment()
+        self.edit_marker(marker.id)
         self._say(f"added {kind} marker at {timecode(at, self.player.fps)}")
         return marker
+
+    # ---- the marker form -----------------------------------------------------------------------
+
+    def _fill_marker_list(self) -> None:
+        seg = self.segment
+        chosen = self.marker_form.marker_id
+        self.marker_list.blockSignals(True)
+        self.marker_list.clear()
+        for m in seg.markers if seg is not None else ():
+            self.marker_list.addItem(f"{timecode(m.at_s, self.player.fps)}  {KIND_NAMES[m.kind]}", m.id)
+        index = self.marker_list.findData(chosen) if chosen is not None else -1
+        self.marker_list.setCurrentIndex(index if index >= 0 else (0 if self.marker_list.count() else -1))
+        self.marker_list.blockSignals(False)
+        self._edit_chosen_marker()
+
+    def _edit_chosen_marker(self) -> None:
+        chosen = self.marker_list.currentData()
+        self.marker_form.load(self.segment, chosen if isinstance(chosen, str) else None)
+
+    def edit_marker(self, marker_id: str) -> None:
+        """Open a marker of the segment in the form."""
+        index = self.marker_list.findData(marker_id)
+        if index < 0:
+            raise ValueError(f"no marker {marker_id!r} in this segment")
+        self.marker_list.setCurrentIndex(index)
+        self._edit_chosen_marker()
+
+    def _marker_applied(self, marker_id: str) -> None:
+        self._sync_from_segment()
+        self.edit_marker(marker_id)
+        self._say(f"marker {marker_id} saved")
 
     def _new_marker(self, kind: str, at: float) -> Marker:
         scene = self.rundown.drama_scene if self.rundown is not None else "Drama"
