@@ -36,7 +36,7 @@ from studio.interaction.identity import (
     Refusal,
     ViewerIdentities,
 )
-from studio.interaction.messages import Enter, HostFrame, Leave, PollState, ViewerMessage
+from studio.interaction.messages import Enter, GuestInvite, HostFrame, Leave, PollState, ViewerMessage
 from studio.interaction.protocol import (
     _BAD_CHARS,
     DEFAULT_LIMITS,
@@ -64,6 +64,7 @@ BATCH_MAX_MESSAGES = 500
 BATCH_MAX_CHARS = 64 * 1024
 HOST_PATH = "/host"
 _BUCKETS_KEPT = 65536  # per-identity rate buckets kept (least recently used dropped)
+GUEST_REQUEST_INTERVAL_S = 30.0  # one "ask to join" per viewer identity this often
 
 
 def is_loopback(host: str) -> bool:
@@ -226,6 +227,7 @@ class HubCore:
         # a reconnect does not refill it
         self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
         self._seen: set[str] = set()
+        self._guest_requests: OrderedDict[str, float] = OrderedDict()  # identity -> last request
 
     def reject(self, code: str) -> None:
         rejected = self.counters.rejected
@@ -309,6 +311,8 @@ class HubCore:
                 if frame.ref is not None:
                     pong["ref"] = frame.ref
                 return None, encode(pong)
+            if frame.type == "guest_request":
+                self._guest_request_allowed(session.id)
             message = build_viewer_message(frame, user=session.id, nick=session.nick, address=session.address)
         except ProtocolError as exc:
             self.reject(exc.code)
@@ -321,6 +325,18 @@ class HubCore:
         if frame.ref is None:
             return message, None
         return message, encode({"type": "ack", "ref": frame.ref, "id": message.id})
+
+    def _guest_request_allowed(self, viewer: str) -> None:
+        """Asking to join is rarer than chatting: once per identity per interval (a reconnect or a
+        second tab of the same viewer shares it)."""
+        now = self._clock()
+        last = self._guest_requests.get(viewer)
+        if last is not None and now - last < GUEST_REQUEST_INTERVAL_S:
+            raise ProtocolError("rate_limited", f"one request to join every {GUEST_REQUEST_INTERVAL_S:g} s")
+        self._guest_requests[viewer] = now
+        self._guest_requests.move_to_end(viewer)
+        while len(self._guest_requests) > _BUCKETS_KEPT:
+            self._guest_requests.popitem(last=False)
 
     def host_frame(self, raw: str | bytes) -> tuple[HostFrame | None, str | None]:
         """(frame to broadcast to viewers or None, reply for the host or None). Never raises."""
@@ -346,6 +362,7 @@ class HubServer:
         self.core = HubCore(self.config, clock=clock)
         self._server: Server | None = None
         self._viewers: set[ServerConnection] = set()
+        self._by_viewer: dict[str, set[ServerConnection]] = {}  # identity -> its connections
         self._hosts: dict[ServerConnection, asyncio.Queue[str]] = {}
         self._last_poll: str | None = None
         self._port = 0
@@ -496,6 +513,7 @@ class HubServer:
         try:
             await connection.send(self.core.welcome(session))  # always the first frame
             self._viewers.add(connection)
+            self._by_viewer.setdefault(session.id, set()).add(connection)
             if self._last_poll is not None:
                 await connection.send(self._last_poll)
             self._to_hosts(encode_message(self.core.enter(session)))
@@ -511,6 +529,11 @@ class HubServer:
             if connection in self._viewers:  # entered: the host hears it left (concurrent viewers)
                 self._to_hosts(encode_message(self.core.leave(session)))
             self._viewers.discard(connection)
+            mine = self._by_viewer.get(session.id)
+            if mine is not None:
+                mine.discard(connection)
+                if not mine:
+                    del self._by_viewer[session.id]
 
     def _count_close(self, exc: ConnectionClosed) -> None:
         code = exc.sent.code if exc.sent is not None else None
@@ -574,8 +597,12 @@ class HubServer:
                 await connection.send('{"type":"batch","messages":[' + ",".join(batch) + "]}")
 
     def broadcast(self, frame: HostFrame) -> None:
-        """Send an announcement or poll state to every viewer (slow viewers skip it)."""
+        """Send an announcement or poll state to every viewer (slow viewers skip it); a guest
+        invite only to the connections of the viewer it is for."""
         text = encode_message(frame)
+        if isinstance(frame, GuestInvite):
+            broadcast(self._by_viewer.get(frame.viewer, set()), text)
+            return
         if isinstance(frame, PollState):
             self._last_poll = text if frame.state == "open" else None
         self.core.counters.broadcasts += 1

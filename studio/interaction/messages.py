@@ -136,6 +136,14 @@ class ProductClick(ViewerMessage):
     product: str
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GuestRequest(ViewerMessage):
+    """A viewer asks to join the show as a co-host (申请连麦); the studio queues it for the host
+    (``studio.services.guests``), keyed on ``user``, the signed viewer identity."""
+
+    TYPE: ClassVar[str] = "guest_request"
+
+
 # ---- host -> viewers ------------------------------------------------------------------------
 
 
@@ -182,8 +190,18 @@ class ProductCard(Message):
             raise ValueError(f"product_card state must be show or hide, got {self.state!r}")
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GuestInvite(Message):
+    """The host accepted ``viewer``'s request to join: the invite link (it carries a single-use
+    guest token), sent by the hub to that viewer's connections only, never broadcast."""
+
+    TYPE: ClassVar[str] = "guest_invite"
+    viewer: str
+    url: str
+
+
 VIEWER_TYPES: dict[str, type[ViewerMessage]] = {
-    cls.TYPE: cls for cls in (Danmaku, SuperChat, Like, Gift, Enter, Leave, Vote, ProductClick)
+    cls.TYPE: cls for cls in (Danmaku, SuperChat, Like, Gift, Enter, Leave, Vote, ProductClick, GuestRequest)
 }
 
 
@@ -194,5 +212,7 @@ def platform_user(platform: str, user_id: object) -> str:
     if len(key) <= PLATFORM_USER_MAX:
         return key
     return f"{platform}:#" + hashlib.sha256(str(user_id).encode("utf-8", "surrogatepass")).hexdigest()[:32]
-HOST_TYPES: dict[str, type[Message]] = {cls.TYPE: cls for cls in (Announcement, PollState, ProductCard)}
-HostFrame = Announcement | PollState | ProductCard
+HOST_TYPES: dict[str, type[Message]] = {
+    cls.TYPE: cls for cls in (Announcement, PollState, ProductCard, GuestInvite)
+}
+HostFrame = Announcement | PollState | ProductCard | GuestInvite

@@ -23,6 +23,7 @@ from studio.interaction.messages import (
     POLL_PHASES,
     VIEWER_TYPES,
     Announcement,
+    GuestInvite,
     HostFrame,
     Message,
     PollState,
@@ -267,10 +268,11 @@ _PAYLOADS: dict[str, tuple[Payload, frozenset[str]]] = {
     "gift": (_gift, frozenset({"name", "count", "value"})),
     "vote": (_vote, frozenset({"poll", "option"})),
     "product_click": (_product_click, frozenset({"product"})),
+    "guest_request": (_enter, frozenset()),  # ask to join as a co-host: no fields
     "enter": (_enter, frozenset()),
     "leave": (_enter, frozenset()),  # hub-sent, like enter
 }
-VIEWER_SENDABLE: frozenset[str] = frozenset({"danmaku", "like", "vote", "product_click"})
+VIEWER_SENDABLE: frozenset[str] = frozenset({"danmaku", "like", "vote", "product_click", "guest_request"})
 _CONTROL = frozenset({"ping"})
 _KNOWN = frozenset(_PAYLOADS) | frozenset(HOST_TYPES) | _CONTROL
 
@@ -362,9 +364,22 @@ def _product_card(obj: dict[str, Any], lim: Limits) -> dict[str, Any]:
     return {"product": _text(obj, "product", lim.ident_max), "moment": moment, "state": state}
 
 
+# an invite link of the relay's guest page (studio.services.guests.CoHost.invite_url)
+_GUEST_URL = re.compile(r"https?://[^\s/?#]{1,255}/guest/[A-Za-z0-9_.\-]{1,64}#invite=[A-Za-z0-9_\-%]{16,128}")
+GUEST_URL_MAX = 512
+
+
+def _guest_invite(obj: dict[str, Any], lim: Limits) -> dict[str, Any]:
+    url = _text(obj, "url", GUEST_URL_MAX)
+    if not _GUEST_URL.fullmatch(url):
+        raise ProtocolError("bad_field", "guest_invite.url must be a guest page link with its invite")
+    return {"viewer": _text(obj, "viewer", lim.user_max), "url": url}
+
+
 _HOST_PAYLOADS: dict[str, tuple[Payload, frozenset[str]]] = {
     "announcement": (_announcement, frozenset({"text"})),
     "product_card": (_product_card, frozenset({"product", "moment", "state"})),
+    "guest_invite": (_guest_invite, frozenset({"viewer", "url"})),
     "poll_state": (
         _poll_state,
         frozenset({"poll", "question", "options", "counts", "remaining", "state", "winner"}),
@@ -386,6 +401,8 @@ def parse_host_frame(obj: dict[str, Any], limits: Limits = DEFAULT_LIMITS) -> Ho
         return Announcement(**_stamp(obj, limits), **data)
     if kind == "product_card":
         return ProductCard(**_stamp(obj, limits), **data)
+    if kind == "guest_invite":
+        return GuestInvite(**_stamp(obj, limits), **data)
     return PollState(**_stamp(obj, limits), **data)
 
 
