@@ -175,11 +175,13 @@ class MoveItem:
 @dataclass(frozen=True)
 class EditBatch:
     """Several edits applied together as one undo step (all or nothing). Consecutive batches with
-    the same ``gesture`` (a drag, a held arrow key) merge into one step."""
+    the same ``gesture`` (a drag, a held arrow key) merge into one step. ``record=False`` applies
+    them without an undo step."""
 
     commands: tuple[EditCommand, ...]
     gesture: str | None = None
     label: str = ""
+    record: bool = True  # False: the show's own automation (not the director's step to undo)
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,12 @@ def _apply(col: SceneCollection, c: cmd.EditCommand) -> Applied | None:
             new_settings = dict(col.source(name).settings)
             if new_settings == old_settings and list(new_settings) == list(old_settings):
                 return None
+            if list(new_settings) == list(old_settings):
+                # only what changed, both ways: undoing this edit leaves later changes to other
+                # settings (a product card the show switched meanwhile) alone
+                keys = [k for k in new_settings if new_settings[k] != old_settings[k]]
+                return Applied(cmd.UpdateSource(name, {k: new_settings[k] for k in keys}),
+                               cmd.UpdateSource(name, {k: old_settings[k] for k in keys}))
             return Applied(cmd.UpdateSource(name, new_settings), cmd.UpdateSource(name, old_settings))
         case cmd.SetSourceFilters(name=name, filters=filters):
             old = col.source(name).filters

@@ -58,10 +58,10 @@ class EditHistory:
                             self._redo[-1].label if self._redo else "")
 
     def perform(self, command: cmd.EditCommand) -> Applied | None:
-        """Apply an edit and record its inverse; a no-op edit records nothing."""
+        """Apply an edit and record its inverse; a no-op edit (or an unrecorded batch) records nothing."""
         applied = apply_edit(self.collection, command)
-        if applied is None:
-            return None
+        if applied is None or (isinstance(command, cmd.EditBatch) and not command.record):
+            return applied
         gesture = command.gesture if isinstance(command, cmd.EditBatch) else None
         label = label_of(command)
         top = self._undo[-1] if self._undo else None

@@ -171,3 +171,15 @@ def test_groups_load_from_old_files_and_save_with_schema_3() -> None:
           "sources": [{"name": "bg", "type": "color", "settings": {}}],
           "scenes": [{"name": "S", "items": [{"id": "a", "source": "bg", "x": 3}]}]}
     assert collection_from_dict(v1).scene("S").item("a").group == ""
+
+
+def test_automation_is_not_a_step_and_undo_touches_only_what_the_step_changed() -> None:
+    col = show()
+    history = EditHistory(col)
+    history.perform(cmd.UpdateSource("host", {"color": "#FF0000FF"}))  # the director
+    # the show switches another setting of the same source on its own: applied, not recorded
+    history.perform(cmd.EditBatch((cmd.UpdateSource("host", {"width": 800}),), record=False))
+    assert history.state().undo_label == "Properties"
+    assert history.undo() and not history.state().can_undo
+    settings = col.source("host").settings
+    assert (settings["color"], settings["width"]) == ("#FF3C7A5A", 800)
