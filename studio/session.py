@@ -7,6 +7,7 @@ from pathlib import Path
 from scenes.model import SceneCollection
 from scenes.text_raster import init_text_rendering
 from studio.collections import open_backup, open_collection_file
+from studio.library.store import link_on_load
 
 
 def open_collection(path: Path | None, scene: str | None = None) -> tuple[SceneCollection, Path]:
@@ -20,7 +21,9 @@ def open_collection(path: Path | None, scene: str | None = None) -> tuple[SceneC
 
         ensure_demo_rundown(progress=lambda msg: print(f"studio: {msg}"))  # the demo includes its rundown
         path = ensure_demo().collection
-    return _on_program(open_collection_file(path), scene), path
+    collection = open_collection_file(path)
+    link_on_load(collection)  # media sources by library id: a relinked clip plays from where it is now
+    return _on_program(collection, scene), path
 
 
 def open_collection_backup(path: Path, scene: str | None = None) -> tuple[SceneCollection, Path, Path]:

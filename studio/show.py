@@ -11,6 +11,8 @@ from pathlib import Path
 
 from scenes.model import SceneCollection
 from studio.audio.mixer import AudioMixer
+from studio.catalogue.cards import CardBinder, migrate_rundown_products
+from studio.catalogue.files import ShowCatalogue, open_show_catalogue
 from studio.collections import Autosaver
 from studio.control.server import ControlConfig, ControlServer
 from studio.engine import Studio
@@ -21,6 +23,7 @@ from studio.interaction.overlays import OverlayBinding
 from studio.interaction.product_cards import ProductCardRelay
 from studio.interaction.service import InteractionService
 from studio.interaction.showlog import ShowLog
+from studio.library.store import link_on_load
 from studio.net.loop import NetLoop
 from studio.outputs.low_layer import low_layer_url
 from studio.outputs.pipeline import OutputPipeline, StreamTarget
@@ -60,6 +63,9 @@ class Show:
         self.autosaver = Autosaver(collection, path) if path is not None else None
         self.urls: ServiceUrls | None = None
         self.rundown: RundownExecutor | None = None
+        # the products on the cards (studio.catalogue): opened at start, cards follow it while live
+        self.catalogue: ShowCatalogue | None = None
+        self.card_binder: CardBinder | None = None
         # the obs-websocket v5 remote control (None: off); started after the engine, stopped first
         self.control_config = control
         self.control: ControlServer | None = None
@@ -100,11 +106,16 @@ class Show:
                                                   showlog=self.showlog)
             self.interaction.start()
             self.overlays = OverlayBinding(self.interaction, self.studio)
+        self._open_catalogue()
         self.studio.start()
         self.mixer.start()
         self._started = True
         self._start_control()
         return self.urls
+
+    def _open_catalogue(self) -> None:
+        self.catalogue = open_show_catalogue(self.collection, self.collection_path)
+        self.card_binder = CardBinder(self.studio, self.collection, self.catalogue.catalogue)
 
     def _start_control(self) -> None:
         if self.control_config is None:
@@ -162,11 +173,16 @@ class Show:
         """Run a rundown on the program: markers on their frames, polls through the hub, branches
         chosen by the audience. Reads the file and the clips' lengths: call it off the UI thread."""
         self.stop_rundown()
-        executor = RundownExecutor(self.studio, load_rundown(path), self.interaction or FramePolls())
+        rundown = load_rundown(path)
+        link_on_load(rundown)  # clips by library id: a relinked clip plays from where it is now
+        executor = RundownExecutor(self.studio, rundown, self.interaction or FramePolls())
         if self.session is not None:
             self.session.bind_rundown(executor.events, path)
         if self.interaction is not None:  # viewer pages offer a buy/details button during product moments
             ProductCardRelay(self.interaction.adapter, self.net, executor.events)
+        if self.card_binder is not None:  # each product moment puts its product on the card
+            migrate_rundown_products(executor.rundown, self.collection)
+            self.card_binder.bind_rundown(executor.events, executor.rundown)
         executor.start(segment_id)
         self.rundown = executor
         return executor
@@ -182,6 +198,8 @@ class Show:
         if control is not None:
             control.stop()  # remote clients hear ExitStarted before the outputs go
         self.stop_rundown()
+        if self.card_binder is not None:
+            self.card_binder.close()
         self.pipeline.close()
         self.mixer.stop()
         self.studio.stop()

@@ -53,6 +53,11 @@ def _key(path: str | Path) -> str:
     return os.path.normcase(p)
 
 
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths name the same file as the library compares them (no disk access)."""
+    return _key(a) == _key(b)
+
+
 class Library:
     def __init__(self, path: Path | None = None, thumbs_dir: Path | None = None) -> None:
         self.path = Path(path) if path is not None else default_library_path()

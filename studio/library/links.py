@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from scenes.model import SceneCollection
 from studio.library.clip import Clip
-from studio.library.library import Library
+from studio.library.library import Library, same_file
 from studio.rundown.model import DramaSegment, Rundown
 
 MEDIA_TYPE = "media"
@@ -72,7 +72,7 @@ def link_rundown(rundown: Rundown, library: Library) -> LinkReport:
         with rundown.lock:
             if seg.clip != clip.id:
                 seg.clip = clip.id
-            if seg.path != clip.path and clip.status != "missing":
+            if not same_file(seg.path, clip.path) and clip.status != "missing":
                 seg.path = clip.path
                 report.moved.append(seg.id)
     return report
@@ -90,7 +90,7 @@ def link_collection(collection: SceneCollection, library: Library) -> LinkReport
         update: dict[str, str] = {}
         if settings.get("clip") != clip.id:
             update["clip"] = clip.id
-        if settings.get("path") != clip.path and clip.status != "missing":
+        if not same_file(str(settings.get("path", "")), clip.path) and clip.status != "missing":
             update["path"] = clip.path
             report.moved.append(name)
         if update:

@@ -1,12 +1,17 @@
-"""The studio's own library file, and the demo's clips in it on first run."""
+"""The studio's own library file (one shared Library per process), the demo's clips in it on
+first run, and linking what loads (rundowns, collections) to it."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
+from scenes.model import SceneCollection
 from studio.library.library import Library, default_library_path
+from studio.library.links import LinkReport, link_collection, link_rundown
 from studio.paths import demo_dir
+from studio.rundown.model import Rundown
 
 log = logging.getLogger(__name__)
 DEMO_TAGS = ("demo", "短剧")
@@ -40,3 +45,36 @@ def add_demo_clips(library: Library) -> list[str]:
     if added:
         log.info("library: added the %d demo clips", len(added))
     return added
+
+
+_shared: dict[Path, Library] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_library() -> Library:
+    """The one Library object of this process for the studio's library file, so the dock, the
+    show and the collection loader never hold two copies that overwrite each other's changes.
+    Raises DamagedFileError when the file is damaged (the caller decides what to show)."""
+    path = default_library_path()
+    with _shared_lock:
+        library = _shared.get(path)
+        if library is None:
+            library = _shared[path] = open_library(path)
+        return library
+
+
+def link_on_load(target: Rundown | SceneCollection, library: Library | None = None) -> LinkReport | None:
+    """Link a rundown's or collection's clips to the library as it loads (see ``links``); saves the
+    library when clips were added. Never raises: a damaged library file must not stop a show
+    (the references keep their paths; the problem is logged). Probes new files: file I/O."""
+    try:
+        library = library or shared_library()
+        report = link_rundown(target, library) if isinstance(target, Rundown) else link_collection(target, library)
+        if report.added:
+            library.save()
+    except (ValueError, OSError) as exc:  # DamagedFileError is a ValueError
+        log.warning("asset library not used for this file: %s", exc)
+        return None
+    for what, reason in report.unusable:
+        log.warning("%s: clip not usable: %s", what, reason)
+    return report

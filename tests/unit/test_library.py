@@ -329,3 +329,38 @@ def test_demo_clips_are_in_the_library_on_first_run(studio_home: Path) -> None:
     library.remove(library.clips()[0].id)
     library.save()
     assert len(open_library()) == 2  # only the first run adds them
+
+
+def test_collections_and_rundowns_are_linked_as_the_studio_loads_them(studio_home: Path, tmp_path: Path) -> None:
+    from studio.collections import save_collection
+    from studio.library import store
+    from studio.session import open_collection
+
+    clip_path = make_clip(tmp_path / "ep1.mp4")
+    col = SceneCollection()
+    col.add_source("剧集", "media", {"path": str(clip_path)})
+    save_collection(col, tmp_path / "col.json")
+    opened, _ = open_collection(tmp_path / "col.json")
+    library = store.shared_library()
+    clip = library.by_path(clip_path)
+    assert clip is not None and opened.source("剧集").settings["clip"] == clip.id
+    assert Library.open(library.path).get(clip.id) is not None  # saved
+    rundown = Rundown("show")
+    rundown.add_segment(DramaSegment("ep", clip_path, segment_id="ep"))
+    report = store.link_on_load(rundown)
+    assert report is not None and report.linked == 1 and rundown.segment("ep").clip == clip.id  # type: ignore[attr-defined]
+
+
+def test_a_damaged_library_file_never_stops_a_show(studio_home: Path, tmp_path: Path,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    from studio.library import store
+    from studio.library.library import default_library_path
+
+    default_library_path().parent.mkdir(parents=True, exist_ok=True)
+    default_library_path().write_text("{ damaged", encoding="utf-8")
+    rundown = Rundown("show")
+    rundown.add_segment(DramaSegment("ep", make_clip(tmp_path / "ep1.mp4"), segment_id="ep"))
+    assert store.link_on_load(rundown) is None
+    assert rundown.segment("ep").clip is None  # type: ignore[attr-defined]
+    assert "asset library not used" in caplog.text
+    assert default_library_path().read_text(encoding="utf-8") == "{ damaged"  # never overwritten
