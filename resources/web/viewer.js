@@ -145,6 +145,8 @@ class InteractionSender {
         this.onPoll(frame);
       } else if (frame.type === "product_card" && this.onProduct) {
         this.onProduct(frame);
+      } else if (frame.type === "guest_invite" && this.onGuestInvite) {
+        this.onGuestInvite(frame);
       } else if (frame.type === "ack" || frame.type === "error") {
         const sent = frame.ref !== undefined ? this.pending.get(frame.ref) : undefined;
         if (frame.ref !== undefined) this.pending.delete(frame.ref);
@@ -172,6 +174,7 @@ class InteractionSender {
   like(count) { return this.send({ type: "like", count: count || 1 }); }
   vote(poll, option) { return this.send({ type: "vote", poll: poll, option: option }); }
   productClick(product) { return this.send({ type: "product_click", product: product }); }
+  askToJoin() { return this.send({ type: "guest_request" }); }
 }
 
 // The current poll as buttons (one vote per viewer; the studio enforces it too). Built with
@@ -241,6 +244,7 @@ if (hubUrl && /^wss?:\/\//.test(hubUrl)) {
   hub.onWelcome = () => recount();
   hub.onRefused = (frame, sent) => {
     showError((REFUSALS[frame.code] || "Not sent.") + " (" + frame.message + ")");
+    if (sent && sent.type === "guest_request") askButton.disabled = false;
     // give the viewer their words back to fix or resend
     if (sent && sent.type === "danmaku" && !input.value) { input.value = sent.text; recount(); }
   };
@@ -270,6 +274,24 @@ if (hubUrl && /^wss?:\/\//.test(hubUrl)) {
   product.addEventListener("click", () => {
     if (product.dataset.product && hub.productClick(product.dataset.product)) product.classList.add("clicked");
   });
+  // co-hosting (连麦): ask once; the host's answer is an invite link for this viewer only
+  const askButton = document.getElementById("ask-to-join");
+  const guestStatus = document.getElementById("guest-status");
+  const guestInvite = document.getElementById("guest-invite");
+  askButton.addEventListener("click", () => {
+    if (!hub.askToJoin()) { showError("Not connected to the chat; try again in a moment."); return; }
+    askButton.disabled = true;
+    guestStatus.textContent = "已申请连麦，等待主播 · Request sent, waiting for the host";
+    guestStatus.hidden = false;
+    window.viewerState.guestRequest = "sent";
+  });
+  hub.onGuestInvite = (frame) => {
+    if (frame.viewer !== hub.viewer || typeof frame.url !== "string" || !/^https?:\/\//.test(frame.url)) return;
+    guestInvite.href = frame.url;
+    guestInvite.hidden = false;
+    guestStatus.textContent = "主播邀请你连麦 · The host invites you to join";
+    window.viewerState.guestInvite = frame.url;
+  };
   let likes = 0;
   document.getElementById("like").addEventListener("click", () => {
     if (hub.like(1)) document.getElementById("like-count").textContent = String(++likes);

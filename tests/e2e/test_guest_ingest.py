@@ -15,11 +15,14 @@ from requirements_check import missing_tool
 
 from encoders.packets import EncodedPacket
 from studio.chromium import CHROMIUM, CHROMIUM_ARGS
+from studio.interaction.adapters import EmbeddedHubAdapter
+from studio.interaction.hub import HubConfig
+from studio.interaction.messages import GuestInvite, GuestRequest
 from studio.net import NetLoop
 from studio.outputs.whip import WhipConfig, WhipOutput
 from studio.outputs.whip_events import OutputState, OutputStatus
 from studio.services.guest_link import GuestEndReason, GuestLink, GuestPacket
-from studio.services.guests import CoHost, GuestBook, GuestJoined, GuestLeft
+from studio.services.guests import CoHost, GuestBook, GuestJoined, GuestLeft, JoinRequest, ViewerInvite
 from studio.services.relay import RelayServer
 from studio.webrtc.synthetic import SyntheticH264, SyntheticOpus, SyntheticPump
 
@@ -318,3 +321,58 @@ def test_a_guest_sending_more_than_the_relay_takes_is_ended_clearly(show: Show, 
     assert "at most 160x120" in (page.text_content("#detail") or "")
     assert not any(p.kind == "video" for p in sink.packets)  # nothing oversized reached the studio
     page.close()
+
+
+def test_a_viewer_asks_to_join_and_the_accepted_invite_reaches_their_page(show: Show, guest_browser: Any) -> None:
+    adapter = EmbeddedHubAdapter(HubConfig())
+    adapter.hub.allow_page(show.relay.port)
+    show.net.run(adapter.start())
+    requests: list[tuple[JoinRequest, ...]] = []
+    asked = threading.Event()
+
+    async def studio_side() -> None:
+        # what the studio wires: a viewer's request goes to the co-host model, the host's
+        # acceptance goes back to that viewer as a guest_invite
+        async for message in adapter:
+            if isinstance(message, GuestRequest):
+                show.book.add_request(message.user, message.nick)
+
+    def on_requests(queue: tuple[JoinRequest, ...]) -> None:
+        requests.append(queue)
+        if queue:
+            asked.set()
+
+    show.book.requests_changed.connect(on_requests)
+
+    def on_invited(invite: ViewerInvite) -> None:  # on the net loop
+        show.net.loop.create_task(adapter.send(GuestInvite(viewer=invite.viewer, url=invite.url)))
+
+    show.book.viewer_invited.connect(on_invited)
+    consumer = show.net.submit(studio_side())
+    try:
+        show.net.run(adapter.wait_connected())
+        viewer = guest_browser.new_page()
+        viewer.goto(show.relay.url(f"/view/live?hub={adapter.hub.viewer_url}"), wait_until="domcontentloaded")
+        viewer.wait_for_function("window.interaction && window.interaction.viewer !== null", timeout=WAIT_MS)
+        identity = viewer.evaluate("window.interaction.viewer")
+        viewer.click("#ask-to-join")
+        assert viewer.is_disabled("#ask-to-join")
+        assert asked.wait(WAIT)
+        request = requests[-1][0]
+        assert request.viewer == identity  # keyed on the signed identity, not a connection
+        show.cohost.accept_request(request.request_id)
+        viewer.wait_for_function("window.viewerState.guestInvite", timeout=WAIT_MS)
+        url = viewer.evaluate("window.viewerState.guestInvite")
+        assert viewer.get_attribute("#guest-invite", "href") == url and viewer.locator("#guest-invite").is_visible()
+        assert show.book.invites()[0].viewer == identity
+        viewer.close()
+        page = open_guest(guest_browser, url)
+        join(page)
+        guest_id, sink = show.guest()
+        assert show.links[guest_id].display_name == "viewer"  # the page had no nick
+        sink.wait(lambda: len(sink.packets) > 0)
+        page.close()
+        sink.wait(lambda: sink.ended == ["left"])
+    finally:
+        show.net.run(adapter.close())
+        consumer.result(WAIT)
