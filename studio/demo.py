@@ -19,6 +19,7 @@ import numpy as np
 
 from scenes.model import Scene, SceneCollection, SceneItem, VideoFormat
 from scenes.text_raster import TextStyle, ensure_gui_app, render_text
+from studio.catalogue.demo import ensure_demo_catalogue
 from studio.clip_writer import write_clip
 from studio.collections import save_collection
 from studio.paths import demo_dir
@@ -85,6 +86,8 @@ def ensure_demo(size: tuple[int, int] = (1920, 1080), force: bool = False,
         {c.file: folder / c.file for c in CLIPS},
         {"lipstick": folder / "product_lipstick.png", "bag": folder / "product_bag.png"},
     )
+    # the products on the demo's cards and moments, with their FAQ (written once, then the user's)
+    ensure_demo_catalogue(folder, assets.products, force)
     current = json.loads(stamp.read_text()) if stamp.exists() else None
     complete = all(p.exists() for p in [assets.collection, assets.camera_standby, *assets.clips.values(),
                                          *assets.products.values()])
@@ -227,6 +230,7 @@ def demo_collection(assets: DemoAssets, size: tuple[int, int] = (1920, 1080)) ->
     col.add_source("摄像头 Camera", "camera", {"device": "0", "width": 1280, "height": 720,
                                              "fallback_image": str(assets.camera_standby)})
     col.add_source("商品卡 Product", "product_card", {
+        "product_id": "lipstick-666",  # in the demo catalogue (studio/catalogue/demo.py)
         "image": str(assets.products["lipstick"]), "title": "丝绒哑光口红 #666 限量礼盒",
         "price": 129.0, "original_price": 199.0, "countdown_seconds": 300,
     })

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from studio.catalogue.demo import LIPSTICK
 from studio.demo import ENDING_A, ENDING_B, EPISODE, DemoAssets, ensure_demo
 from studio.rundown.markers import BranchPoint, ProductMoment, VotePoint
 from studio.rundown.model import DramaSegment, LiveSegment, Rundown
@@ -27,7 +28,7 @@ def demo_rundown(assets: DemoAssets) -> Rundown:
     r = Rundown("演示 Demo show", drama_source=DRAMA_SOURCE, drama_scene="Drama", collection=str(assets.collection))
     episode = DramaSegment(EPISODE.title, assets.clips[EPISODE.file], 0.0, EPISODE.seconds, segment_id="episode")
     # the clerk's line "今天直播间下单，立减五十！" runs 3.2-6.2 s: the card shows with it
-    episode.add_marker(ProductMoment(3.2, "Drama", PRODUCT_SOURCE, 3.0, id="card-episode"))
+    episode.add_marker(ProductMoment(3.2, "Drama", PRODUCT_SOURCE, 3.0, id="card-episode", product=LIPSTICK))
     # the shortest poll (10 s) fits the episode exactly: it opens on the first frame and the branch
     # point at the episode's end closes it
     episode.add_marker(VotePoint(0.0, QUESTION, OPTIONS, EPISODE.seconds, "default", 0, id="vote-buy"))
@@ -38,7 +39,7 @@ def demo_rundown(assets: DemoAssets) -> Rundown:
     r.add_segment(DramaSegment(ENDING_B.title, assets.clips[ENDING_B.file], 0.0, ENDING_B.seconds,
                                segment_id="ending-b", then="live"))
     live = LiveSegment("主播带货 · Live selling", "Live", LIVE_SECONDS, segment_id="live")
-    live.add_marker(ProductMoment(1.0, "Live", PRODUCT_SOURCE, 15.0, id="card-live"))
+    live.add_marker(ProductMoment(1.0, "Live", PRODUCT_SOURCE, 15.0, id="card-live", product=LIPSTICK))
     r.add_segment(live)
     return r
 

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QFrame, QMessageBox, QScrollArea, QWidget
 
 from encoders.video import FallbackEvent
+from studio.catalogue.assistant import FaqAssistant
 from studio.interaction.service import SourceStatus
 from studio.outputs.pipeline import PipelineStats
 from studio.outputs.recorder import RecorderEvent, RecorderStats
@@ -128,6 +129,8 @@ class ShowBinding(QObject):
                 self.window.tabifyDockWidget(self.window.docks["danmaku"], self.window.docks["votes"])
                 self.window.docks["danmaku"].raise_()
             self.interaction_docks = [danmaku, votes]
+            if self.show.catalogue is not None:  # suggested answers to product questions
+                danmaku.add_faq_panel(FaqAssistant(self.show.catalogue.catalogue))
         cohost = getattr(self.show.services, "cohost", None)  # the relay's co-host model, when serving
         if cohost is not None:
             dock = CohostDock(cohost, self.show.guest_stage, self.show.studio, self.window)

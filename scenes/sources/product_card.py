@@ -247,6 +247,9 @@ PRODUCT_CARD = register(
         name="Product card",
         flags=SourceFlags.VIDEO,
         properties=(
+            # the catalogue product the card shows (studio.catalogue.cards fills the fields below
+            # from it); empty: the fields below as typed (files from before the catalogue)
+            PropertySpec("product_id", PropertyKind.STRING, "", "Catalogue product id", max_length=64),
             PropertySpec("image", PropertyKind.PATH, "", "Product image", file_filter=IMAGE_FILTER),
             PropertySpec("title", PropertyKind.STRING, "商品名称", "Title", max_length=200),
             PropertySpec("price", PropertyKind.FLOAT, 99.0, "Price", 0, 1e9),

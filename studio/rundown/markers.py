@@ -66,6 +66,7 @@ class ProductMoment:
     source: str
     duration_s: float = 8.0
     id: str = field(default_factory=lambda: new_marker_id("product"))
+    product: str = ""  # the catalogue product the card shows; "" = whatever the card source holds
     kind: ClassVar[MarkerKind] = "product"
 
     def __post_init__(self) -> None:
@@ -77,6 +78,8 @@ class ProductMoment:
             raise ValueError(f"product moment duration: {duration:g} s is outside 0-{MAX_PRODUCT_S:g} s")
         object.__setattr__(self, "duration_s", duration)
         object.__setattr__(self, "id", check_id("product moment id", self.id))
+        if self.product:
+            object.__setattr__(self, "product", check_id("product moment product", self.product))
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,8 @@ def marker_to_dict(m: Marker) -> dict[str, Any]:
     base: dict[str, Any] = {"type": m.kind, "id": m.id, "at_s": m.at_s}
     if isinstance(m, ProductMoment):
         base.update(scene=m.scene, source=m.source, duration_s=m.duration_s)
+        if m.product:  # files from before the catalogue have none: the card source's own product
+            base["product"] = m.product
     elif isinstance(m, VotePoint):
         base.update(question=m.question, options=list(m.options), duration_s=m.duration_s,
                     tie_rule=m.tie_rule, default_option=m.default_option)
@@ -101,7 +103,7 @@ def marker_from_dict(data: Any, where: str) -> Marker:
     try:
         if kind == "product":
             return ProductMoment(at, _get(d, "scene", where), _get(d, "source", where),
-                                 d.get("duration_s", 8.0), id=mid)
+                                 d.get("duration_s", 8.0), id=mid, product=d.get("product", ""))
         if kind == "vote":
             options = _get(d, "options", where)
             if not isinstance(options, list):
