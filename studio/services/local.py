@@ -12,6 +12,7 @@ from studio.interaction.identity import DEFAULT_NEW_PER_MINUTE
 from studio.net.loop import NetLoop
 from studio.net.ports import choose_port
 from studio.services.access import AccessTokens, lan_address
+from studio.services.guests import CoHost, GuestBook
 from studio.services.relay import RelayServer
 
 log = logging.getLogger(__name__)
@@ -52,9 +53,12 @@ class LocalServices:
         self.access = access
         # the address printed for viewers: 0.0.0.0 is where we listen, not where anyone connects
         self.public_host = lan_address() if host in ("0.0.0.0", "::") else host
+        self.guests = GuestBook()  # co-hosts (issue 15): the relay's guest ingest and the dock share it
         self.relay = RelayServer(
             host=host, port=choose_port("relay", host, relay_port, DEFAULT_RELAY_PORT, "--relay-port"),
-            token=access.publish, view_token=access.view, cors_origins=cors_origins, allow_lan=allow_lan)
+            token=access.publish, view_token=access.view, cors_origins=cors_origins, allow_lan=allow_lan,
+            guest_book=self.guests)
+        self.cohost: CoHost | None = None  # the co-host dock's model, once the relay listens
         self.hub = HubServer(HubConfig(
             host=host, port=choose_port("hub", host, hub_port, DEFAULT_HUB_PORT, "--hub-port"),
             token=access.host, allow_remote=allow_lan, viewer_token=access.view, allowed_origins=chat_origins,
@@ -63,6 +67,8 @@ class LocalServices:
     def start(self) -> ServiceUrls:
         self._net.start()
         self._net.run(self.relay.start(), 30)
+        guest_page = self._public(self.relay.url(f"/guest/{STREAM_NAME}"), self.relay.host)
+        self.cohost = CoHost(self.guests, self._net, guest_page)
         self.hub.allow_page(self.relay.port)  # the relay's viewer page may join the chat
         self._net.run(self.hub.start(), 30)
         return self.urls

@@ -23,6 +23,7 @@ from studio.outputs.whip import WhipConfig, WhipOutput
 from studio.outputs.whip_events import OutputState, OutputStatus
 from studio.services.guest_link import GuestEndReason, GuestLink, GuestPacket
 from studio.services.guests import CoHost, GuestBook, GuestJoined, GuestLeft, JoinRequest, ViewerInvite
+from studio.services.local import LocalServices
 from studio.services.relay import RelayServer
 from studio.webrtc.synthetic import SyntheticH264, SyntheticOpus, SyntheticPump
 
@@ -376,3 +377,24 @@ def test_a_viewer_asks_to_join_and_the_accepted_invite_reaches_their_page(show: 
     finally:
         show.net.run(adapter.close())
         consumer.result(WAIT)
+
+
+def test_local_services_give_the_dock_its_model_and_serve_the_guest_page(net: NetLoop) -> None:
+    services = LocalServices(net, relay_port=0, hub_port=0)
+    services.start()
+    try:
+        assert services.cohost is not None
+        link = services.cohost.create_invite("Host's friend")
+        page, _, fragment = link.url.partition("#")
+        assert page == services.relay.url("/guest/live") and fragment.startswith("invite=")
+
+        async def get(path: str) -> tuple[int, str]:
+            async with aiohttp.ClientSession() as http, http.get(services.relay.url(path)) as response:
+                return response.status, await response.text()
+
+        status, html = net.run(get("/guest/live"))
+        assert status == 200 and 'src="/static/guest.js"' in html
+        assert net.run(get("/static/guest.js"))[0] == 200
+        assert net.run(get("/guest/bad%20room"))[0] == 400
+    finally:
+        services.stop()
