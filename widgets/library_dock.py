@@ -48,6 +48,28 @@ ROLE_ID = Qt.ItemDataRole.UserRole
 BADGE_COLORS = {"broken": QColor(200, 40, 40), "missing": QColor(210, 140, 0)}
 
 
+def open_library_for_ui() -> tuple[Library, str]:
+    """The studio's shared library, and a problem to show ("" when none). A damaged file is set
+    aside (kept under a dated name) and its backup put back, or an empty library started."""
+    from studio.library.library import default_library_path
+    from studio.library.store import shared_library
+    from studio.storage import DamagedFileError, restore_backup, set_aside, valid_backup
+
+    try:
+        return shared_library(), ""
+    except DamagedFileError as exc:
+        path = default_library_path()
+        try:
+            if valid_backup(path) is not None:
+                restore_backup(path)
+                return shared_library(), tr("The asset library file was damaged; its backup was restored")
+            set_aside(path)
+            return shared_library(), tr("The asset library file was damaged and set aside: {error}").format(
+                error=exc.problem)
+        except (OSError, ValueError) as again:  # the folder itself is unusable: work in memory
+            return Library(path.with_name("library-unsaved.json")), str(again)
+
+
 def _duration(seconds: float) -> str:
     s = int(round(seconds))
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
@@ -86,10 +108,13 @@ class LibraryDock(QWidget):
     job_finished = Signal(str)  # "check" | "relink" | "relink-folder" | "save" | "seed" | "error"
 
     def __init__(self, library: Library, collection: SceneCollection | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *,
+                 update_source: Callable[[str, dict[str, Any]], None] | None = None) -> None:
         super().__init__(parent)
         self.library = library
         self.collection = collection
+        # how "use in" changes a source: the window submits an (undoable) engine command
+        self._update_source = update_source
         self.import_job: ImportJob | None = None
         self._worker: threading.Thread | None = None
         self._icons: dict[tuple[str, str, str], QIcon] = {}
@@ -445,7 +470,12 @@ class LibraryDock(QWidget):
             self.status.setText(tr("{name} cannot be used: {reason}").format(name=clip.name, reason=clip.reason))
             return False
         try:
-            use_clip_in_source(self.collection, source, clip)
+            if self._update_source is None:
+                use_clip_in_source(self.collection, source, clip)
+            elif self.collection.source(source).type_id != MEDIA_TYPE:
+                raise ValueError(f"{source!r} is not a media source")
+            else:
+                self._update_source(source, {"path": clip.path, "clip": clip.id})
         except ValueError as exc:
             self.status.setText(str(exc))
             return False

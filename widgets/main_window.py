@@ -35,6 +35,7 @@ from widgets.editor_state import EditorState
 from widgets.frame_view import FrameView
 from widgets.hotkeys import HotkeyManager
 from widgets.i18n import bind, on_change, tr, translator
+from widgets.library_dock import LibraryDock, open_library_for_ui
 from widgets.multiview import MultiviewWindow
 from widgets.scene_editor import SceneEditor
 from widgets.settings_dialog import (
@@ -202,6 +203,15 @@ class MainWindow(QMainWindow):
             self.resizeDocks([self.docks[k] for k in order], [170, 210, 440, 320, 420],
                              Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["scenes"]], [260], Qt.Orientation.Vertical)
+        # the asset library shares the right-hand area with the properties (a tab behind them)
+        library, problem = open_library_for_ui()
+        self.library_dock = LibraryDock(library, self.studio.collection, self,
+                                        update_source=lambda name, s: self.studio.submit(cmd.UpdateSource(name, s)))
+        self.library_dock.status.setText(problem)
+        self.docks["library"] = self.add_dock("Asset Library", "libraryDock", self.library_dock,
+                                              Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.docks["properties"], self.docks["library"])
+        self.docks["properties"].raise_()
         self._default_state = self.saveState()
 
     def _build_menus(self) -> None:
@@ -506,6 +516,7 @@ class MainWindow(QMainWindow):
                 return
             self.binding.close()
         self.save_settings()
+        self.library_dock.shutdown()  # an import stops after its current file
         if self.multiview is not None:
             self.multiview.close()
         self.hotkeys.close()

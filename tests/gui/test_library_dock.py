@@ -154,3 +154,22 @@ def test_missing_clip_is_badged_and_relinked(qtbot, dock: LibraryDock, tmp_path:
     assert blocker.args == ["relink"]
     assert texts(dock)["第一集.mp4"].startswith("第一集.mp4\n0:01")
     assert Library.open(dock.library.path).get(clip.id).status == "ok"  # type: ignore[union-attr]
+
+
+def test_the_main_window_has_the_library_dock_and_use_is_a_command(make_window, qtbot, folder: Path) -> None:  # type: ignore[no-untyped-def]
+    from gui_helpers import make_collection
+
+    collection = make_collection()
+    collection.add_source("剧集", "media", {"autoplay": False})
+    window = make_window(collection)
+    dock = window.library_dock
+    assert window.docks["library"].widget() is dock and dock.library.path.parent.name == "library"
+    with qtbot.waitSignal(dock.import_finished, timeout=WAIT_MS):
+        dock.import_folder(folder)
+    ending = dock.library.by_path(folder / "sub" / "ending.mkv")
+    assert ending is not None
+    dock.select(ending.id)
+    assert dock.use_in_source("剧集")
+    window.studio.render_offline(1)  # the engine applies the submitted UpdateSource
+    settings = window.studio.collection.source("剧集").settings
+    assert (settings["clip"], settings["path"]) == (ending.id, ending.path)
