@@ -5,7 +5,9 @@ rate, each kept only when smaller than the canvas. A rung fits while the target 
 ``DOWN_BPP`` bits per pixel; below that, H.264 at our low-latency presets turns to mush and a
 smaller picture at the same rate looks better. Steps down are taken at once (to the best rung that
 fits: congestion hurts now) once the target has stayed low for ``down_hold_s`` (1 s: one REMB or
-receiver report's dip is often scheduling jitter, and each step costs an IDR); a step up needs ``UP_BPP`` on the next rung, held for ``hold_s``
+receiver report's dip is often scheduling jitter, and each step costs an IDR), or at once when the
+target is far below the rung (< 0.75x its threshold: the rate controller's cut for a capped link
+comes with its step down, not a second later); a step up needs ``UP_BPP`` on the next rung, held for ``hold_s``
 seconds, one rung at a time. The gap between the two thresholds plus the hold stop the ladder from
 flapping on REMB's wobble: each step costs an IDR.
 
@@ -25,6 +27,9 @@ UP_BPP = 0.06
 LADDER_HEIGHTS = (1080, 720, 540, 360)
 DEFAULT_HOLD_S = 5.0
 DEFAULT_DOWN_HOLD_S = 1.0
+# A target this far below the rung's threshold is congestion the rate controller has measured (a
+# capped link found from one receiver report), not a REMB dip: step down at once, with the cut.
+FAR_BELOW = 0.75
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +116,7 @@ class Ladder:
             self._up_since = None
             if self._down_since is None:
                 self._down_since = now
-            if now - self._down_since >= self.down_hold_s:
+            if now - self._down_since >= self.down_hold_s or target_kbps < self.rung.down_kbps * FAR_BELOW:
                 self.index = fits
                 self._down_since = None
             return self.rung

@@ -6,7 +6,7 @@
 
 The stream may get its own, smaller rendition when the network is weak (``stream_rendition``:
 the resolution/frame-rate ladder); the recording always keeps the full picture. Its bitrate comes
-from ``ratecontrol`` (REMB and receiver-report loss, the smaller wins).
+from ``ratecontrol`` (REMB and each receiver report's loss, round trip and delivered rate).
 
 Encoders run only while an output needs them. The mixer follows the video clock's program
 timeline (clip sound is placed on it and read back by position), so audio and video packets
@@ -184,7 +184,9 @@ class OutputPipeline:
             rendition = StreamRendition(video, s, self._recording_kbps, on_fallback=self._fallback)
             self._rendition = rendition
             stream = WhipOutput(config, self._ensure_net(), on_keyframe_request=rendition.request_keyframe,
-                                on_bitrate_estimate=rate.on_remb)
+                                on_bitrate_estimate=rate.on_remb,
+                                on_receiver_report=lambda r: rate.on_receiver_report(
+                                    r.fraction_lost, r.rtt_s, r.delivered.bps if r.delivered else None))
             rendition.switch.set_sink(stream)
             stream.state_changed.connect(self.stream_state.emit)
             stream.stats_changed.connect(self._on_stream_stats)
@@ -282,8 +284,7 @@ class OutputPipeline:
             # a receiver report has arrived (and the receiver still talks): its loss counts
             fresh = stats.feedback_age_s is None or stats.feedback_age_s < FEEDBACK_FRESH_S
             rate.on_send_rate(stats.bitrate_bps)
-            if stats.rtt_ms is not None and fresh:
-                rate.on_loss_report(stats.packet_loss_pct / 100.0, stats.rtt_ms / 1000.0)
+            if stats.rtt_ms is not None and fresh:  # (the rate hears each receiver report itself)
                 opus = self._opus
                 if opus is not None:  # Opus in-band FEC follows the reported loss too
                     opus.set_expected_loss(stats.packet_loss_pct)

@@ -19,12 +19,24 @@ libwebrtc's additive increase. Changes are applied when they
 differ by more than 5 % from what the encoder runs at: with libx264 a change no longer costs an
 IDR (``encoders.video``), so following the estimate closely is cheap; the 5 % keeps REMB's
 wobble from reconfiguring the encoder every second.
+
+A capped link (issue 11: a 1 Mbit/s uplink) is found from each receiver report
+(:meth:`RateController.on_receiver_report`) instead: the report says what got through since the
+previous one (``studio.webrtc.delivered_rate``). When the link is clearly the limit -- heavy loss
+(>= 25 %: random loss does not look like that), or the report's round trip grown above its floor
+(a queue) together with loss or twice in a row -- the estimate drops at once to 0.8x what was
+delivered (plus what the session sends besides video), as libwebrtc's AIMD backs off to 0.85x the
+acknowledged bitrate (which counts headers). That rate is then the link's capacity: the estimate
+does not grow past 0.8x of it for ``CAPACITY_HOLD_S`` (probing into a full token bucket costs a burst of loss and a freeze
+every time), and never while the round trip shows a queue. Once these reports arrive, REMB limits
+only while they show congestion too (``CORROBORATE_S``).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -46,6 +58,19 @@ APPLY_CHANGE = 0.05  # relative difference that is worth telling the encoder abo
 APP_LIMITED = 0.75
 BELOW_SAMPLES = 2  # ...and in this many send-rate samples in a row (a dip and its recovery is jitter)
 CONGESTED = 0.5  # REMB this far below what we send limits at once
+# x the delivered rate when the link is the limit. libwebrtc backs off to 0.85x a throughput that
+# counts every header; ours is payload plus a fixed allowance (``other_bps``), so 0.8x keeps the
+# same room: on a 1 Mbit/s link ~790 kbit/s of payload (the simulated link in the tests).
+BACKOFF = 0.8
+CAPPED_LOSS = 0.25  # loss this heavy in one report: the link is far below what we send
+QUEUE_DELAY_S = 0.05  # a report's round trip this far above its floor: a queue is building
+QUEUE_DELAY_SHARE = 0.5  # ... and at least this share of the floor (long links jitter more)
+RTT_FLOOR_WINDOW_S = 30.0
+CAPACITY_HOLD_S = 30.0  # no growth past BACKOFF x a measured capacity for this long
+# Once receiver reports tell us what gets through, REMB limits only while they show congestion
+# (loss or a queue) within this long: a relay's estimator on a busy machine dips for no congestion at
+# all (measured: REMB 0.65x what we sent while two viewers started, the stream at 540p for 25 s).
+CORROBORATE_S = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +116,12 @@ class RateController:
         self._last_growth = -1e9
         self._link_bps: int | None = None  # the session rate where congestion last showed
         self._last_decrease = -1e9
+        self._rtts: deque[tuple[float, float]] = deque()  # (time, round trip) of recent reports
+        self._queue_reports = 0  # reports in a row whose round trip showed a queue
+        self._capacity_bps: int | None = None  # what a capped link delivered (session rate)...
+        self._capacity_at = -1e9  # ...and when
+        self._delivery_seen = False  # reports with a delivered rate arrive (REMB then needs corroboration)
+        self._congested_at = -1e9  # the last report with loss or a queue
         self.applied_kbps = start_bps // 1000
 
     # --- inputs (any thread) -------------------------------------------------------------------
@@ -122,28 +153,54 @@ class RateController:
 
     def on_loss_report(self, fraction_lost: float, rtt_s: float | None = None) -> None:
         """One receiver report: fraction of packets lost since the previous one (0..1)."""
+        self.on_receiver_report(fraction_lost, rtt_s)
+
+    def on_receiver_report(self, fraction_lost: float, rtt_s: float | None = None,
+                           delivered_bps: int | None = None) -> None:
+        """One receiver report about the video: fraction lost since the previous one (0..1), its
+        own round trip (None when unknown) and the video rate that got through since the previous
+        report (``delivered_rate``; None when unknown)."""
         loss = min(max(float(fraction_lost), 0.0), 1.0)
         with self._lock:
             now = self._clock()
+            queueing = False
             if rtt_s is not None and rtt_s >= 0:
                 self._rtt_s = rtt_s
+                queueing = self._queueing_locked(now, rtt_s)
+                self._queue_reports = self._queue_reports + 1 if queueing else 0
             self._loss_fraction = loss
-            if loss < LOSS_LOW:
-                if now - self._last_growth >= GROWTH_INTERVAL_S:
-                    # grow from the current estimate (REMB may be what limits it)
-                    base = min(self._loss_bps, self._target_locked() + self._other)
-                    link = self._link_bps
-                    if link is not None and base > link * FORGET_LINK:
-                        self._link_bps = link = None
-                    near = link is not None and base >= link * NEAR_LINK
-                    self._loss_bps = int(base * (GROWTH_NEAR_LINK_PER_S if near else GROWTH_PER_S)) + 1000
-                    self._last_growth = now
-            elif loss > LOSS_HIGH and now - self._last_decrease >= DECREASE_INTERVAL_S + self._rtt_s:
+            link = None if delivered_bps is None else max(0, int(delivered_bps)) + self._other
+            if link is not None:
+                self._delivery_seen = True
+            if loss >= LOSS_LOW or queueing:
+                self._congested_at = now
+            capped = link is not None and (
+                loss >= CAPPED_LOSS or (queueing and loss >= LOSS_LOW) or self._queue_reports >= 2)
+            if (loss > LOSS_HIGH or capped) and now - self._last_decrease >= DECREASE_INTERVAL_S + self._rtt_s:
                 base = min(self._loss_bps, self._target_locked() + self._other)
-                self._loss_bps = int(base * (1.0 - 0.5 * loss))
-                self._link_bps = self._loss_bps
+                if capped and link is not None:
+                    # what got through is the link: back off from it, not from the last estimate
+                    # again (a second cut while the queue drains would compound to the floor)
+                    cut = min(base, int(link * BACKOFF))
+                    self._capacity_bps, self._capacity_at = link, now
+                else:
+                    cut = int(base * (1.0 - 0.5 * loss))
+                self._loss_bps = cut
+                self._link_bps = cut
                 self._last_decrease = now
                 self._last_growth = now  # no growth right after a cut
+            elif loss < LOSS_LOW and not queueing and now - self._last_growth >= GROWTH_INTERVAL_S:
+                # grow from the current estimate (REMB may be what limits it)
+                base = min(self._loss_bps, self._target_locked() + self._other)
+                link_bps = self._link_bps
+                if link_bps is not None and base > link_bps * FORGET_LINK:
+                    self._link_bps = link_bps = None
+                near = link_bps is not None and base >= link_bps * NEAR_LINK
+                grown = int(base * (GROWTH_NEAR_LINK_PER_S if near else GROWTH_PER_S)) + 1000
+                if self._capacity_bps is not None and now - self._capacity_at < CAPACITY_HOLD_S:
+                    grown = min(grown, max(base, int(self._capacity_bps * BACKOFF)))
+                self._loss_bps = grown
+                self._last_growth = now
         self._update()
 
     # --- state ----------------------------------------------------------------------------------
@@ -162,6 +219,15 @@ class RateController:
     def _clamp(self, bps: int) -> int:
         return min(max(bps, self.min_bps), self.max_bps)
 
+    def _queueing_locked(self, now: float, rtt_s: float) -> bool:
+        """(locked) Whether this round trip is clearly above the floor of the recent ones."""
+        rtts = self._rtts
+        while rtts and now - rtts[0][0] > RTT_FLOOR_WINDOW_S:
+            rtts.popleft()
+        floor = min((r for _, r in rtts), default=rtt_s)
+        rtts.append((now, rtt_s))
+        return rtt_s - floor > max(QUEUE_DELAY_S, QUEUE_DELAY_SHARE * floor)
+
     def _limit_by_delay(self) -> None:
         """(locked) REMB is the limit now: congestion showed at about that rate."""
         self._delay_limits = True
@@ -169,12 +235,19 @@ class RateController:
             self._link_bps = self._delay_bps
 
     def _delay_limits_locked(self) -> bool:
-        return self._delay_bps is not None and self._delay_limits
+        if self._delay_bps is None or not self._delay_limits:
+            return False
+        return not self._delivery_seen or self._clock() - self._congested_at <= CORROBORATE_S
 
     def _target_locked(self) -> int:
-        total = min(self._delay_bps if self._delay_limits_locked() and self._delay_bps is not None
-                    else self.max_bps + self._other, self._loss_bps)
-        return self._clamp(total - self._other)
+        delay = self.max_bps + self._other
+        if self._delay_limits_locked() and self._delay_bps is not None:
+            delay = self._delay_bps
+            if self._capacity_bps is not None and self._clock() - self._capacity_at < CAPACITY_HOLD_S:
+                # a measured capacity knows the link better than a relay's estimator (aiortc's fell
+                # to half of a 1 Mbit/s cap and held the stream on its floor)
+                delay = max(delay, int(self._capacity_bps * BACKOFF))
+        return self._clamp(min(delay, self._loss_bps) - self._other)
 
     def _update(self) -> None:
         with self._lock:

@@ -34,9 +34,10 @@ Low layer: our own relay advertises where a second, low layer of the stream may 
 ``low_layer_url`` holds it once a session with it is live, and ``low_layer_advertised`` says so.
 Other servers never send it, so they never get a second stream.
 
-Feedback: PLI/FIR call ``on_keyframe_request()`` (rate-limited) and REMB calls
-``on_bitrate_estimate(bps)`` clamped to the configured min/max. Both run on the net thread, so
-the encoder's callbacks must be thread-safe (set a flag, do not encode there).
+Feedback: PLI/FIR call ``on_keyframe_request()`` (rate-limited), REMB calls
+``on_bitrate_estimate(bps)`` clamped to the configured min/max, and each receiver report about the
+video calls ``on_receiver_report`` (loss, round trip, delivered rate: ``feedback.ReceiverReport``).
+All run on the net thread, so the encoder's callbacks must be thread-safe (set a flag, do not encode there).
 """
 
 from __future__ import annotations
@@ -164,8 +165,10 @@ class WhipOutput:
         *,
         on_keyframe_request: Callable[[], None] | None = None,
         on_bitrate_estimate: Callable[[int], None] | None = None,
+        on_receiver_report: Callable[[feedback.ReceiverReport], None] | None = None,
     ) -> None:
         self.config = config
+        self.on_receiver_report = on_receiver_report  # the video's receiver reports (net thread)
         self._net = net
         self.on_keyframe_request: Callable[[], None] = on_keyframe_request or (lambda: None)
         self.on_bitrate_estimate: Callable[[int], None] = on_bitrate_estimate or (lambda bps: None)
@@ -344,7 +347,8 @@ class WhipOutput:
             transceiver.setCodecPreferences(h264_preferences(plid))
             if cfg.playout_delay:
                 playout_delay.attach(transceiver.sender)
-            self._feedback = feedback.attach(transceiver.sender, self._request_keyframe, self._on_remb)
+            self._feedback = feedback.attach(transceiver.sender, self._request_keyframe, self._on_remb,
+                                             self.on_receiver_report)
             self._retransmit = sender_setup.prepare_video_sender(transceiver.sender, self._feedback)  # history, pacing
             self._rtcp.append(self._feedback)
             self._tracks["video"] = track

@@ -12,6 +12,13 @@ feedback which one it gets, so one viewer on a weak link no longer drags everyon
   ``UP_HOLD_S`` with < 2 % NACKed the viewer tries the main layer again; a try that fails within
   ``UP_HOLD_S`` doubles the wait before the next one (up to ``MAX_UP_HOLD_S``).
 
+A viewer's receiver reports say more (``feedback.ReceiverReport``: its loss, and what got through
+since its previous report): a report with heavy loss (>= 25 %: a link far below the main layer)
+moves the viewer down at once, without the hold, and what it delivered is that viewer's capacity.
+While the main layer does not fit in 0.85x that capacity the viewer tries it again only after
+``CAPPED_UP_HOLD_S`` (its link may have got better): a try into a link known to be too small is a
+second or two of frozen picture for nothing.
+
 A switch happens at the new layer's next keyframe (one is asked for upstream); until then the
 viewer keeps getting the old layer. Each layer's packets are rebased onto the viewer's own
 timeline at the switch (the new keyframe follows the last frame it got by one frame), so its
@@ -26,6 +33,8 @@ from collections.abc import Callable
 
 import av
 
+from studio.webrtc.feedback import ReceiverReport
+
 HIGH, LOW = "high", "low"
 LOW_SUFFIX = ".low"
 FRAME_TICKS = 3000  # one 30 fps frame on the 90 kHz RTP clock
@@ -35,6 +44,9 @@ MAX_UP_HOLD_S = 80.0
 WEAK_REMB = 0.7  # x the main layer's rate
 WEAK_NACKS = 0.10  # share of the packets sent to the viewer that it reported lost
 STRONG_NACKS = 0.02
+CAPPED_LOSS = 0.25  # one report with this much loss: the viewer's link is far below the main layer
+FITS_CAPACITY = 0.85  # the main layer fits a viewer's measured capacity below this share of it
+CAPPED_UP_HOLD_S = 60.0
 
 
 class RateMeter:
@@ -85,37 +97,55 @@ class ViewerLayer:
         self._sent = 0
         self._up_hold = UP_HOLD_S
         self._went_up_at = -1e9
+        self._report: ReceiverReport | None = None  # the last report looked at
+        self._capacity_bps: int | None = None  # video rate a capped link delivered to this viewer
+        self._went_down_at = -1e9
 
     def decide(self, remb_bps: int | None, nacks: int, packets_sent: int, main_bps: int,
-               low_available: bool) -> str | None:
-        """Look at the viewer's feedback (cumulative NACK and sent counts); returns the layer a
-        switch has just been decided for (it needs a keyframe), else None."""
+               low_available: bool, report: ReceiverReport | None = None) -> str | None:
+        """Look at the viewer's feedback (cumulative NACK and sent counts, its latest receiver
+        report); returns the layer a switch has just been decided for (it needs a keyframe), else None."""
         sent = max(1, packets_sent - self._sent)
         lost = max(0, nacks - self._nacks) / sent
         self._nacks, self._sent = nacks, packets_sent
+        reported: float | None = None  # loss in a receiver report not looked at before
+        delivered: int | None = None
+        if report is not None and report is not self._report:
+            self._report = report
+            reported = report.delivered.loss if report.delivered is not None else report.fraction_lost
+            delivered = report.delivered.bps if report.delivered is not None else None
         if not low_available:  # no low layer (any more): the main one, at its next keyframe
             self._leaning = None
             if self.wanted == HIGH:
                 return None
             self.wanted = HIGH
             return HIGH
+        now = self._clock()
+        capped = reported is not None and reported >= CAPPED_LOSS
+        if capped and delivered is not None:
+            self._capacity_bps = delivered
         if self.wanted == HIGH:
-            weak = (remb_bps is not None and remb_bps < main_bps * WEAK_REMB) or lost > WEAK_NACKS
+            weak = ((remb_bps is not None and remb_bps < main_bps * WEAK_REMB) or lost > WEAK_NACKS
+                    or (reported is not None and reported > WEAK_NACKS))
             target = LOW if weak else HIGH
         else:
-            target = HIGH if lost < STRONG_NACKS else LOW
+            strong = lost < STRONG_NACKS and (reported is None or reported < STRONG_NACKS)
+            capacity = self._capacity_bps
+            fits = capacity is None or main_bps <= capacity * FITS_CAPACITY
+            target = HIGH if strong and (fits or now - self._went_down_at >= CAPPED_UP_HOLD_S) else LOW
         if target == self.wanted:
             self._leaning = None
             return None
-        now = self._clock()
         if self._leaning != target:
             self._leaning, self._leaning_since = target, now
-        if now - self._leaning_since < (DOWN_HOLD_S if target == LOW else self._up_hold):
+        hold = (0.0 if capped else DOWN_HOLD_S) if target == LOW else self._up_hold
+        if now - self._leaning_since < hold:
             return None
         self.wanted, self._leaning = target, None
         if target == HIGH:
             self._went_up_at = now
         else:  # a try of the main layer that failed soon: wait longer before the next one
+            self._went_down_at = now
             failed_try = now - self._went_up_at < UP_HOLD_S
             self._up_hold = min(self._up_hold * 2, MAX_UP_HOLD_S) if failed_try else UP_HOLD_S
         return target

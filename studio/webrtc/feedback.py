@@ -6,6 +6,14 @@ instance: it counts NACK/PLI/FIR/REMB, calls our callbacks, then lets aiortc do 
 retransmission, RTT from receiver reports). It also notes when the receiver last sent anything at
 all (receiver reports come about once a second): ``studio.webrtc.liveness`` ends a session whose
 receiver has gone quiet long before ICE consent (about 30 s) would.
+
+Each receiver report block about the sender becomes a :class:`ReceiverReport` (``on_report``): the
+loss it states, this report's own round-trip time (aiortc keeps only a slow average, 85 % of the
+previous value, which hides a queue building up) and what got through since the previous report
+(``delivered_rate``, from the sizes in the sender's retransmission history). A link capped far
+below what we send also shows in the NACKs within a few hundred milliseconds: when 40 % or more of
+a recent window was NACKed, ``on_report`` gets a report made from them (``from_nacks``). The rate
+controller finds a capped link from these in one report.
 """
 
 from __future__ import annotations
@@ -23,11 +31,32 @@ from aiortc.rtp import (
     RTCP_RTPFB_NACK,
     AnyRtcpPacket,
     RtcpPsfbPacket,
+    RtcpReceiverInfo,
+    RtcpRrPacket,
     RtcpRtpfbPacket,
+    RtcpSrPacket,
     unpack_remb_fci,
 )
 
+from studio.webrtc import internals
+from studio.webrtc.delivered_rate import DeliveredRate, Delivery, NackedShare
+from studio.webrtc.rtp_history import RtpHistory
+
 log = logging.getLogger(__name__)
+
+NACKED_CAPPED = 0.4  # this share of a window NACKed: a capped link (random loss is not this heavy)
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiverReport:
+    """One receiver report block about our stream."""
+
+    fraction_lost: float  # since the receiver's previous report (0..1), as it states it
+    cumulative_lost: int
+    highest_sequence: int  # extended (cycles << 16 | sequence number)
+    rtt_s: float | None  # this report's round trip (None when it answers an older sender report)
+    delivered: Delivery | None  # what got through since the previous report (None when unknown)
+    from_nacks: bool = False  # not an RTCP report: a capped link seen in the NACKs (``NackedShare``)
 
 
 @dataclass
@@ -38,6 +67,7 @@ class FeedbackCounters:
     remb_bps: int | None = None
     rtcp_packets: int = 0  # any RTCP from the receiver (RR, REMB, NACK, PLI...)
     last_rtcp_at: float | None = None  # time.monotonic() of the last one; None until the first
+    last_report: ReceiverReport | None = None  # the latest receiver report block about this sender
 
     def feedback_age_s(self, now: float | None = None) -> float | None:
         """Seconds since the receiver last sent RTCP (None before it ever did)."""
@@ -50,9 +80,30 @@ def attach(
     sender: RTCRtpSender,
     on_keyframe_request: Callable[[], None] | None = None,
     on_remb: Callable[[int], None] | None = None,
+    on_report: Callable[[ReceiverReport], None] | None = None,
 ) -> FeedbackCounters:
     counters = FeedbackCounters()
     original: Callable[[AnyRtcpPacket], Awaitable[None]] = sender._handle_rtcp_packet
+
+    def payload_size(sequence_number: int) -> int | None:
+        history = getattr(sender, internals.SENDER_HISTORY, None)  # ours once rtp_history is attached
+        return history.payload_size(sequence_number) if isinstance(history, RtpHistory) else None
+
+    def sent_between(start: float, end: float) -> list[tuple[int, int]]:
+        history = getattr(sender, internals.SENDER_HISTORY, None)
+        return history.sent_between(start, end) if isinstance(history, RtpHistory) else []
+
+    delivered = DeliveredRate(payload_size)
+    nacked = NackedShare(sent_between)
+
+    def report_of(block: RtcpReceiverInfo) -> ReceiverReport:
+        rtt = None
+        # as aiortc does, but this report alone: it answers the last sender report we sent
+        lsr, lsr_time = getattr(sender, internals.SENDER_LSR, None), getattr(sender, internals.SENDER_LSR_TIME, None)
+        if lsr is not None and lsr_time is not None and block.lsr == lsr and block.dlsr:
+            rtt = max(0.0, time.time() - lsr_time - block.dlsr / 65536)
+        return ReceiverReport(block.fraction_lost / 256.0, block.packets_lost, block.highest_sequence, rtt,
+                              delivered.on_report(block.highest_sequence, block.packets_lost))
 
     def call(callback: Callable[..., None] | None, *args: object) -> None:
         if callback is None:
@@ -67,6 +118,10 @@ def attach(
         counters.last_rtcp_at = time.monotonic()
         if isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
             counters.nacks += len(packet.lost)
+            if on_report is not None:
+                fast = nacked.on_nack(packet.lost, getattr(sender, internals.SENDER_RTT, None))
+                if fast is not None and fast.loss >= NACKED_CAPPED:
+                    call(on_report, ReceiverReport(fast.loss, -1, -1, None, fast, from_nacks=True))
         elif isinstance(packet, RtcpPsfbPacket) and packet.fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
             if packet.fmt == RTCP_PSFB_PLI:
                 counters.plis += 1
@@ -81,6 +136,11 @@ def attach(
             if sender._ssrc in ssrcs:
                 counters.remb_bps = bitrate
                 call(on_remb, bitrate)
+        elif isinstance(packet, RtcpRrPacket | RtcpSrPacket):
+            for block in packet.reports:
+                if block.ssrc == sender._ssrc:
+                    counters.last_report = report = report_of(block)
+                    call(on_report, report)
         await original(packet)
 
     setattr(sender, "_handle_rtcp_packet", handle)  # noqa: B010 (instance override)

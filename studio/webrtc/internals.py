@@ -24,6 +24,8 @@ SENDER_RTX_PAYLOAD_TYPE = "_RTCRtpSender__rtx_payload_type"
 SENDER_RTX_SEQUENCE_NUMBER = "_RTCRtpSender__rtx_sequence_number"
 SENDER_HEADER_EXTENSIONS_MAP = "_RTCRtpSender__rtp_header_extensions_map"
 SENDER_RTT = "_RTCRtpSender__rtt"
+SENDER_LSR = "_RTCRtpSender__lsr"  # middle bits of the last sender report's NTP time
+SENDER_LSR_TIME = "_RTCRtpSender__lsr_time"  # ... and when (time.time()) it was sent
 RECEIVER_JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
 RECEIVER_NACK_GENERATOR = "_RTCRtpReceiver__nack_generator"
 
@@ -58,6 +60,8 @@ PATCHED: tuple[Patched, ...] = (
     Patched("aiortc", "aiortc.rtcrtpsender", "RTCRtpSender", SENDER_RTX_SEQUENCE_NUMBER, True, "rtp_history"),
     Patched("aiortc", "aiortc.rtcrtpsender", "RTCRtpSender", SENDER_HEADER_EXTENSIONS_MAP, True, "playout_delay"),
     Patched("aiortc", "aiortc.rtcrtpsender", "RTCRtpSender", SENDER_RTT, True, "rtp_history"),
+    Patched("aiortc", "aiortc.rtcrtpsender", "RTCRtpSender", SENDER_LSR, True, "feedback"),
+    Patched("aiortc", "aiortc.rtcrtpsender", "RTCRtpSender", SENDER_LSR_TIME, True, "feedback"),
     Patched("aiortc", "aiortc.rtcrtpsender", "RTCRtpSender", "_retransmit", used_by="rtp_history"),
     Patched("aiortc", "aiortc.rtcrtpsender", "RTCRtpSender", "_handle_rtcp_packet", used_by="feedback"),
     Patched("aiortc", "aiortc.rtcrtpsender", "RTCRtpSender", "send", used_by="pacer"),

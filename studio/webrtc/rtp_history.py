@@ -86,6 +86,22 @@ class RtpHistory:
         self._evict(now)
         return self._entries.get(sequence_number)
 
+    def payload_size(self, sequence_number: int) -> int | None:
+        """Payload bytes sent with this sequence number, while kept (``delivered_rate`` reads it)."""
+        entry = self._entries.get(sequence_number)
+        return None if entry is None else len(entry.packet.payload)
+
+    def sent_between(self, start: float, end: float) -> list[tuple[int, int]]:
+        """(sequence number, payload bytes) of the packets first sent in ``[start, end]``, newest first."""
+        found = []
+        for seq, entry in reversed(self._entries.items()):
+            if entry.sent_at > end:
+                continue
+            if entry.sent_at < start:
+                break
+            found.append((seq, len(entry.packet.payload)))
+        return found
+
     def _evict(self, now: float) -> None:
         entries = self._entries
         while entries:

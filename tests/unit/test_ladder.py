@@ -78,10 +78,19 @@ def test_a_dip_shorter_than_the_down_hold_changes_nothing() -> None:
     clock = Clock()
     ladder = Ladder(build_ladder(1920, 1080, 30), clock=clock, down_hold_s=1.0)
     assert ladder.start(5000).label == "1080p30"
-    assert ladder.update(400).label == "1080p30"  # one low report: scheduling jitter, maybe
+    assert ladder.update(2000).label == "1080p30"  # one low report: scheduling jitter, maybe
     clock.now += 0.5
     assert ladder.update(5000).label == "1080p30"  # it was
     clock.now += 0.5
-    assert ladder.update(700).label == "1080p30"
+    assert ladder.update(1900).label == "1080p30"
     clock.now += 1.0
-    assert ladder.update(700).label == "540p30"  # a second low: congestion; as far as it needs
+    assert ladder.update(1900).label == "720p30"  # a second low: congestion; as far as it needs
+
+
+def test_a_target_far_below_the_rung_steps_down_with_the_cut() -> None:
+    clock = Clock()
+    ladder = Ladder(build_ladder(1920, 1080, 30), clock=clock, down_hold_s=1.0)
+    assert ladder.start(5000).label == "1080p30"
+    # 700 < 0.75 x 1080p's threshold (2488): the rate controller measured a capped link, no hold
+    assert ladder.update(700).label == "540p30"
+    assert ladder.update(1500).label == "540p30"  # up only after the hold, one rung at a time

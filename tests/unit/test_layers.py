@@ -8,6 +8,8 @@ from fractions import Fraction
 import av
 
 from studio.services.layers import FRAME_TICKS, HIGH, LOW, RateMeter, ViewerLayer, base_name
+from studio.webrtc.delivered_rate import Delivery
+from studio.webrtc.feedback import ReceiverReport
 
 
 class Clock:
@@ -95,3 +97,56 @@ def test_rate_meter_and_names() -> None:
     meter.add(10)
     assert meter.bps == 80
     assert base_name("live.low") == "live" and base_name("live") is None
+
+
+def report(loss: float, delivered_bps: int) -> ReceiverReport:
+    return ReceiverReport(loss, 0, 0, 0.02, Delivery(delivered_bps, loss, 100, 1.0))
+
+
+def test_a_report_with_heavy_loss_moves_the_viewer_down_at_once() -> None:
+    clock = Clock()
+    layer = ViewerLayer(clock)
+    main_bps = 2_000_000
+    assert layer.decide(None, 0, 100, main_bps, True, report(0.0, 2_000_000)) is None
+    clock.now = 0.3
+    # half of what was sent lost: a link far below the main layer, no hold
+    assert layer.decide(None, 0, 200, main_bps, True, report(0.5, 900_000)) == LOW
+
+
+def test_the_main_layer_is_not_tried_while_it_does_not_fit_the_viewers_link() -> None:
+    clock = Clock()
+    layer = ViewerLayer(clock)
+    assert layer.decide(None, 0, 100, 2_000_000, True, report(0.5, 900_000)) == LOW
+    sent = 100
+    for t in range(1, 60):  # clean on the low layer for a minute: 2 Mbit/s still does not fit 900 kbit/s
+        clock.now = float(t)
+        sent += 100
+        assert layer.decide(None, 0, sent, 2_000_000, True, report(0.0, 500_000)) is None
+    decided = None
+    for t in range(60, 75):  # ...but after a minute its link may have got better: a try, after the hold
+        clock.now = float(t)
+        sent += 100
+        decided = decided or layer.decide(None, 0, sent, 2_000_000, True, report(0.0, 500_000))
+    assert decided == HIGH
+
+
+def test_a_main_layer_that_fits_the_measured_link_is_tried_after_the_usual_hold() -> None:
+    clock = Clock()
+    layer = ViewerLayer(clock)
+    assert layer.decide(None, 0, 100, 2_000_000, True, report(0.5, 900_000)) == LOW
+    sent = 100
+    decided = None
+    for t in range(1, 12):  # the studio's own stream stepped down to 700 kbit/s: it fits now
+        clock.now = float(t)
+        sent += 100
+        decided = decided or layer.decide(None, 0, sent, 700_000, True, report(0.0, 500_000))
+    assert decided == HIGH
+
+
+def test_a_report_looked_at_once_counts_once() -> None:
+    clock = Clock()
+    layer = ViewerLayer(clock)
+    same = report(0.15, 1_500_000)  # weak, not capped: the hold applies
+    assert layer.decide(None, 0, 100, 2_000_000, True, same) is None
+    clock.now = 1.5
+    assert layer.decide(None, 0, 200, 2_000_000, True, same) is None  # no new report: nothing is weak

@@ -141,3 +141,85 @@ def test_growth_slows_near_the_rate_where_congestion_last_showed() -> None:
         clock.now += 1.0
         rc.on_loss_report(0.0)
     assert applied[-1] == 480  # 2 %/s near 450 (applied once 5 % up), not 8 %/s (567)
+
+
+# --- receiver reports with what got through (a capped link found in one report) -------------------
+
+OTHER = 198_000  # Opus 128 kbit/s + headers, as the pipeline sets it
+
+
+def make_session(start_kbps: int = 5000) -> tuple[RateController, Clock]:
+    clock = Clock()
+    return RateController(lambda kbps: None, 300, 6000, start_kbps, clock=clock, other_bps=OTHER), clock
+
+
+def test_one_report_with_heavy_loss_backs_off_to_what_got_through() -> None:
+    rc, clock = make_session()
+    rc.on_send_rate(2_100_000)
+    rc.on_receiver_report(0.5, 0.01, delivered_bps=800_000)  # half lost: the link carried 800 + 198
+    assert rc.target_kbps == (int((800_000 + OTHER) * 0.8) - OTHER) // 1000  # 600, in one report
+    clock.now += 0.5
+    rc.on_receiver_report(0.45, 0.01, delivered_bps=790_000)  # the queue still drains: it follows
+    assert rc.target_kbps == (int((790_000 + OTHER) * 0.8) - OTHER) // 1000  # the link, no compounding
+
+
+def test_random_loss_without_a_queue_is_not_taken_for_a_cap() -> None:
+    rc, clock = make_session(start_kbps=2000)
+    rc.on_receiver_report(0.0, 0.02, delivered_bps=2_000_000)
+    before = rc.target_kbps * 1000
+    clock.now += 1.0
+    rc.on_receiver_report(0.2, 0.02, delivered_bps=1_600_000)  # 20 % lost, round trip flat
+    assert abs(rc.target_kbps - (int((before + OTHER) * 0.9) - OTHER) // 1000) <= 1  # the classic cut
+
+
+def test_a_round_trip_above_its_floor_twice_is_a_queue() -> None:
+    rc, clock = make_session(start_kbps=3000)
+    rc.on_receiver_report(0.0, 0.020, delivered_bps=2_400_000)
+    before = rc.target_kbps
+    clock.now += 1.0
+    rc.on_receiver_report(0.0, 0.090, delivered_bps=1_900_000)  # +70 ms: a queue, maybe (CPU?)
+    assert rc.target_kbps == before  # no cut yet, and no growth either
+    clock.now += 1.0
+    rc.on_receiver_report(0.0, 0.110, delivered_bps=1_900_000)  # still: the link is full
+    assert rc.target_kbps == (int((1_900_000 + OTHER) * 0.8) - OTHER) // 1000
+
+
+def test_no_growth_past_a_measured_capacity_for_the_hold_then_slowly() -> None:
+    rc, clock = make_session()
+    rc.on_receiver_report(0.5, 0.01, delivered_bps=800_000)
+    settled = rc.target_kbps
+    for _ in range(29):
+        clock.now += 1.0
+        rc.on_receiver_report(0.0, 0.01, delivered_bps=settled * 1000)
+        assert rc.target_kbps == settled
+    for _ in range(3):
+        clock.now += 1.0
+        rc.on_receiver_report(0.0, 0.01, delivered_bps=settled * 1000)
+    assert settled < rc.target_kbps < settled * 1.1  # the hold is over: 2 %/s near the link
+
+
+def test_once_reports_arrive_remb_limits_only_with_loss_or_a_queue() -> None:
+    rc, clock = make_session()
+    rc.on_receiver_report(0.0, 0.01, delivered_bps=2_000_000)
+    before = rc.target_kbps
+    rc.on_send_rate(2_200_000)
+    rc.on_remb(1_200_000)  # a relay's estimator dips while its machine is busy...
+    rc.on_send_rate(2_200_000)
+    assert rc.target_kbps == before  # ...with no loss and no queue in our reports: not a limit
+    clock.now += 1.0
+    rc.on_receiver_report(0.03, 0.01, delivered_bps=2_000_000)  # loss: now REMB is believed
+    rc.on_remb(1_200_000)
+    rc.on_send_rate(2_200_000)
+    rc.on_send_rate(2_200_000)
+    assert rc.target_kbps == (1_200_000 - OTHER) // 1000
+    clock.now += 4.0  # and no longer once the reports are clean for a while
+    rc.on_receiver_report(0.0, 0.01, delivered_bps=1_000_000)
+    assert rc.estimate().delay_limits is False
+
+
+def test_remb_below_a_measured_capacity_does_not_pull_the_stream_further() -> None:
+    rc, clock = make_session()
+    rc.on_send_rate(2_000_000)
+    rc.on_receiver_report(0.5, 0.01, delivered_bps=800_000)
+    rc.on_remb(500_000)  # aiortc's estimator at half the cap
+    assert rc.target_kbps == (int((800_000 + OTHER) * 0.8) - OTHER) // 1000

@@ -1,0 +1,117 @@
+"""What actually got through to a receiver, from its receiver reports (issue 11: finding a capped link).
+
+A receiver report carries the extended highest sequence number received and the cumulative
+number of packets lost. Between two reports the receiver got ``expected - lost`` of the packets
+we sent in that sequence range; times the sizes we sent them at (the sender's retransmission
+history keeps every packet of the last 1.5 s) over the time between the reports, that is the rate
+the link delivered -- libwebrtc's "acknowledged bitrate", from plain RTCP. On a link capped below
+what we send it is the cap, so one report tells the rate controller where the link is, where a
+loss-based controller that cuts by ``1 - 0.5 x loss`` needs several reports (27 s on a 1 Mbit/s
+uplink in the network bench).
+
+Receiver reports come about once a second; a link capped far below what we send shows sooner in
+the receiver's NACKs (it asks for each gap as soon as it sees it). :class:`NackedShare` measures
+the share of the packets sent over a recent window that were NACKed, one round trip (plus a queue's
+worth) after they left: at 40 % or more it is a capped link, and what was not NACKed is what got
+through, within a few hundred milliseconds of the cap.
+
+Sizes are RTP payload bytes (what the encoder's bitrate counts); the header overhead is the rate
+controller's business. Packets the history no longer holds count at the mean size of those it does.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+MIN_INTERVAL_S = 0.2  # reports closer than this (a compound burst) measure nothing reliable
+MAX_INTERVAL_S = 5.0  # ... and this far apart, the sizes are long gone: start over
+MAX_SIZE_SAMPLES = 512  # sizes looked up per report at most (every k-th packet of a long range)
+NACK_WINDOW_S = 0.3  # packets sent over this long are judged together
+NACK_QUEUE_S = 0.15  # a NACK comes one round trip plus up to a queue's delay after its packet left
+NACK_MIN_PACKETS = 20  # fewer in the window: too few to tell a share from chance
+NACK_EVERY_S = 0.1  # measured at most this often (NACKs come in bursts)
+NACK_KEEP_S = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    bps: int  # payload bits per second the receiver got between the two reports
+    loss: float  # share of the packets sent in that range that it did not get (0..1)
+    expected: int  # packets sent in the range
+    interval_s: float
+
+
+class DeliveredRate:
+    """Feed it one receiver report block at a time (one SSRC); use on one thread."""
+
+    def __init__(self, payload_size: Callable[[int], int | None],
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """``payload_size(sequence_number)``: bytes of payload we sent with that 16-bit sequence
+        number, or None when no longer known."""
+        self._payload_size = payload_size
+        self._clock = clock
+        self._last: tuple[float, int, int] | None = None  # (time, extended highest seq, cumulative lost)
+
+    def on_report(self, highest_sequence: int, cumulative_lost: int) -> Delivery | None:
+        """One report block; returns what got through since the previous one (None for the first,
+        for a repeat of the same range, or for reports too close together or too far apart)."""
+        now = self._clock()
+        last, self._last = self._last, (now, highest_sequence, cumulative_lost)
+        if last is None:
+            return None
+        then, prev_highest, prev_lost = last
+        interval = now - then
+        expected = highest_sequence - prev_highest
+        if expected <= 0 or not MIN_INTERVAL_S <= interval <= MAX_INTERVAL_S:
+            if expected <= 0 or interval < MIN_INTERVAL_S:
+                self._last = last  # measure from the earlier report next time
+            return None
+        lost = min(max(cumulative_lost - prev_lost, 0), expected)
+        mean = self._mean_size(prev_highest + 1, highest_sequence)
+        if mean is None:
+            return None
+        received = expected - lost
+        return Delivery(int(received * mean * 8 / interval), lost / expected, expected, interval)
+
+    def _mean_size(self, first: int, last: int) -> float | None:
+        step = max(1, (last - first + 1) // MAX_SIZE_SAMPLES)
+        sizes = [s for s in (self._payload_size(seq & 0xFFFF) for seq in range(first, last + 1, step))
+                 if s is not None]
+        return sum(sizes) / len(sizes) if sizes else None
+
+
+class NackedShare:
+    """What got through over the last window, from the receiver's NACKs; use on one thread."""
+
+    def __init__(self, sent_between: Callable[[float, float], list[tuple[int, int]]],
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """``sent_between(start, end)``: (sequence number, payload bytes) of what we sent then."""
+        self._sent_between = sent_between
+        self._clock = clock
+        self._nacked: OrderedDict[int, float] = OrderedDict()  # sequence number -> first NACKed
+        self._measured = -1e9
+
+    def on_nack(self, sequence_numbers: Iterable[int], rtt_s: float | None) -> Delivery | None:
+        """One NACK; returns the window's delivery (at most every ``NACK_EVERY_S``), else None."""
+        now = self._clock()
+        for seq in sequence_numbers:
+            self._nacked.setdefault(seq & 0xFFFF, now)
+        while self._nacked and now - next(iter(self._nacked.values())) > NACK_KEEP_S:
+            self._nacked.popitem(last=False)
+        if now - self._measured < NACK_EVERY_S:
+            return None
+        end = now - (rtt_s or 0.0) - NACK_QUEUE_S
+        window = self._sent_between(end - NACK_WINDOW_S, end)
+        if len(window) < NACK_MIN_PACKETS:
+            return None
+        self._measured = now
+        lost = [size for seq, size in window if seq in self._nacked]
+        total = sum(size for _, size in window)
+        return Delivery(int((total - sum(lost)) * 8 / NACK_WINDOW_S), len(lost) / len(window), len(window),
+                        NACK_WINDOW_S)
+
+
+__all__ = ["DeliveredRate", "Delivery", "NackedShare"]
