@@ -43,13 +43,17 @@ class Trajectory:
         return self.canvas_width + (-travel * (t_ns - self.start_ns)) // self.duration_ns
 
 
+def has_entered(prev: Trajectory, now_ns: int, gap: int) -> bool:
+    """Rule 1: ``prev``'s tail is at least ``gap`` left of the right edge (travelled >= width + gap)."""
+    return (prev.canvas_width + prev.width) * (now_ns - prev.start_ns) >= (prev.width + gap) * prev.duration_ns
+
+
 def can_follow(prev: Trajectory, width: int, now_ns: int, gap: int) -> bool:
     """May a comment of ``width`` pixels enter now behind ``prev`` in the same lane?"""
     if now_ns >= prev.end_ns:
         return True
     w_canvas, d = prev.canvas_width, prev.duration_ns
-    # 1. prev's tail is at least ``gap`` left of the right edge: travelled >= width + gap
-    if (w_canvas + prev.width) * (now_ns - prev.start_ns) < (prev.width + gap) * d:
+    if not has_entered(prev, now_ns, gap):
         return False
     # 2. when prev's tail leaves (prev.end_ns), the new head is still >= gap from the left edge
     if width <= prev.width:
@@ -86,6 +90,13 @@ class ScrollLanes:
                 return lane, traj
         return None
 
+    def open_lanes(self, now_ns: int) -> int:
+        """How many lanes could take some comment now: their last one has fully entered, ``gap``
+        to spare (rule 1; rule 2 only refuses faster comments). 0 means no comment of any width
+        fits, so a caller need not measure (rasterise) one to ask."""
+        return sum(1 for prev in self._last if prev is None or now_ns >= prev.end_ns
+                   or has_entered(prev, now_ns, self.gap))
+
     def reset(self) -> None:
         self._last = [None] * self.count
 
@@ -106,6 +117,9 @@ class FixedRows:
                 self._until[row] = now_ns + duration_ns
                 return row
         return None
+
+    def free_rows(self, now_ns: int) -> int:
+        return sum(1 for until in self._until if until is None or until <= now_ns)
 
     def release(self, row: int) -> None:
         """Free a row early (its comment was removed)."""

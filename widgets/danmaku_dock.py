@@ -8,7 +8,10 @@ mode) are listed, highlighted, and never reach the overlay. A block covers the v
 and address; blocked viewers are listed under the messages, with Unblock.
 
 Engine events arrive on the interaction thread; ``DanmakuBridge`` re-emits them as Qt signals,
-which Qt queues to the UI thread. Moderation goes through the service's ``Moderator``.
+which Qt queues to the UI thread: danmaku as one batch per network read (a busy platform room sends
+thousands a second; one queued event each would keep the UI thread busy). Rows are added per
+batch, and in a burst a sample per ``FLUSH_MS`` (super chats and flagged messages always), with one
+scroll and one summary update each. Moderation goes through the service's ``Moderator``.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import time
 import zlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
@@ -106,7 +109,7 @@ def _row(*widgets: QWidget, stretch: bool = False) -> QHBoxLayout:
 class DanmakuBridge(QObject):
     """Re-emits the service's and moderator's events as Qt signals (queued to the UI thread)."""
 
-    danmaku = Signal(object)  # DanmakuEvent
+    danmaku = Signal(object)  # tuple[DanmakuEvent, ...]: one network read's
     removed = Signal(object)  # DanmakuRemoved
     pinned = Signal(object)  # DanmakuPinned
     moderation = Signal(object)  # ModerationChanged
@@ -115,7 +118,7 @@ class DanmakuBridge(QObject):
         super().__init__(parent)
         moderator = service.moderator
         self._disconnects: list[Callable[[], None]] = [
-            service.danmaku.connect(self.danmaku.emit),
+            service.danmaku_batch.connect(self.danmaku.emit),
             moderator.removed.connect(self.removed.emit),
             moderator.pinned_changed.connect(self.pinned.emit),
             moderator.changed.connect(self.moderation.emit),
@@ -241,11 +244,12 @@ class DanmakuDock(QWidget):
         self.view.setWordWrap(False)
         self.view.verticalHeader().hide()
         header = self.view.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(SOURCE_COLUMN, QHeaderView.ResizeMode.ResizeToContents)
+        # fixed widths from the font, not ResizeToContents: that measures every row on each append
+        for column, mode in ((0, QHeaderView.ResizeMode.Fixed), (1, QHeaderView.ResizeMode.Interactive),
+                             (2, QHeaderView.ResizeMode.Stretch), (SOURCE_COLUMN, QHeaderView.ResizeMode.Fixed)):
+            header.setSectionResizeMode(column, mode)
         header.setStretchLastSection(False)
+        on_change(self, self._size_columns)
         self.view.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
 
         self.search = QLineEdit(self)
@@ -313,12 +317,19 @@ class DanmakuDock(QWidget):
         self._retitle()
 
         self.bridge = DanmakuBridge(service, self)
-        self.bridge.danmaku.connect(self.add_event)
+        self.bridge.danmaku.connect(self.add_events)
         self.bridge.removed.connect(self._on_removed)
         self.bridge.pinned.connect(self._on_pinned)
         self.bridge.moderation.connect(self._on_moderation)
         self._show_blocked(self.moderator.blocked)
         self._update_actions()
+
+    def _size_columns(self) -> None:
+        """The time and source columns as wide as their widest possible text (in this language)."""
+        metrics, pad = self.view.fontMetrics(), 16
+        self.view.setColumnWidth(0, metrics.horizontalAdvance("00:00:00") + pad)
+        widest = max(metrics.horizontalAdvance(tr(label)) for label in PLATFORM_TAGS.values())
+        self.view.setColumnWidth(SOURCE_COLUMN, widest + pad)
 
     def _button(self, text: str, slot: Callable[[], object]) -> QPushButton:
         button = QPushButton(self)
@@ -346,16 +357,21 @@ class DanmakuDock(QWidget):
     # ---- rows ----
 
     def add_event(self, event: DanmakuEvent) -> None:
-        """Append one message (UI thread); held back while paused; sampled in a burst."""
+        self.add_events((event,))
+
+    def add_events(self, events: Sequence[DanmakuEvent]) -> None:
+        """Append a batch (UI thread); held back while paused; sampled in a burst."""
+        if not events:
+            return
         if self.pause.isChecked():
-            self._held.append(event)
+            self._held.extend(events)
             self._retitle()
             return
-        if self._burst or self._recent_appends >= SAMPLE_PER_FLUSH:
-            self._burst.append(event)  # a burst: list a sample on the next flush
+        if not self._burst and self._recent_appends + len(events) <= SAMPLE_PER_FLUSH:
+            self._recent_appends += len(events)
+            self._append_rows(events)
         else:
-            self._recent_appends += 1
-            self._append(event)
+            self._burst.extend(events)  # a burst: list a sample on the next flush
         if not self._flush_timer.isActive():
             self._flush_timer.start()
 
@@ -375,10 +391,18 @@ class DanmakuDock(QWidget):
             step = len(plain) / room if room else 0.0
             plain = [plain[int(i * step)] for i in range(room)] if room else []
         chosen = {id(e) for e in keep + plain}
-        for event in burst:
-            if id(event) in chosen:
-                self._append(event)
+        self._append_rows([event for event in burst if id(event) in chosen])
         self._recent_appends = SAMPLE_PER_FLUSH  # this tick's budget is used
+
+    def _append_rows(self, events: Sequence[DanmakuEvent]) -> None:
+        """Rows for these messages; then trim, scroll and retitle once."""
+        for event in events:
+            self._append(event)
+        overflow = self.model.rowCount() - self.max_rows
+        if overflow > 0:
+            self.model.removeRows(0, overflow)
+        if self.auto_scroll.isChecked():
+            self.view.scrollToBottom()
         self._retitle()
 
     def _append(self, event: DanmakuEvent) -> None:
@@ -412,18 +436,13 @@ class DanmakuDock(QWidget):
             for item in row:
                 item.setBackground(QBrush(SUPER_CHAT_BACKGROUND))
         self.model.appendRow(row)
-        overflow = self.model.rowCount() - self.max_rows
-        if overflow > 0:
-            self.model.removeRows(0, overflow)
-        if self.auto_scroll.isChecked():
-            self.view.scrollToBottom()
-        self._retitle()
 
     def _on_pause(self, paused: bool) -> None:
         bind(self.pause, "setText", "Resume" if paused else "Pause")
         if not paused:
-            while self._held:
-                self._append(self._held.popleft())
+            held = list(self._held)
+            self._held.clear()
+            self._append_rows(held)
         self._retitle()
 
     def row_of(self, message_id: str) -> int | None:

@@ -5,7 +5,14 @@ guards the waiting queue and the pending operations); the ``video-clock`` thread
 ``tick(clock_ns)``, so positions follow the program clock and offline renders are repeatable.
 
 Cost: each message is rasterised once (``render_text`` cache) when it is admitted, a bounded
-number per tick, and its inverse alpha is prepared then too. The compositor draws the comments
+number per tick and only while a lane (or row) has room for it, so a chat faster than the lanes
+costs no rasterising for comments that will never be shown; its inverse alpha is prepared then too.
+``push_many`` takes a burst (one network read) and looks only at the comments the queue can keep.
+
+At capacity the overlay says so: a "+N" label in the bottom-right corner (the pin band's row) tells
+how many comments were not shown in the last ``MISSED_WINDOW_S`` seconds (dropped from a full
+queue, at the cap, or after waiting a whole duration). It is plain text through the same text path
+(digits only, so it reads the same in every language), re-rendered at most twice a second. The compositor draws the comments
 straight onto the program as ``sprites`` (each comment's own pixels, blended where it is), so on
 air the overlay never paints a full-size canvas. ``frame`` paints one on demand, for views that
 need the whole picture (a scaled or cropped item, a filter, a thumbnail), only where comments were or are:
@@ -21,6 +28,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict, deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +48,9 @@ MAX_ID = 128
 RECENT = 1000  # messages remembered for pin-by-id
 _NS = 1_000_000_000
 _LANE_PROBE = "国Ag"
+MISSED_WINDOW_S = 5  # "+N": comments not shown in this many seconds
+_LABEL_EVERY_NS = _NS // 2  # the "+N" label is re-rendered at most this often
+Comment = tuple[str, str, str, str]  # (id, text, colour, mode), as ``push`` takes them
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +60,7 @@ class DanmakuStats:
     dropped: int  # pushed but never shown: queue full, or waited longer than a duration
     shown: int  # admitted to the screen since creation
     pinned: bool
+    missed: int = 0  # the "+N" on screen: not shown in the last MISSED_WINDOW_S seconds (0: no label)
 
 
 @dataclass(slots=True)
@@ -74,6 +86,23 @@ class _Live:
     until_ns: int
     inv: np.ndarray | None = None  # 255 - alpha (4 channels), prepared once
     drawn: tuple[int, int, int, int] | None = None  # last drawn rectangle (x0, y0, x1, y1)
+
+
+def _check_comment(message_id: str, text: str, colour: str, mode: str) -> tuple[str, str]:
+    """The comment's one-line text and upper-case colour; ValueError says what is wrong."""
+    if not isinstance(message_id, str) or not message_id or len(message_id) > MAX_ID:
+        raise ValueError(f"danmaku id must be a non-empty string of at most {MAX_ID} characters")
+    if not isinstance(text, str):
+        raise ValueError(f"danmaku text must be a string, got {type(text).__name__}")
+    text = " ".join(text.split())  # one line: newlines and tabs become spaces
+    if not text:
+        raise ValueError("danmaku text must not be empty")
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"danmaku text is longer than {MAX_TEXT} characters")
+    colour = _check_colour(colour)
+    if mode not in MODES:
+        raise ValueError(f"danmaku mode {mode!r} is not one of {', '.join(MODES)}")
+    return text, colour
 
 
 def _check_colour(colour: str) -> str:
@@ -123,6 +152,11 @@ class DanmakuOverlaySource(Source):
         self._bounds: tuple[int, int, int, int] | None = None
         self._drawn_ns: int | None = None  # the clock time the canvas shows (painted on demand)
         self._sprites: list[Sprite] | None = None  # this tick's, made on demand
+        self._missed: deque[list[int]] = deque()  # [second, comments not shown], for the "+N"
+        self._label: _Live | None = None  # the "+N" label
+        self._label_n = 0
+        self._label_at_ns: int | None = None  # when it was last rendered
+        self._label_serial = 0  # a new label is a new picture
         self._layout()
 
     # ---- settings and layout ----
@@ -132,6 +166,7 @@ class DanmakuOverlaySource(Source):
         with self._lock:
             self._live.clear()
             self._stale.clear()
+            self._label, self._label_at_ns, self._label_n = None, None, 0  # the style may have changed
             pinned = self._pin
             self._pin = None
             for item in self._waiting:
@@ -205,28 +240,60 @@ class DanmakuOverlaySource(Source):
 
     def push(self, message_id: str, text: str, colour: str = "#FFFFFF", mode: str = "scroll") -> None:
         """Queue a comment; shown when a lane (or row) is free and the on-screen cap allows."""
-        if not isinstance(message_id, str) or not message_id or len(message_id) > MAX_ID:
-            raise ValueError(f"danmaku id must be a non-empty string of at most {MAX_ID} characters")
-        if not isinstance(text, str):
-            raise ValueError(f"danmaku text must be a string, got {type(text).__name__}")
-        text = " ".join(text.split())  # one line: newlines and tabs become spaces
-        if not text:
-            raise ValueError("danmaku text must not be empty")
-        if len(text) > MAX_TEXT:
-            raise ValueError(f"danmaku text is longer than {MAX_TEXT} characters")
-        colour = _check_colour(colour)
-        if mode not in MODES:
-            raise ValueError(f"danmaku mode {mode!r} is not one of {', '.join(MODES)}")
+        text, colour = _check_comment(message_id, text, colour, mode)
         with self._lock:
+            self._queue([(message_id, text, colour, mode)])
+
+    def push_many(self, comments: Sequence[Comment]) -> list[tuple[str, ValueError]]:
+        """Queue a burst, as ``push`` one by one would, but look only at the comments the queue can
+        keep (the newest ``queue_limit``; the rest count as not shown without being read). Returns
+        the comments refused as malformed, with why, instead of raising."""
+        limit = int(self.settings["queue_limit"])
+        skipped = max(0, len(comments) - max(1, limit)) if limit else 0
+        kept: list[Comment] = []
+        refused: list[tuple[str, ValueError]] = []
+        for message_id, text, colour, mode in comments[skipped:]:
+            try:
+                text, colour = _check_comment(message_id, text, colour, mode)
+            except ValueError as exc:
+                refused.append((str(message_id)[:MAX_ID], exc))
+                continue
+            kept.append((message_id, text, colour, mode))
+        with self._lock:
+            self._not_shown(skipped)
+            self._queue(kept)
+        return refused
+
+    def _queue(self, comments: Sequence[Comment]) -> None:
+        """Under the lock: checked comments join the queue (the oldest leave a full queue)."""
+        limit = int(self.settings["queue_limit"])
+        if limit == 0 and len(self._live) >= int(self.settings["max_on_screen"]):
+            self._not_shown(len(comments))
+            return
+        for message_id, text, colour, mode in comments:
             self._remember(message_id, text, colour)
-            limit = int(self.settings["queue_limit"])
-            if limit == 0 and len(self._live) >= int(self.settings["max_on_screen"]):
-                self._dropped += 1
-                return
             self._waiting.append(_Waiting(message_id, text, colour, mode, self._now_ns))
-            while len(self._waiting) > max(1, limit):
-                self._waiting.popleft()  # live chat: the newest comments matter most
-                self._dropped += 1
+        over = len(self._waiting) - max(1, limit)
+        for _ in range(over):
+            self._waiting.popleft()  # live chat: the newest comments matter most
+        self._not_shown(max(0, over))
+
+    def _not_shown(self, count: int) -> None:
+        """Under the lock: ``count`` comments will never be shown (for ``dropped`` and the "+N")."""
+        if count <= 0:
+            return
+        self._dropped += count
+        second = self._now_ns // _NS
+        if self._missed and self._missed[-1][0] == second:
+            self._missed[-1][1] += count
+        else:
+            self._missed.append([second, count])
+
+    def _missed_recently(self, now_ns: int) -> int:
+        first = now_ns // _NS - MISSED_WINDOW_S + 1
+        while self._missed and self._missed[0][0] < first:
+            self._missed.popleft()
+        return sum(count for _, count in self._missed)
 
     def remove(self, message_id: str) -> None:
         """Take a comment off the overlay (queued or on screen; also unpins it)."""
@@ -260,7 +327,8 @@ class DanmakuOverlaySource(Source):
 
     def stats(self) -> DanmakuStats:
         with self._lock:
-            return DanmakuStats(len(self._live), len(self._waiting), self._dropped, self._shown, self._pin is not None)
+            return DanmakuStats(len(self._live), len(self._waiting), self._dropped, self._shown, self._pin is not None,
+                                self._label_n if self._label is not None else 0)
 
     def _remember(self, message_id: str, text: str, colour: str) -> None:
         self._recent[message_id] = (text, colour)
@@ -278,6 +346,7 @@ class DanmakuOverlaySource(Source):
                 self._apply(op, arg)
             self._expire(clock_ns)
             self._admit(clock_ns)
+            self._update_label(clock_ns)
         # nothing is drawn here: the compositor asks for sprites, other views for a frame
         self._drawn_ns = None
         self._sprites = None
@@ -327,9 +396,11 @@ class DanmakuOverlaySource(Source):
         self._live = keep
         # comments that waited a whole duration are old news: drop them
         limit = self._duration_ns
+        expired = 0
         while self._waiting and now - self._waiting[0].queued_ns > limit:
             self._waiting.popleft()
-            self._dropped += 1
+            expired += 1
+        self._not_shown(expired)
 
     def _fit(self, px: np.ndarray, max_h: int) -> np.ndarray:
         """Crop to ``max_h`` rows (keeps lanes disjoint) and apply the overlay opacity."""
@@ -353,8 +424,13 @@ class DanmakuOverlaySource(Source):
         # Skipping those saves asking every lane again for each waiting comment (a busy chat keeps
         # dozens waiting).
         refused_width: int | None = None
-        full_modes: set[str] = set()
-        while self._waiting and tries < 64 and len(self._live) < cap:
+        # Nothing is rasterised for a mode with no room now (a chat faster than the lanes would
+        # otherwise rasterise comments that wait and are dropped unseen): no lane has let its last
+        # comment fully in, or every row is taken.
+        lanes_open = self._lanes.open_lanes(now)
+        full_modes = {mode for mode, full in (("scroll", lanes_open == 0), ("top", self._top.free_rows(now) == 0),
+                                              ("bottom", self._bottom.free_rows(now) == 0)) if full}
+        while self._waiting and tries < 64 and len(self._live) < cap and len(full_modes) < len(MODES):
             entry = self._waiting.popleft()
             tries += 1
             if entry.mode in full_modes:
@@ -382,7 +458,38 @@ class DanmakuOverlaySource(Source):
             else:
                 self._live.append(item)
                 self._shown += 1
+                if entry.mode == "scroll":
+                    lanes_open -= 1
+                    if lanes_open <= 0:
+                        full_modes.add("scroll")
+                elif (self._top if entry.mode == "top" else self._bottom).free_rows(now) == 0:
+                    full_modes.add(entry.mode)
         self._waiting.extendleft(reversed(kept))
+
+    def _update_label(self, now: int) -> None:
+        """The "+N" label: shown while comments were not shown in the last few seconds."""
+        n = self._missed_recently(now)
+        if n == 0:
+            if self._label is not None:
+                self._drop_label()
+            return
+        if n == self._label_n and self._label is not None:
+            return
+        if self._label_at_ns is not None and now - self._label_at_ns < _LABEL_EVERY_NS and self._label is not None:
+            return  # a busy chat changes N every frame: re-render twice a second at most
+        px = self._fit(render_text(self._pin_style("#FFFFFF"), f"+{n}").pixels, self._pin_h)
+        x = max(0, self._w - self._margin - px.shape[1])
+        y = self._pin_y + (self._pin_h - px.shape[0]) // 2
+        self._drop_label()
+        self._label = _Live("+N", "label", px, y, 0, None, x, 0, inverse_alpha(px))
+        self._label_n, self._label_at_ns = n, now
+        self._label_serial += 1
+
+    def _drop_label(self) -> None:
+        if self._label is not None and self._label.drawn is not None:
+            self._stale.append(self._label.drawn)
+        self._label = None
+        self._label_n = 0
 
     def _place(self, entry: _Waiting, now: int) -> _Live | None:
         px = entry.pixels
@@ -407,6 +514,8 @@ class DanmakuOverlaySource(Source):
         blended = [item for item in self._live if item.traj is None]
         if self._pin is not None:
             blended.append(self._pin)
+        if self._label is not None:
+            blended.append(self._label)
         moves: list[tuple[_Live, int, tuple[int, int, int, int] | None]] = []
         still: list[_Live] = []
         # bounds of this frame's scrolling comments, gathered on the way (hundreds per frame: the
@@ -430,8 +539,8 @@ class DanmakuOverlaySource(Source):
                 still.append(item)
             else:
                 moves.append((item, x, new))
-        signature = tuple((id(item), item.x, item.y) for item in blended)
-        empty = not self._live and self._pin is None
+        signature = tuple((id(item), item.x, item.y) for item in blended) + ((self._label_serial, 0, 0),)
+        empty = not self._live and self._pin is None and self._label is None
         if not moves and not self._stale and signature == self._blended_sig and (self._frame is None) == empty:
             return  # nothing moved: same picture, same serial (the compositor keeps its cache)
         self._blended_sig = signature
@@ -494,7 +603,7 @@ class DanmakuOverlaySource(Source):
         return self._frame
 
     def sprites(self) -> list[Sprite]:
-        """Every comment where it is now, in drawing order (scrolling, fixed, the pin): the same
+        """Every comment where it is now, in drawing order (scrolling, fixed, the pin, "+N"): the same
         picture as ``frame`` (scrolling comments never overlap, so copying them there equals
         blending them here)."""
         if self._sprites is None:
@@ -509,9 +618,9 @@ class DanmakuOverlaySource(Source):
                     x = traj.canvas_width + (-(traj.canvas_width + traj.width) * (now - traj.start_ns)) \
                         // traj.duration_ns
                     scrolling.append(Sprite(item.pixels, item.inv, x, item.y))
-            pin = self._pin
-            if pin is not None:
-                fixed.append(Sprite(pin.pixels, pin.inv, pin.x, pin.y))
+            for extra in (self._pin, self._label):
+                if extra is not None:
+                    fixed.append(Sprite(extra.pixels, extra.inv, extra.x, extra.y))
             self._sprites = scrolling + fixed
         return self._sprites
 

@@ -3,8 +3,9 @@
 ``OverlayBinding(service, studio)`` listens to the service (on its ``net-interaction`` thread) and
 forwards, through the overlays' thread-safe methods:
 
-- visible danmaku to every ``danmaku_overlay`` (flagged ones — banned words, blocked users, slow
-  mode — stay in the dock and never reach the overlay); moderator removals and pins;
+- visible danmaku to every ``danmaku_overlay``, one batch per network read (``push_many``: the
+  overlay keeps what it can show and counts the rest for its "+N"); flagged ones — banned words,
+  blocked users, slow mode — stay in the dock and never reach the overlay; moderator removals and pins;
 - likes totals and gifts to every ``reactions_overlay``;
 - poll updates and results, as a :class:`~scenes.sources.poll_overlay.PollView`, to every
   ``poll_overlay``.
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol, TypeVar
 
 from scenes.events import Signal
@@ -62,7 +63,7 @@ class OverlayBinding:
         self._poll_lock = threading.Lock()  # poll events come from the UI and the net thread
         moderator = service.moderator
         self._disconnects: list[Callable[[], None]] = [
-            service.danmaku.connect(self._on_danmaku),
+            service.danmaku_batch.connect(self._on_danmaku),
             service.likes.connect(self._on_likes),
             service.gifts.connect(self._on_gift),
             service.poll_updated.connect(self._on_poll_updated),
@@ -105,19 +106,17 @@ class OverlayBinding:
 
     # ---- service events (net-interaction thread) ----
 
-    def _on_danmaku(self, event: DanmakuEvent) -> None:
-        if not event.visible:
-            self.withheld += 1
+    def _on_danmaku(self, events: Sequence[DanmakuEvent]) -> None:
+        comments = [(e.message.id, e.message.text, e.message.colour, e.message.mode) for e in events if e.visible]
+        self.withheld += len(events) - len(comments)
+        if not comments:
             return
-        m = event.message
         targets = self.overlays(DanmakuOverlaySource)
         for overlay in targets:
-            try:
-                overlay.push(m.id, m.text, m.colour, m.mode)
-            except ValueError as exc:  # e.g. text the overlay cannot show: skip it, keep going
-                log.warning("danmaku %s not shown: %s", m.id, exc)
+            for message_id, exc in overlay.push_many(comments):  # e.g. text the overlay cannot show
+                log.warning("danmaku %s not shown: %s", message_id, exc)
         if targets:
-            self.forwarded += 1
+            self.forwarded += len(comments)
 
     def _on_removed(self, event: DanmakuRemoved) -> None:
         for overlay in self.overlays(DanmakuOverlaySource):

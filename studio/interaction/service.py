@@ -3,6 +3,11 @@ moderates, counts, runs polls and emits typed events (``scenes.events.Signal``).
 
 Listeners run on the ``net-interaction`` thread; the UI re-emits them through ``widgets/bridge.py``.
 The sync API (``announce``, ``open_poll`` ...) is safe to call from any thread.
+
+Platform chat arrives in bursts (thousands of messages a second, a hundred per network read), so
+danmaku also go out as one ``danmaku_batch`` per read: the overlays and the dock take a batch, sample
+it to what they can show and cross threads once per batch, not once per message. Every message is
+still moderated, counted, logged and checked for a vote here.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from scenes.events import Signal
 from studio.interaction.adapters import Adapter, EmbeddedHubAdapter
@@ -103,6 +108,8 @@ class InteractionService:
         self.moderator = moderator or Moderator()
         self.showlog = showlog
         self.danmaku: Signal[DanmakuEvent] = Signal()
+        # the danmaku of one network read (or of one loop iteration), in arrival order
+        self.danmaku_batch: Signal[tuple[DanmakuEvent, ...]] = Signal()
         self.likes: Signal[LikesUpdated] = Signal()
         self.gifts: Signal[GiftReceived] = Signal()
         self.entered: Signal[Enter] = Signal()
@@ -121,7 +128,9 @@ class InteractionService:
         self._loop = net or NetLoop("net-interaction")
         self._owns_loop = net is None
         self._lock = threading.Lock()
-        self._counters = InteractionCounters()
+        # plain totals, bumped per message; ``counters()`` makes the frozen snapshot on demand
+        self._totals: dict[str, float] = dict.fromkeys(InteractionCounters.__dataclass_fields__, 0)
+        self._batch: list[DanmakuEvent] = []
         self._poll: Poll | None = None
         self._poll_links: list[object] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -203,11 +212,30 @@ class InteractionService:
             return
         self.status.emit(SourceStatus("ended", self.adapter.name))
 
-    def _count(self, **changes: float) -> InteractionCounters:
+    def _count(self, **changes: float) -> dict[str, float]:
+        """Add to the totals and return them. Only the loop thread adds, so its reads stay valid;
+        other threads read through ``counters()``."""
+        totals = self._totals
         with self._lock:
-            values = {k: getattr(self._counters, k) + v for k, v in changes.items()}
-            self._counters = replace(self._counters, **values)  # type: ignore[arg-type]
-            return self._counters
+            for key, value in changes.items():
+                totals[key] += value
+            return totals
+
+    def _queue_danmaku(self, event: DanmakuEvent) -> None:
+        """Collect this read's danmaku; one ``danmaku_batch`` goes out when the loop next turns
+        (after every message already received has been handled)."""
+        self._batch.append(event)
+        if len(self._batch) > 1:
+            return
+        try:
+            asyncio.get_running_loop().call_soon(self._flush_danmaku)
+        except RuntimeError:  # no loop (messages fed by hand in a test): deliver now
+            self._flush_danmaku()
+
+    def _flush_danmaku(self) -> None:
+        batch, self._batch = tuple(self._batch), []
+        if batch:
+            self.danmaku_batch.emit(batch)
 
     def _dispatch(self, message: Message) -> None:
         if isinstance(message, Danmaku):
@@ -215,16 +243,17 @@ class InteractionService:
             paid = isinstance(message, SuperChat)
             self._count(danmaku=1, danmaku_hidden=0 if event.visible else 1, super_chats=1 if paid else 0)
             self.danmaku.emit(event)
+            self._queue_danmaku(event)
             if isinstance(message, SuperChat):
                 self._super_chat(message)
             if self.chat_votes and BLOCKED_USER not in event.flags:
                 self._chat_vote(message)
         elif isinstance(message, Like):
-            total = self._count(likes=message.count).likes
+            total = int(self._count(likes=message.count)["likes"])
             self.likes.emit(LikesUpdated(message.user, message.count, total))
         elif isinstance(message, Gift):
-            counters = self._count(gifts=message.count, gift_value=message.value * message.count)
-            self.gifts.emit(GiftReceived(message, counters.gift_value, counters.gifts))
+            totals = self._count(gifts=message.count, gift_value=message.value * message.count)
+            self.gifts.emit(GiftReceived(message, totals["gift_value"], int(totals["gifts"])))
             self._log(
                 "gift", user=message.user, nick=message.nick, name=message.name,
                 count=message.count, value=message.value, platform=message.platform,
@@ -246,13 +275,14 @@ class InteractionService:
             self.announcements.emit(message)  # from a source that relays host frames
 
     def _super_chat(self, message: SuperChat) -> None:
-        counters = self._count(gift_value=message.value)
+        totals = self._count(gift_value=message.value)
+        value, gifts = totals["gift_value"], int(totals["gifts"])
         self._log("super_chat", user=message.user, nick=message.nick, text=message.text, value=message.value,
                   platform=message.platform)
         self.gifts.emit(GiftReceived(
             Gift(id=message.id, received_at=message.received_at, user=message.user, nick=message.nick,
                  platform=message.platform, name="SC", count=1, value=message.value),
-            counters.gift_value, counters.gifts))
+            value, gifts))
 
     def _chat_vote(self, message: Danmaku) -> None:
         """A chat line that is exactly an option key or text votes (one vote per platform user)."""
@@ -301,7 +331,8 @@ class InteractionService:
 
     def counters(self) -> InteractionCounters:
         with self._lock:
-            return self._counters
+            totals = dict(self._totals)
+        return InteractionCounters(**{k: v if k == "gift_value" else int(v) for k, v in totals.items()})  # type: ignore[arg-type]
 
     # ---- host -> viewers ----
 

@@ -215,3 +215,38 @@ def test_headless_chat_source_and_show_log(studio_home: Path, tmp_path: Path) ->
     kinds = {r["kind"]: r for r in records}
     assert kinds["gift"]["platform"] == "bilibili" and kinds["gift"]["count"] == 2
     assert kinds["super_chat"]["platform"] == "bilibili" and kinds["super_chat"]["text"] == "加油"
+
+
+def test_danmaku_cross_to_listeners_once_per_network_read() -> None:
+    """A burst from the room (three brotli frames of 100 danmaku) reaches ``danmaku_batch`` in at
+    most one batch per frame, in order, with nothing lost; ``danmaku`` still sees every message."""
+    net = NetLoop("test-chat-batches")
+    net.start()
+    server = FakeBilibiliServer()
+    net.run(server.start())
+    bili = BilibiliAdapter(77, url=server.url, backoff=(0.01, 0.05))
+    service = InteractionService(bili, net=net)
+    batches: list[tuple[str, ...]] = []
+    singles: list[str] = []
+    done = threading.Event()
+
+    def on_batch(events: Any) -> None:
+        batches.append(tuple(e.message.text for e in events))
+        if sum(map(len, batches)) >= 300:
+            done.set()
+
+    service.danmaku_batch.connect(on_batch)
+    service.danmaku.connect(lambda e: singles.append(e.message.text))
+    try:
+        service.start()
+        net.run(asyncio.wait_for(bili.connected.wait(), 10))
+        frames = [batched([danmu(100 * f + i + 1, "u", f"m{100 * f + i}") for i in range(100)], VER_BROTLI)
+                  for f in range(3)]
+        net.run(server.push(*frames))
+        assert done.wait(20), "the burst did not arrive"
+    finally:
+        service.stop()
+        net.run(server.stop())
+        net.stop()
+    assert [t for batch in batches for t in batch] == [f"m{i}" for i in range(300)] == singles
+    assert 1 <= len(batches) <= 3

@@ -40,9 +40,14 @@ def dock(qtbot: QtBot, service: InteractionService) -> Iterator[DanmakuDock]:
     widget.close_bridge()
 
 
+def moderated(service: InteractionService, message: Danmaku) -> None:
+    """As the service delivers it: checked by the moderator, in a batch (one network read)."""
+    service.danmaku_batch.emit((service.moderator.check(message),))
+
+
 def feed(service: InteractionService, text: str, user: str = "u1", nick: str = "") -> Danmaku:
     message = Danmaku(user=user, nick=nick, text=text)
-    service.danmaku.emit(service.moderator.check(message))
+    moderated(service, message)
     return message
 
 
@@ -140,7 +145,7 @@ def test_moderation_actions(qtbot: QtBot, dock: DanmakuDock, service: Interactio
 
 def test_pin_of_a_forgotten_message_is_reported(dock: DanmakuDock, service: InteractionService) -> None:
     message = Danmaku(user="u", text="旧消息")
-    service.danmaku.emit(service.moderator.check(message))
+    moderated(service, message)
     service.moderator.remove(message.id)  # the moderator forgets removed messages
     dock.select_row(0)
     dock.pin_button.click()
@@ -207,8 +212,8 @@ def test_viewer_danmaku_reaches_dock_and_program_frame(qtbot: QtBot) -> None:
 
 
 def test_block_covers_the_address_and_shows_in_the_dock(dock: DanmakuDock, service: InteractionService) -> None:
-    service.danmaku.emit(service.moderator.check(Danmaku(user="p1", nick="troll", address="a-home", text="spam")))
-    service.danmaku.emit(service.moderator.check(Danmaku(user="p9", address="a-cafe", text="hello")))
+    moderated(service, Danmaku(user="p1", nick="troll", address="a-home", text="spam"))
+    moderated(service, Danmaku(user="p9", address="a-cafe", text="hello"))
     dock.select_row(0)
     dock.block_button.click()
     assert dock.blocked_list.count() == 1 and "troll" in dock.blocked_list.item(0).text()
@@ -216,7 +221,7 @@ def test_block_covers_the_address_and_shows_in_the_dock(dock: DanmakuDock, servi
     assert dock.model.item(0, 0).data(FLAGS_ROLE) == ("blocked_user",)  # listed rows are marked too
     assert not dock.model.item(1, 0).data(FLAGS_ROLE)
     # the same viewer back with a new identity from the same address is flagged on arrival
-    service.danmaku.emit(service.moderator.check(Danmaku(user="p2", address="a-home", text="again")))
+    moderated(service, Danmaku(user="p2", address="a-home", text="again"))
     assert dock.model.item(2, 0).data(FLAGS_ROLE) == ("blocked_user",)
     assert "1 blocked" in dock.summary.text()
     assert not dock.unblock_button.isEnabled()

@@ -72,6 +72,27 @@ def test_bursts_are_sampled_but_super_chats_are_always_listed(qtbot: QtBot, dock
     assert service.counters().danmaku == 501  # every message was still moderated and counted
 
 
+
+def test_a_network_read_arrives_as_one_batch_and_is_sampled(qtbot: QtBot, dock: DanmakuDock,
+                                                             service: InteractionService) -> None:
+    """One read of a busy room (300 danmaku, a super chat among them) crosses to the UI once; the
+    dock lists a sample of it on the next flush, the super chat always."""
+    events = [service.moderator.check(Danmaku(user=f"bilibili:{i}", platform="bilibili", text=f"弹幕{i}"))
+              for i in range(300)]
+    events.insert(150, service.moderator.check(SuperChat(user="bilibili:1", platform="bilibili", text="看我",
+                                                         value=30.0)))
+    small = [service.moderator.check(Danmaku(user="bilibili:x", platform="bilibili", text="安静的时候"))]
+    dock.add_events(small)  # a quiet read is listed at once
+    assert texts(dock) == ["安静的时候"]
+    dock.add_events(events)
+    assert texts(dock) == ["安静的时候"]  # a burst waits for the flush
+    qtbot.waitUntil(lambda: not dock._burst, timeout=10_000)
+    listed = texts(dock)[1:]
+    assert len(listed) == SAMPLE_PER_FLUSH and "[SC ¥30] 看我" in listed
+    assert dock.sampled_out == 301 - SAMPLE_PER_FLUSH
+    order = [int(t[2:]) for t in listed if t.startswith("弹幕")]
+    assert order == sorted(order) and order[-1] - order[0] > 200  # spread over the read, in order
+
 def test_votes_dock_shows_the_tally_by_source(qtbot: QtBot, service: InteractionService) -> None:
     dock = VotesDock(service)
     qtbot.addWidget(dock)

@@ -120,3 +120,27 @@ def test_bad_comment_width() -> None:
         ScrollLanes(1, W, D).place(0, 0)
     with pytest.raises(ValueError, match="count"):
         FixedRows(0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 2000), st.integers(0, D // 4)), max_size=40), st.integers(1, 6))
+def test_open_lanes_is_zero_only_when_no_comment_fits(items: list[tuple[int, int]], lanes: int) -> None:
+    """``open_lanes`` lets a caller skip measuring a comment: when it says 0, no width is placed."""
+    sl = ScrollLanes(lanes, W, D, GAP)
+    now = 0
+    for width, step in items:
+        now += step
+        open_now = sl.open_lanes(now)
+        assert 0 <= open_now <= lanes
+        placed = sl.place(width, now)
+        if open_now == 0:
+            assert placed is None
+        if placed is None:  # a lane that is open refuses only wider (faster) comments than the narrowest
+            assert open_now == 0 or sl.place(1, now) is not None
+
+
+def test_free_rows_count_rows_whose_time_is_up() -> None:
+    rows = FixedRows(2)
+    assert rows.free_rows(0) == 2
+    rows.place(0, 100)
+    assert rows.free_rows(50) == 1 and rows.free_rows(100) == 2

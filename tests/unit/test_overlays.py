@@ -59,8 +59,9 @@ def redraw(source: DanmakuOverlaySource, now: int) -> np.ndarray:
     for item in source._live:
         if item.traj is None:
             blit_over(out, item.pixels, item.x, item.y)
-    if source._pin is not None:
-        blit_over(out, source._pin.pixels, source._pin.x, source._pin.y)
+    for extra in (source._pin, source._label):  # the pin, then the "+N" label
+        if extra is not None:
+            blit_over(out, extra.pixels, extra.x, extra.y)
     return out
 
 
@@ -330,6 +331,85 @@ def test_a_narrow_comment_passes_a_wide_one_the_lane_refuses() -> None:
     assert (ov.stats().queued, len(ov._live)) == (1, 2)
 
 
+def flood(ov: DanmakuOverlaySource, seconds: float, per_frame: int, start: int = 0) -> int:
+    """A chat far faster than the lanes: ``per_frame`` comments per frame (a network read each),
+    ticking at 30 fps from ``start``; returns the clock of the last tick."""
+    texts = ["666", "哈哈哈哈哈哈", "好看😍", "这个口红多少钱呀主播", "gg", "冲冲冲"]
+    now = start
+    for frame in range(int(seconds * 30)):
+        now = start + frame * FRAME
+        ov.push_many([(f"f{now}-{i}", texts[i % len(texts)], "#FFFFFF", "scroll") for i in range(per_frame)])
+        ov.tick(now)
+    return now
+
+
+def test_at_lane_capacity_the_overlay_says_how_many_were_not_shown() -> None:
+    ov = danmaku(max_on_screen=500)
+    now = flood(ov, 3.0, 40)  # 1,200 comments a second into a handful of lanes
+    st = ov.stats()
+    assert st.on_screen <= 500 and st.missed > 0  # "+N" is up
+    assert st.shown + st.queued + st.dropped == 90 * 40  # every comment is accounted for
+    label = ov._label
+    assert label is not None and label.x + label.pixels.shape[1] <= ov.size[0]  # bottom-right, inside
+    assert label.y >= ov._pin_y - 1
+    # the label is drawn: on the canvas and among the compositor's sprites
+    assert ink(pixels(ov)[label.y : label.y + label.pixels.shape[0], label.x :]) > 20
+    assert any(sp.pixels is label.pixels for sp in ov.sprites())
+    assert np.array_equal(pixels(ov), redraw(ov, now))
+    # the chat stops: the queue empties (shown, or too old), then after the window the label goes
+    for frame in range(1, 30 * 12):
+        ov.tick(now + frame * FRAME)
+    assert ov.stats().queued == 0 and ov.stats().missed == 0 and ov._label is None
+    assert np.array_equal(pixels(ov), redraw(ov, now + (30 * 12 - 1) * FRAME))
+
+
+def test_the_label_counts_only_the_last_few_seconds() -> None:
+    ov = danmaku(max_on_screen=1, queue_limit=1)  # duration 4 s
+    ov.push_many([(f"m{i}", "弹幕", "#FFFFFF", "scroll") for i in range(11)])  # 10 overflow the queue
+    ov.tick(0)
+    assert ov.stats().missed == 10 and ov.stats().on_screen == 1
+    ov.tick(2 * S)
+    ov.push_many([(f"n{i}", "弹幕", "#FFFFFF", "scroll") for i in range(4)])  # 3 overflow, n3 waits
+    ov.tick(2 * S + FRAME)
+    assert ov.stats().missed == 13
+    # 6 s: the first ten are out of the 5-second window; n3 waited a whole duration: not shown either
+    ov.tick(6 * S + FRAME)
+    assert ov.stats().missed == 3 + 1
+
+
+def test_comments_that_are_never_shown_are_never_rasterised(monkeypatch: pytest.MonkeyPatch) -> None:
+    from scenes.sources import danmaku_overlay
+
+    rendered: list[str] = []
+    real = danmaku_overlay.render_text
+
+    def counting(style: Any, text: str, **kw: Any) -> Any:
+        rendered.append(text)
+        return real(style, text, **kw)
+
+    monkeypatch.setattr(danmaku_overlay, "render_text", counting)
+    ov = danmaku(max_on_screen=500)
+    flood(ov, 3.0, 40)
+    st = ov.stats()
+    bullets = [t for t in rendered if not t.startswith("+")]
+    # one rasterisation per comment shown; a few more where a lane refused a faster comment
+    assert st.shown <= len(bullets) <= st.shown + ov.lane_count + 30
+    assert len(bullets) < st.dropped / 10
+    assert len(rendered) - len(bullets) <= 2 * 3 + 1  # the "+N" label: at most twice a second
+
+
+def test_push_many_equals_pushes_and_reports_bad_comments() -> None:
+    one, many = danmaku(queue_limit=5), danmaku(queue_limit=5)
+    batch = [(f"m{i}", f"第{i}条", "#FF0000", "scroll") for i in range(12)]
+    for item in batch:
+        one.push(*item)
+    assert many.push_many(batch) == []
+    assert one.stats() == many.stats() and [w.id for w in one._waiting] == [w.id for w in many._waiting]
+    bad = many.push_many([("x", "", "#FFFFFF", "scroll"), ("y", "好", "red", "scroll"), ("z", "好", "#FFFFFF", "top")])
+    assert [message_id for message_id, _ in bad] == ["x", "y"] and "empty" in str(bad[0][1])
+    assert [w.id for w in many._waiting][-1] == "z"
+
+
 # ---- poll results ----
 
 
@@ -449,7 +529,7 @@ def test_binding_forwards_visible_danmaku_removals_pins_likes_gifts_and_polls() 
         ok = Danmaku(user="u1", nick="小明", text="主播好", colour="#FF0000")
         bad = Danmaku(user="u2", text="你是傻瓜")
         for message in (ok, bad):
-            service.danmaku.emit(service.moderator.check(message))
+            service.danmaku_batch.emit((service.moderator.check(message),))
         assert binding.forwarded == 1 and binding.withheld == 1
         assert dm.stats().queued == 1  # only the accepted one
         dm.tick(0)
@@ -457,7 +537,7 @@ def test_binding_forwards_visible_danmaku_removals_pins_likes_gifts_and_polls() 
         service.moderator.remove(ok.id)
         dm.tick(FRAME)
         assert dm.stats().on_screen == 0
-        service.danmaku.emit(service.moderator.check(ok))  # seen again (the moderator forgot it)
+        service.danmaku_batch.emit((service.moderator.check(ok),))  # seen again (the moderator forgot it)
         service.moderator.pin(ok.id)
         dm.tick(2 * FRAME)
         assert dm.stats().pinned
