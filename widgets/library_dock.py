@@ -242,7 +242,8 @@ class LibraryDock(QWidget):
 
     def _icon(self, clip: Clip) -> QIcon:
         thumb = self.library.thumbnail_path(clip)
-        key = (str(thumb or ""), clip.status, tr("Broken") + tr("Missing"))
+        # a re-probe (relink, a changed file) rewrites the same thumbnail file: its clip's facts are in the key
+        key = (f"{thumb or ''}|{clip.path}|{clip.size}|{clip.mtime}", clip.status, tr("Broken") + tr("Missing"))
         icon = self._icons.get(key)
         if icon is None:
             icon = QIcon(self._badged(thumb, clip.status))
