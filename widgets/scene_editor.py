@@ -19,6 +19,7 @@ from PySide6.QtGui import QColor, QContextMenuEvent, QKeyEvent, QMouseEvent, QPa
 from PySide6.QtWidgets import QMenu
 
 from scenes.compositor import ItemSnapshot, Placement
+from scenes.model import SceneItem
 from studio import commands as cmd
 from widgets import edit_geometry as geo
 from widgets.editor_state import EditorState
@@ -56,7 +57,7 @@ class _Drag:
     place: Placement
     source_size: tuple[int, int]
     gesture: str = field(default_factory=lambda: f"drag-{next(_gestures)}")
-    others: dict[str, tuple[float, float]] = field(default_factory=dict)  # its group, where they started
+    others: dict[str, ItemSnapshot] = field(default_factory=dict)  # the rest of its group, as they started
 
 
 class SceneEditor(QObject):
@@ -162,18 +163,25 @@ class SceneEditor(QObject):
             if not item.locked:
                 mode = "crop" if event.modifiers() & Qt.KeyboardModifier.AltModifier else "resize"
                 self._drag = _Drag(mode, item.id, grabbed[0], point, snap, place,
-                                   self.state.source_size(item.source))
+                                   self.state.source_size(item.source),
+                                   others=self._group_of(item, placements) if mode == "resize" else {})
             return True
         hit = geo.hit_test([(item.id, place) for item, _s, place in placements], point)
         self.state.select(hit)
         if hit is not None:
             item, snap, place = by_id[hit]
             if not item.locked:
-                others = {it.id: (s.x, s.y) for it, s, _p in placements
-                          if item.group and it.group == item.group and it.id != hit and not it.locked}
                 self._drag = _Drag("move", hit, "", point, snap, place, self.state.source_size(item.source),
-                                   others=others)
+                                   others=self._group_of(item, placements))
         return True
+
+    @staticmethod
+    def _group_of(item: SceneItem, placements: list[tuple[SceneItem, ItemSnapshot, Placement]]
+                  ) -> dict[str, ItemSnapshot]:
+        """The other unlocked members of the item's group, as they are at the press."""
+        if not item.group:
+            return {}
+        return {it.id: s for it, s, _p in placements if it.group == item.group and it.id != item.id and not it.locked}
 
     def _move(self, event: QMouseEvent) -> bool:
         assert self.view is not None
@@ -218,8 +226,8 @@ class SceneEditor(QObject):
         self._snap_lines = lines
         dx, dy = x - drag.snap.x, y - drag.snap.y
         changes = {drag.item_id: {"x": round(x, 2), "y": round(y, 2)}}
-        for other, (ox, oy) in drag.others.items():  # the rest of its group moves as much
-            changes[other] = {"x": round(ox + dx, 2), "y": round(oy + dy, 2)}
+        for other, o in drag.others.items():  # the rest of its group moves as much
+            changes[other] = {"x": round(o.x + dx, 2), "y": round(o.y + dy, 2)}
         self.state.update_items(changes, drag.gesture)
 
     def _drag_resize(self, drag: _Drag, delta: geo.Point, keep_aspect: bool, snapping: bool) -> None:
@@ -248,8 +256,17 @@ class SceneEditor(QObject):
         cw, ch = max(1, sw - cl - cr), max(1, sh - ct - cb)
         sx = math.copysign(min(100.0, max(0.001, w / cw)), drag.snap.scale_x)
         sy = math.copysign(min(100.0, max(0.001, h / ch)), drag.snap.scale_y)
-        self.state.update_item(drag.item_id, drag.gesture, x=round(x, 2), y=round(y, 2),
-                               scale_x=round(sx, 5), scale_y=round(sy, 5))
+        changes = {drag.item_id: {"x": round(x, 2), "y": round(y, 2), "scale_x": round(sx, 5),
+                                  "scale_y": round(sy, 5)}}
+        # the rest of its group is stretched the same way: the map that takes the item's box at the
+        # press to its box now, applied to each member's place and scale
+        kx, ky = sx / drag.snap.scale_x, sy / drag.snap.scale_y
+        for other, o in drag.others.items():
+            osx = math.copysign(min(100.0, max(0.001, abs(o.scale_x * kx))), o.scale_x)
+            osy = math.copysign(min(100.0, max(0.001, abs(o.scale_y * ky))), o.scale_y)
+            changes[other] = {"x": round(x + (o.x - drag.place.x) * kx, 2), "y": round(y + (o.y - drag.place.y) * ky, 2),
+                              "scale_x": round(osx, 5), "scale_y": round(osy, 5)}
+        self.state.update_items(changes, drag.gesture)
 
     def _release(self, event: QMouseEvent) -> bool:
         if event.button() != Qt.MouseButton.LeftButton or self._drag is None:

@@ -155,7 +155,7 @@ def test_copy_paste_a_source_into_another_scene_and_paste_filters(make_window, q
     assert col.source("small").filters == ()
 
 
-def test_group_moves_together_and_ungroup(make_window, qtbot) -> None:
+def test_group_moves_and_stretches_together_and_ungroup(make_window, qtbot) -> None:
     window = make_window()
     scene = window.studio.collection.scene("Scene A")
     window.studio.submit(cmd.UpdateItem("Scene A", "bg-a", {"scale_x": 0.2, "scale_y": 0.2, "x": 600.0}))
@@ -176,6 +176,18 @@ def test_group_moves_together_and_ungroup(make_window, qtbot) -> None:
     window.edit_actions.undo()
     render(window, 31)
     assert (scene.item("box-a").x, scene.item("bg-a").x) == (100.0, 600.0)
+
+    window.state.select("box-a")
+    _drag(qtbot, window, (300, 200), (500, 300))  # the bottom-right handle: twice as big
+    render(window, 40)
+    bg = scene.item("bg-a")
+    assert scene.item("box-a").scale_x == pytest.approx(2.0, abs=0.03)
+    # the group stretches about the same corner: bg's place and size follow
+    assert (bg.x, bg.y) == (pytest.approx(1100, abs=8), pytest.approx(-100, abs=8))
+    assert (bg.scale_x, bg.scale_y) == (pytest.approx(0.4, abs=0.01), pytest.approx(0.4, abs=0.01))
+    window.edit_actions.undo()
+    render(window, 41)
+    assert (bg.x, bg.y, bg.scale_x) == (600.0, 0.0, 0.2)
 
     window.state.select("box-a")
     window.edit_actions.ungroup()
