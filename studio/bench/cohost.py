@@ -14,9 +14,10 @@ program and times it against the moment that frame's packets were handed to the 
   second of wall time (target <= 0.25 at 720p30).
 - ``lagged_pct_2_guests``: the clock's lagged frames while both guests play, beside
   ``lagged_pct_no_guests`` for the same program without them, measured first in the same run.
-- ``round_trip_ms_p95``: the conversational round trip needs the guest page (program stamp ->
-  page -> canvas capture back as the guest's camera); this bench does not run a browser, so it is
-  reported as null with the reason.
+- ``round_trip_ms_p50/p95``: the conversational delay, with a real guest page in headless
+  Chromium: a program stamp -> WHIP -> relay -> the guest page's return feed -> the page sends what
+  it displays back as its camera (canvas capture) -> the guest ingest -> the guest source ->
+  program (``studio.bench._cohost_round_trip``; target p95 <= 400 ms). Null when Chromium is missing.
 
 The machine is shared: compare the figures side by side, and run again before trusting one number.
 """
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import threading
 import time
 from typing import Any
@@ -34,6 +36,7 @@ import numpy as np
 from scenes.model import SceneCollection, SceneItem, VideoFormat
 from scenes.stamp import draw_stamp, read_stamp
 from studio.audio.mixer import AudioMixer
+from studio.chromium import CHROMIUM
 from studio.engine import Studio
 from studio.events import ProgramFrame
 from studio.guests.layouts import guest_layout
@@ -59,6 +62,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--baseline-seconds", type=float, default=8.0,
                         help="seconds of the same program without guests, first (default 8)")
     parser.add_argument("--codec", choices=("h264", "vp8"), default="h264", help="the guests' video codec")
+    parser.add_argument("--round-trip-seconds", type=float, default=15.0,
+                        help="seconds of the Chromium round trip, after the rest (default 15; 0 = skip)")
 
 
 def _thread_cpu_s(prefix: str) -> dict[str, float]:
@@ -235,8 +240,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "frames_no_guests": base_frames,
             "target_lagged_pct": TARGET_LAGGED_PCT,
             "return_feed_packets": [len(link.returned) for link in links],
-            "round_trip_ms_p95": None,
-            "round_trip_note": "needs the guest page sending its display back (canvas capture); not run here",
             "target_round_trip_ms_p95": TARGET_ROUND_TRIP_P95_MS,
         })
         channels = [stage.channel(link.guest_id) for link in links]
@@ -252,4 +255,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         stage.close()
         net.stop()
         studio.sources.close()
+    result.update(_round_trip(args.round_trip_seconds))
     return result
+
+
+def _round_trip(seconds: float) -> dict[str, Any]:
+    if seconds <= 0:
+        return {"round_trip_ms_p95": None, "round_trip_note": "skipped (--round-trip-seconds 0)"}
+    if not os.path.exists(CHROMIUM):
+        return {"round_trip_ms_p95": None, "round_trip_note": f"needs {CHROMIUM} (the guest page)"}
+    from studio.bench._cohost_round_trip import round_trip
+
+    return round_trip(seconds)
