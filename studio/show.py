@@ -32,6 +32,7 @@ from studio.paths import recordings_dir
 from studio.rundown.executor import RundownExecutor
 from studio.rundown.persistence import load_rundown
 from studio.rundown.polls import FramePolls
+from studio.services.guest_requests import GuestRequestRouter
 from studio.services.local import LocalServices, ServiceUrls
 from studio.sessiondata.session import SessionRecording, show_health_probe
 
@@ -93,8 +94,11 @@ class Show:
             self.showlog = self._new_showlog()
             self.session = SessionRecording()
             hub = WebSocketAdapter(self.urls.hub_host, token=self.urls.hub_token)
+            source = self._interaction_source(hub)
+            if cohost is not None:  # viewers' requests to join reach the co-host dock, invites go back
+                source = GuestRequestRouter(source, cohost)
             self.interaction = InteractionService(
-                self.session.tap(self._interaction_source(hub)), net=self.net, showlog=self.showlog)
+                self.session.tap(source), net=self.net, showlog=self.showlog)
             self.session.bind_interaction(self.interaction)
             self.interaction.start()
             self.session.sample_health(show_health_probe(self.pipeline, self.studio, self.services.hub))

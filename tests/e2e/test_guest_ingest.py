@@ -17,12 +17,12 @@ from encoders.packets import EncodedPacket
 from studio.chromium import CHROMIUM, CHROMIUM_ARGS
 from studio.interaction.adapters import EmbeddedHubAdapter
 from studio.interaction.hub import HubConfig
-from studio.interaction.messages import GuestInvite, GuestRequest
 from studio.net import NetLoop
 from studio.outputs.whip import WhipConfig, WhipOutput
 from studio.outputs.whip_events import OutputState, OutputStatus
 from studio.services.guest_link import GuestEndReason, GuestLink, GuestPacket
-from studio.services.guests import CoHost, GuestBook, GuestJoined, GuestLeft, JoinRequest, ViewerInvite
+from studio.services.guest_requests import GuestRequestRouter
+from studio.services.guests import CoHost, GuestBook, GuestJoined, GuestLeft, JoinRequest
 from studio.services.local import LocalServices
 from studio.services.relay import RelayServer
 from studio.webrtc.synthetic import SyntheticH264, SyntheticOpus, SyntheticPump
@@ -327,16 +327,14 @@ def test_a_guest_sending_more_than_the_relay_takes_is_ended_clearly(show: Show, 
 def test_a_viewer_asks_to_join_and_the_accepted_invite_reaches_their_page(show: Show, guest_browser: Any) -> None:
     adapter = EmbeddedHubAdapter(HubConfig())
     adapter.hub.allow_page(show.relay.port)
-    show.net.run(adapter.start())
+    router = GuestRequestRouter(adapter, show.cohost)  # as the show wraps its interaction source
+    show.net.run(router.start())
     requests: list[tuple[JoinRequest, ...]] = []
     asked = threading.Event()
 
-    async def studio_side() -> None:
-        # what the studio wires: a viewer's request goes to the co-host model, the host's
-        # acceptance goes back to that viewer as a guest_invite
-        async for message in adapter:
-            if isinstance(message, GuestRequest):
-                show.book.add_request(message.user, message.nick)
+    async def interaction_service() -> None:
+        async for _ in router:
+            pass
 
     def on_requests(queue: tuple[JoinRequest, ...]) -> None:
         requests.append(queue)
@@ -344,12 +342,7 @@ def test_a_viewer_asks_to_join_and_the_accepted_invite_reaches_their_page(show: 
             asked.set()
 
     show.book.requests_changed.connect(on_requests)
-
-    def on_invited(invite: ViewerInvite) -> None:  # on the net loop
-        show.net.loop.create_task(adapter.send(GuestInvite(viewer=invite.viewer, url=invite.url)))
-
-    show.book.viewer_invited.connect(on_invited)
-    consumer = show.net.submit(studio_side())
+    consumer = show.net.submit(interaction_service())
     try:
         show.net.run(adapter.wait_connected())
         viewer = guest_browser.new_page()
@@ -375,7 +368,7 @@ def test_a_viewer_asks_to_join_and_the_accepted_invite_reaches_their_page(show: 
         page.close()
         sink.wait(lambda: sink.ended == ["left"])
     finally:
-        show.net.run(adapter.close())
+        show.net.run(router.close())
         consumer.result(WAIT)
 
 
