@@ -27,6 +27,7 @@ from studio.rundown.model import Rundown
 from studio.secrets import Secret
 from studio.services.local import ServiceUrls
 from studio.show import Show
+from widgets.catalogue_editor import CatalogueEditor
 from widgets.cohost_dock import CohostDock
 from widgets.danmaku_dock import DanmakuDock
 from widgets.destination_binding import DestinationBinding
@@ -131,6 +132,7 @@ class ShowBinding(QObject):
             self.interaction_docks = [danmaku, votes]
             if self.show.catalogue is not None:  # suggested answers to product questions
                 danmaku.add_faq_panel(FaqAssistant(self.show.catalogue.catalogue))
+                self._add_catalogue_dock()
         cohost = getattr(self.show.services, "cohost", None)  # the relay's co-host model, when serving
         if cohost is not None:
             dock = CohostDock(cohost, self.show.guest_stage, self.show.studio, self.window)
@@ -141,6 +143,17 @@ class ShowBinding(QObject):
             self.interaction_docks.append(dock)
         self._add_rundown_dock()
         self.timer.start()
+
+    def _add_catalogue_dock(self) -> None:
+        opened = self.show.catalogue
+        if opened is None or "catalogue" in self.window.docks:
+            return
+        editor = CatalogueEditor(opened.catalogue, opened.path, self.window)
+        dock = self.window.add_dock("Products", "catalogueDock", editor, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.window.docks["catalogue"] = dock
+        if not self.window.restored_dock("catalogueDock") and "danmaku" in self.window.docks:
+            self.window.tabifyDockWidget(self.window.docks["danmaku"], dock)
+            self.window.docks["danmaku"].raise_()
 
     def _add_rundown_dock(self) -> None:
         if "rundown" in self.window.docks:
