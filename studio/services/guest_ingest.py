@@ -417,6 +417,8 @@ class GuestIngest:
             await pc.close()
             raise web.HTTPNotAcceptable(
                 text=f"cannot accept this offer (H.264 or VP8 video, Opus audio): {exc}") from None
+        if peer.ended_reason is not None:  # a listener of guest_joined ended it at once (kicked)
+            raise web.HTTPForbidden(text="the host ended this guest session")
         self.peers[peer.guest_id] = peer
         for kind in peer.receivers:
             peer.tasks.append(asyncio.create_task(peer.forward(kind)))

@@ -236,6 +236,12 @@ def test_kick_then_the_used_invite_and_a_wrong_one_are_refused(show: Show, guest
 
     status, text = show.net.run(post("wrong-token"))
     assert status == 401 and "not valid" in text
+    # a full show: a fresh invite is refused with 409 and stays usable
+    show.book.max_guests = 0
+    fresh = show.cohost.create_invite("Fifth").url.split("#invite=")[1]
+    status, text = show.net.run(post(fresh))
+    assert status == 409 and "the most it takes" in text
+    assert show.book.check(fresh).state == "open"
     assert show.relay.guests is not None and show.relay.guests.peers == {}
     assert "live" not in show.relay.streams
 
