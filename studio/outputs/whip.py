@@ -56,6 +56,7 @@ from aiortc import (
     RTCIceServer,
     RTCPeerConnection,
     RTCRtpSender,
+    RTCRtpTransceiver,
     RTCSessionDescription,
 )
 from aiortc.rtcconfiguration import RTCBundlePolicy
@@ -80,7 +81,7 @@ from studio.outputs.whip_http import (
     validate_endpoint,
 )
 from studio.secrets import Secret, redact
-from studio.webrtc import feedback, liveness, loopback, playout_delay, sender_setup
+from studio.webrtc import audio_red, feedback, liveness, loopback, playout_delay, sender_setup
 from studio.webrtc.codecs import h264_preferences, opus_preferences, validate_profile_level_id
 from studio.webrtc.packet_track import EncodedPacketTrack
 
@@ -113,6 +114,8 @@ class WhipConfig:
     trickle: bool = True
     stats_interval_s: float = 1.0
     keyframe_request_interval_s: float = 0.5
+    # RED (RFC 2198) for Opus when the server answers it; plain Opus otherwise (``webrtc.audio_red``)
+    audio_red: bool = field(default_factory=audio_red.enabled_by_default)
 
     def __post_init__(self) -> None:
         validate_endpoint(self.url, "WhipConfig.url")
@@ -188,6 +191,8 @@ class WhipOutput:
         self._feedback: feedback.FeedbackCounters | None = None  # the video sender's
         self._retransmit: sender_setup.RetransmitCounters | None = None
         self._rtcp: list[feedback.FeedbackCounters] = []  # every sender's (liveness)
+        self._audio: RTCRtpTransceiver | None = None
+        self.audio_red: audio_red.RedSenderState | None = None  # this session's, when RED is offered
         self._session_silent = False  # the receiver went quiet: the server is likely gone
         self._stats_task: asyncio.Task[None] | None = None
         self._last_keyframe_request = 0.0
@@ -340,6 +345,7 @@ class WhipOutput:
         servers = list(cfg.ice_servers) + self.learned_ice_servers
         pc = RTCPeerConnection(RTCConfiguration(iceServers=servers, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
         self._tracks, self._senders, self._rtcp = {}, [], []
+        self._audio, self.audio_red = None, None
         if cfg.video is not None:
             plid = (cfg.video.profile_level_id or "42e01f").lower()
             track = EncodedPacketTrack("video", on_keyframe_needed=self._request_keyframe)
@@ -356,7 +362,12 @@ class WhipOutput:
         if cfg.audio is not None:
             track = EncodedPacketTrack("audio", max_queue=50)
             transceiver = pc.addTransceiver(track, direction="sendonly")
-            transceiver.setCodecPreferences(opus_preferences())
+            if cfg.audio_red:
+                transceiver.setCodecPreferences(audio_red.opus_red_preferences())
+                self.audio_red = audio_red.attach_sender(transceiver.sender)
+            else:
+                transceiver.setCodecPreferences(opus_preferences())
+            self._audio = transceiver
             self._rtcp.append(feedback.attach(transceiver.sender))  # its receiver reports count too
             self._tracks["audio"] = track
             self._senders.append(transceiver.sender)
@@ -408,6 +419,8 @@ class WhipOutput:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=resp.text, type="answer"))
         except Exception as exc:
             raise WhipError(f"the server's SDP answer was not usable: {exc}", retryable=False) from None
+        if self._audio is not None and cfg.audio_red:
+            audio_red.pin_red(self._audio, resp.text)  # a server without RED: plain Opus
 
         if cfg.trickle and supports_trickle(resp.headers):
             await self._patch_candidates(offer, token)

@@ -24,6 +24,7 @@ SENDER_RTX_PAYLOAD_TYPE = "_RTCRtpSender__rtx_payload_type"
 SENDER_RTX_SEQUENCE_NUMBER = "_RTCRtpSender__rtx_sequence_number"
 SENDER_HEADER_EXTENSIONS_MAP = "_RTCRtpSender__rtp_header_extensions_map"
 SENDER_RTT = "_RTCRtpSender__rtt"
+SENDER_ENCODER = "_RTCRtpSender__encoder"
 SENDER_LSR = "_RTCRtpSender__lsr"  # middle bits of the last sender report's NTP time
 SENDER_LSR_TIME = "_RTCRtpSender__lsr_time"  # ... and when (time.time()) it was sent
 RECEIVER_JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
@@ -63,6 +64,7 @@ PATCHED: tuple[Patched, ...] = (
     Patched("aiortc", "aiortc.rtcrtpsender", "RTCRtpSender", SENDER_LSR, True, "feedback"),
     Patched("aiortc", "aiortc.rtcrtpsender", "RTCRtpSender", SENDER_LSR_TIME, True, "feedback"),
     Patched("aiortc", "aiortc.rtcrtpsender", "RTCRtpSender", "_retransmit", used_by="rtp_history"),
+    Patched("aiortc", "aiortc.rtcrtpsender", "RTCRtpSender", SENDER_ENCODER, True, "audio_red"),
     Patched("aiortc", "aiortc.rtcrtpsender", "RTCRtpSender", "_handle_rtcp_packet", used_by="feedback"),
     Patched("aiortc", "aiortc.rtcrtpsender", "RTCRtpSender", "send", used_by="pacer"),
     Patched("aiortc", "aiortc.rtcdtlstransport", "RTCDtlsTransport", "_send_rtp", used_by="pacer"),

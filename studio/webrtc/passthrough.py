@@ -12,6 +12,8 @@ Two adjustments to aiortc 1.16's ``RTCRtpReceiver``, both per receiver:
   :class:`MarkerJitterBuffer` releases on the RTP marker bit (last packet of a video frame) and
   still falls back to the timestamp change. Audio packets are whole frames:
   :class:`InOrderAudioBuffer` releases each one as it arrives, dropping late ones.
+- RED audio (``audio_red``): the worker turns each RED frame into the Opus frames it carries that
+  were not released yet, so a lost packet comes back from the next one's redundancy.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from aiortc.jitterbuffer import MAX_MISORDER, JitterBuffer, JitterFrame
 from aiortc.rtp import RtpPacket
 from aiortc.utils import uint16_add, uint16_gt
 
-from studio.webrtc import internals, nack_retry
+from studio.webrtc import audio_red, internals, nack_retry
 
 log = logging.getLogger(__name__)
 
@@ -81,22 +83,29 @@ def _worker(
     """aiortc's decoder_worker, plus the pass-through branch for marked receivers."""
     codec_name = None
     decoder = None
+    red: audio_red.RedSplitter | None = None
     while True:
         task = input_q.get()
         if task is None:
             asyncio.run_coroutine_threadsafe(output_q.put(None), loop)
             break
         codec, encoded_frame = task
-        out: list[Any]
+        frames = [encoded_frame]
+        if audio_red.is_red(codec):  # Opus frames out of RED, lost ones recovered from redundancy
+            if red is None or red.red_payload_type != codec.payloadType:
+                red = audio_red.RedSplitter(codec)
+            frames, codec = red.split(encoded_frame), red.opus
+        out: list[Any] = []
         if getattr(output_q, _FLAG, False):
-            out = [to_packet(codec.name, codec.clockRate, encoded_frame)]
+            out = [to_packet(codec.name, codec.clockRate, f) for f in frames]
         else:
             if codec.name != codec_name:
                 decoder = get_decoder(codec)
                 codec_name = codec.name
             assert decoder is not None
             try:
-                out = decoder.decode(encoded_frame)
+                for f in frames:
+                    out.extend(decoder.decode(f))
             except av.FFmpegError as exc:
                 log.warning("failed to decode %s frame: %s", codec.name, exc)
                 decode_error.set()
