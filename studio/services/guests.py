@@ -171,11 +171,20 @@ class GuestBook:
         return invite, token
 
     def revoke_invite(self, invite_id: str) -> bool:
+        """Withdraw an invite: an open one can no longer be used; a used one's guest, if still
+        on, is ended with the reason "revoked"."""
         entry = self._invites.get(invite_id)
-        if entry is None or entry.invite.state != "open":
+        if entry is None or entry.invite.state in ("revoked", "expired"):
+            return False
+        live = [g.guest_id for g in self._guests.values() if g.invite_id == invite_id and g.state != "ended"]
+        if entry.invite.state == "used" and not live:
             return False
         entry.invite = replace(entry.invite, state="revoked")
         self._emit_invites()
+        for guest_id in live:
+            session = self._sessions.get(guest_id)
+            if session is not None:
+                session.end("revoked")
         return True
 
     def forget_invite(self, invite_id: str) -> None:

@@ -216,3 +216,17 @@ def test_cohost_commands_cross_to_the_loop() -> None:
         assert guests == ()
     finally:
         net.stop()
+
+
+def test_revoking_a_used_invite_ends_its_guest() -> None:
+    book = GuestBook(clock=FakeClock())
+    invite, token = book.create_invite("Hana")
+    guest, session = join(book, token)
+    assert book.revoke_invite(invite.invite_id)
+    assert session.ended == ["revoked"]
+    assert book.guest(guest.guest_id).end_reason == "revoked"  # type: ignore[union-attr]
+    assert not book.revoke_invite(invite.invite_id)
+    used, token2 = book.create_invite("Ivan")
+    _, gone = join(book, token2, "g2")
+    gone.end("left")
+    assert not book.revoke_invite(used.invite_id)  # nobody left to end: nothing to withdraw
