@@ -9,6 +9,7 @@ product cards clicked, gifts, danmaku and likes. Across sessions the facts add u
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 import json
@@ -148,7 +149,10 @@ def _read_session(db: sqlite3.Connection, session: str, facts: dict[tuple[str, s
         times = acted.get((platform, user), [])
 
         def present(s: _Seg, spans: list[tuple[float, float]] = spans, times: list[float] = times) -> bool:
-            return any(a < s.end and b > s.start for a, b in spans) or any(s.start <= t < s.end for t in times)
+            if any(a < s.end and b > s.start for a, b in spans):
+                return True
+            i = bisect.bisect_left(times, s.start)  # times are in order (rows come sorted by t)
+            return i < len(times) and times[i] < s.end
 
         saw_drama = False
         for s in segments:
