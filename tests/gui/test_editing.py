@@ -210,3 +210,24 @@ def test_rotate_handle_turns_the_item_and_shift_snaps_to_15_degrees(make_window,
           (centre[0] + 100, centre[1] + 95), Qt.KeyboardModifier.ShiftModifier)
     render(window, 50)
     assert box.rotation % 15.0 == 0.0 and box.rotation == 135.0
+
+
+def test_add_scene_button_opens_the_new_row_for_its_name_once_it_exists(make_window, qtbot) -> None:
+    window = make_window()
+    panel = window.scenes
+    panel.buttons["add"].click()
+    render(window)
+    assert window.studio.collection.has_scene("Scene 4")
+    assert panel.current_name() == "Scene 4"
+    editor = panel.list.findChild(QLineEdit)
+    assert editor is not None and editor.isVisible() and editor.text() == "Scene 4"
+    window.activateWindow()
+    editor.setFocus()
+    window.edit_actions.undo()  # while the name is being typed, undo is the text field's
+    render(window, 2)
+    assert window.studio.collection.has_scene("Scene 4")
+    panel.list.closePersistentEditor(panel.list.currentItem())
+    window.preview_view.setFocus()
+    window.edit_actions.undo()
+    render(window, 3)
+    assert not window.studio.collection.has_scene("Scene 4")

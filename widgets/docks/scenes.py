@@ -59,6 +59,7 @@ class ScenesPanel(QWidget):
         self.studio = studio
         self.collection = studio.collection
         self.studio_mode = True
+        self._edit_when_listed: str | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         self.list = SceneList(self.drop_scene, self)
@@ -105,6 +106,11 @@ class ScenesPanel(QWidget):
             if name == current:
                 self.list.setCurrentItem(item)
         self.list.blockSignals(False)
+        if self._edit_when_listed in names:
+            row = self.list.item(names.index(self._edit_when_listed))
+            self._edit_when_listed = None
+            self.list.setCurrentItem(row)
+            self.list.editItem(row)  # type the real name straight away
 
     def current_name(self) -> str | None:
         item = self.list.currentItem()
@@ -189,14 +195,8 @@ class ScenesPanel(QWidget):
 
     # ---- buttons --------------------------------------------------------------------------------------
     def _add_clicked(self) -> None:
-        name = self.add_scene()
-        if name is None:
-            return
-        for i in range(self.list.count()):
-            item = self.list.item(i)
-            if item.data(NAME_ROLE) == name:
-                self.list.setCurrentItem(item)
-                self.list.editItem(item)  # type the real name straight away
+        # the scene exists from the next tick: its row opens for typing the real name when it shows
+        self._edit_when_listed = self.add_scene()
 
     def _renamed(self, item: QListWidgetItem) -> None:
         old, new = str(item.data(NAME_ROLE)), item.text()
