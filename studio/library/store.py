@@ -54,12 +54,18 @@ _shared_lock = threading.Lock()
 def shared_library() -> Library:
     """The one Library object of this process for the studio's library file, so the dock, the
     show and the collection loader never hold two copies that overwrite each other's changes.
-    Raises DamagedFileError when the file is damaged (the caller decides what to show)."""
+    The first call checks which files went missing (a stat per clip; the app opens it while loading
+    its collection, before the window). Raises DamagedFileError when the file is damaged (the
+    caller decides what to show)."""
     path = default_library_path()
     with _shared_lock:
         library = _shared.get(path)
         if library is None:
-            library = _shared[path] = open_library(path)
+            library = open_library(path)
+            # once per process: files that moved since the last run show as missing from the start
+            if library.check_files():
+                library.save()
+            _shared[path] = library
         return library
 
 

@@ -364,3 +364,16 @@ def test_a_damaged_library_file_never_stops_a_show(studio_home: Path, tmp_path: 
     assert rundown.segment("ep").clip is None  # type: ignore[attr-defined]
     assert "asset library not used" in caplog.text
     assert default_library_path().read_text(encoding="utf-8") == "{ damaged"  # never overwritten
+
+
+def test_clips_gone_since_the_last_run_are_missing_when_the_library_opens(studio_home: Path, tmp_path: Path) -> None:
+    from studio.library import store
+    from studio.library.library import default_library_path
+
+    first = Library(default_library_path())
+    clip = first.add_file(make_clip(tmp_path / "ep1.mp4"))
+    first.save()
+    (tmp_path / "ep1.mp4").unlink()
+    library = store.shared_library()
+    assert library.get(clip.id).status == "missing"  # type: ignore[union-attr]
+    assert Library.open(default_library_path()).get(clip.id).status == "missing"  # type: ignore[union-attr]
