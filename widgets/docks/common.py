@@ -1,18 +1,14 @@
-"""Small helpers shared by the docks: a tool button row and running a model edit safely."""
+"""Small helpers shared by the docks: a tool button row and where a dropped row lands."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
 
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QToolButton, QWidget
 
-from scenes.model import SceneCollection
 from widgets.i18n import bind
 from widgets.theme import icon
-
-T = TypeVar("T")
 
 
 def tool_button(parent: QWidget, icon_name: str, tip: str, slot: Callable[[], object]) -> QToolButton:
@@ -32,16 +28,6 @@ def button_row(parent: QWidget, buttons: list[QToolButton]) -> QHBoxLayout:
         row.addWidget(b)
     row.addStretch(1)
     return row
-
-
-def edit_model(collection: SceneCollection, change: Callable[[], T], report: Callable[[str], None]) -> T | None:
-    """Run a structural model change under the collection lock; a ValueError is reported, not raised."""
-    try:
-        with collection.lock:
-            return change()
-    except ValueError as exc:
-        report(str(exc))
-        return None
 
 
 def drop_row(view: QAbstractItemView, event: QDropEvent) -> int:
