@@ -22,7 +22,7 @@ from scenes.properties import PropertyKind, PropertySpec
 from scenes.registry import SourceFlags, SourceType, register
 from scenes.slots import LatestSlot
 from scenes.sources.base import Source, StatusNotice
-from scenes.sources.fallback import FALLBACK_IMAGE, FallbackImage
+from scenes.sources.fallback import FALLBACK_IMAGE, FallbackImage, fit
 
 GUEST_SLOTS = (1, 2, 3, 4)
 GuestFeedState = Literal["waiting", "live", "dropped"]
@@ -82,6 +82,7 @@ class GuestSource(Source):
         super().__init__(settings)
         self._fallback = FallbackImage(str(settings.get(FALLBACK_IMAGE.name, "")))
         self._feed: GuestFeed | None = None
+        self._refitted: tuple[int, tuple[int, int], VideoFrame] | None = None
 
     @property
     def slot(self) -> int:
@@ -111,9 +112,15 @@ class GuestSource(Source):
         if feed is None or feed.status.state != "live":
             return None
         picture = feed.frames.get()
-        if picture is None or (picture.width, picture.height) != self.size:
-            return None  # scaled for an earlier size: the worker catches up with the next frame
-        return picture
+        if picture is None or (picture.width, picture.height) == self.size:
+            return picture
+        # scaled for an earlier size (a layout just resized the source): fit it here, once per
+        # picture, until the worker's next frame comes at the new size
+        cached = self._refitted
+        if cached is None or cached[0] != picture.serial or cached[1] != self.size:
+            cached = (picture.serial, self.size, fit(picture, self.size))
+            self._refitted = cached
+        return cached[2]
 
     def status(self) -> StatusNotice | None:
         title = f"GUEST {self.slot}"

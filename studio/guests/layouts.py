@@ -3,6 +3,10 @@
 ``guest_layout`` reads the scene and returns an :class:`EditBatch` that places the host's item and
 the guests' items (adding guest sources and items the scene lacks), so a director applies a layout
 in one action through the command path (``Studio.submit``) and undoes it in one step.
+
+A guest source is resized to the box it is shown in (its item at scale 1): the guest's decoder worker
+then scales the picture once, to the size on air, and the clock only copies it (a 1280x720 guest
+shown at 640x360 would otherwise be resized on the clock every frame).
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 from typing import Literal
 
 from scenes.model import SceneCollection, SceneItem
-from studio.commands import AddItem, AddSource, EditBatch, EditCommand, MoveItem, UpdateItem
+from studio.commands import AddItem, AddSource, EditBatch, EditCommand, MoveItem, UpdateItem, UpdateSource
 
 LayoutKind = Literal["side_by_side", "pip", "full"]
 LAYOUTS: tuple[LayoutKind, ...] = ("side_by_side", "pip", "full")
@@ -32,6 +36,13 @@ def _fit(size: tuple[int, int], box: Box) -> dict[str, float]:
     fw, fh = size[0] * scale, size[1] * scale
     return {"x": x + (w - fw) / 2, "y": y + (h - fh) / 2, "scale_x": scale, "scale_y": scale,
             "rotation": 0.0, "visible": True}
+
+
+def _at_scale_one(size: tuple[int, int], box: Box) -> dict[str, float]:
+    """Item fields that centre a source already sized for ``box`` in it, unscaled (pixel-aligned)."""
+    x, y, w, h = box
+    return {"x": float(round(x + (w - size[0]) / 2)), "y": float(round(y + (h - size[1]) / 2)),
+            "scale_x": 1.0, "scale_y": 1.0, "rotation": 0.0, "visible": True}
 
 
 def _boxes(kind: LayoutKind, canvas: tuple[int, int], host: bool, guests: int) -> tuple[Box | None, list[Box | None]]:
@@ -65,16 +76,16 @@ def guest_layout(collection: SceneCollection, scene: str, kind: LayoutKind, gues
             first_item.setdefault(item.source, item)
         sizes: dict[str, tuple[int, int]] = {}
         guest_names = [guest_source_name(s) for s in guest_slots]
-        for slot, name in zip(guest_slots, guest_names, strict=True):
+        existing_guests: set[str] = set()
+        for name in guest_names:
             cfg = collection.sources.get(name)
             if cfg is None:
-                settings = {"slot": slot, "width": canvas[0], "height": canvas[1]}
-                commands.append(AddSource(name, "guest", settings))
-                sizes[name] = canvas
+                sizes[name] = canvas  # a camera's 16:9 until the guest is shown
             elif cfg.type_id != "guest":
                 raise ValueError(f"source {name!r} is not a co-host guest source")
             else:
                 sizes[name] = (int(cfg.settings["width"]), int(cfg.settings["height"]))
+                existing_guests.add(name)
         host_size = None
         if host_source is not None:
             host_cfg = collection.sources.get(host_source)
@@ -82,13 +93,22 @@ def guest_layout(collection: SceneCollection, scene: str, kind: LayoutKind, gues
                 raise ValueError(f"the host source {host_source!r} is not in scene {scene!r}")
             host_size = _host_size(collection, host_source, canvas)
     host_box, guest_boxes = _boxes(kind, canvas, host_source is not None, len(guest_names))
+    for slot, name, box in zip(guest_slots, guest_names, guest_boxes, strict=True):
+        # from the canvas's shape (a camera's 16:9), not the source's last size: no rounding drift
+        shown = _shown_size(canvas, box) if box is not None else sizes[name]
+        if name in existing_guests:
+            if shown != sizes[name]:
+                commands.append(UpdateSource(name, {"width": shown[0], "height": shown[1]}))
+        else:
+            commands.append(AddSource(name, "guest", {"slot": slot, "width": shown[0], "height": shown[1]}))
+        sizes[name] = shown
     if host_source is not None and host_size is not None:
         host_item = first_item[host_source]
         fields = _fit(host_size, host_box) if host_box is not None else {"visible": False}
         commands.append(UpdateItem(scene, host_item.id, fields))
     count = len(items)
     for name, box in zip(guest_names, guest_boxes, strict=True):
-        fields = _fit(sizes[name], box) if box is not None else {"visible": False}
+        fields = _at_scale_one(sizes[name], box) if box is not None else {"visible": False}
         existing = first_item.get(name)
         if existing is None:
             if box is not None:
@@ -108,3 +128,9 @@ def _host_size(collection: SceneCollection, name: str, canvas: tuple[int, int]) 
     if isinstance(w, int) and isinstance(h, int) and w > 0 and h > 0:
         return w, h
     return canvas
+
+
+def _shown_size(size: tuple[int, int], box: Box) -> tuple[int, int]:
+    """The whole-pixel size ``size`` takes when fitted into ``box`` (even, as video sizes are)."""
+    scale = min(box[2] / size[0], box[3] / size[1])
+    return max(16, int(size[0] * scale) // 2 * 2), max(16, int(size[1] * scale) // 2 * 2)

@@ -277,13 +277,17 @@ def test_host_mute_follows_the_model_and_layouts_apply_in_one_step(rig: Rig) -> 
         items = {it.source: it for it in rig.collection.scene("Show").items}
         assert "Guest 2" in rig.collection.sources and "Guest 2" in items
         assert items["bg"].scale_x == pytest.approx(1 / 3)
-        assert items["Guest 2"].x == pytest.approx(1280 * 2 / 3)
+        # each guest source takes its panel's size (the worker scales, the clock copies at scale 1)
+        guest2 = rig.collection.sources["Guest 2"].settings
+        assert (guest2["width"], guest2["height"]) == (426, 240)
+        assert items["Guest 2"].scale_x == 1.0 and items["Guest 2"].x == 854.0
     rig.studio.submit(guest_layout(rig.collection, "Show", "pip", (1, 2), host_source="bg"))
     rig.render()
     with rig.collection.lock:
         items = {it.source: it for it in rig.collection.scene("Show").items}
         assert items["bg"].scale_x == pytest.approx(1.0)
-        assert items["Guest 1"].scale_x == pytest.approx(0.3)
+        guest1 = rig.collection.sources["Guest 1"].settings
+        assert (guest1["width"], guest1["height"]) == (384, 216) and items["Guest 1"].scale_x == 1.0
         order = [it.source for it in rig.collection.scene("Show").items]
         assert order.index("Guest 1") > order.index("bg")
     rig.studio.submit(cmd.Undo())  # one step back: side by side again
@@ -305,3 +309,30 @@ def test_packets_never_block_the_net_loop(rig: Rig) -> None:
     burst: list[GuestPacket] = [p for _ in range(40) for p in enc.encode(solid(64, 64))]
     link.deliver(burst)
     assert channel.video.packets_dropped > 0
+
+
+def test_a_layout_resizes_the_guest_source_without_a_gap_on_air(rig: Rig) -> None:
+    link = InProcessGuestLink("g1", "guest")
+    rig.stage.join(link)
+    rig.render()
+    enc = SyntheticGuestVideo("h264", 640, 360)
+    send_video(link, enc, 2)
+    feed = rig.stage.feeds[1]
+    assert feed.frames.wait(WAIT_S)
+    rig.studio.submit(guest_layout(rig.collection, "Show", "pip", (1,)))
+    program = rig.render()  # the worker has not seen the new size yet: the last picture is fitted
+    with rig.collection.lock:
+        item = next(it for it in rig.collection.scene("Show").items if it.source == "Guest 1")
+    x, y = int(item.x), int(item.y)
+    assert rig.source().size == (384, 216)
+    assert close_to(program[y + 108, x + 192], GUEST_BGR)
+    version = feed.frames.writes
+    sizes = []
+    for _ in range(5):  # a frame already queued may still come at the old size
+        send_video(link, enc, 1)
+        picture, version = feed.frames.wait_newer(version, WAIT_S)
+        assert picture is not None
+        sizes.append((picture.width, picture.height))
+        if sizes[-1] == (384, 216):
+            break
+    assert sizes[-1] == (384, 216)  # the worker scales to the new size
