@@ -28,7 +28,7 @@ from typing import Any
 from scenes.events import Signal
 from studio.catalogue.bm25 import BM25
 from studio.catalogue.model import Catalogue, CatalogueChanged, FaqEntry, Product
-from studio.catalogue.normalise import SYNONYMS, canonicalise, normalise
+from studio.catalogue.normalise import STOPWORDS, SYNONYMS, canonicalise, normalise
 from studio.catalogue.tokeniser import Tokeniser, shared_tokeniser
 
 log = logging.getLogger(__name__)
@@ -41,12 +41,6 @@ ANSWER_WEIGHT = 1.0  # answers add words viewers use (顺丰, 包邮) but also i
 NAME_WEIGHT = 0.5
 SINGLE_CHAR_WEIGHT = 0.3  # a product's own name words in a question (口红 in 口红多少钱) say little about the topic
 
-_STOP_TEXT = (
-    "吗 嘛 呢 啊 呀 吧 哦 哈 嘿 的 地 得 了 么 是 不 有 没 没有 有没有 有木有 主播 宝 宝宝 宝贝 姐妹 姐妹们 家人们 亲 "
-    "这 那 这个 那个 这款 那款 这是 一下 一个 一支 我 你 他 她 我们 你们 能 能不能 可以 可不 会 会不会 要 想 "
-    "什么 啥 怎么 多少 几 几个 哪 哪里 哪个 在 和 跟 也 都 就 还 再 吗宝 请问 问 问一下 求 麻烦 急 现在 今天 好 时候 什么时候 一点 有点 吗亲 下 呗 嗯 诶 哎 咋"
-)
-STOPWORDS = frozenset(_STOP_TEXT.split())
 QUESTION_MARKERS = ("?", "吗", "么", "呢", "怎么", "什么", "啥", "多少", "几", "哪", "能不能", "有没有", "可不可以",
                     "是不是", "会不会", "how", "what")
 

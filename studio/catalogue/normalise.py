@@ -43,6 +43,15 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 TYPOS: dict[str, str] = {"肿么": "怎么", "咋": "怎么", "怎样": "怎么", "如何": "怎么", "木有": "没有", "神马": "什么"}
 _TYPO_RE = re.compile("|".join(re.escape(k) for k in sorted(TYPOS, key=len, reverse=True)))
 # each canonical word is also a phrase of its own, so "什么价格" is not cut into "什么价" + "格"
+# words that say nothing about which FAQ entry a message asks for (particles, pronouns, forms of
+# address, question words); dropped after tokenising
+_STOP_TEXT = (
+    "吗 嘛 呢 啊 呀 吧 哦 哈 嘿 的 地 得 了 么 是 不 有 没 没有 有没有 有木有 主播 宝 宝宝 宝贝 姐妹 姐妹们 家人们 亲 "
+    "这 那 这个 那个 这款 那款 这是 一下 一个 一支 我 你 他 她 我们 你们 能 能不能 可以 可不 会 会不会 要 想 "
+    "什么 啥 怎么 多少 几 几个 哪 哪里 哪个 在 和 跟 也 都 就 还 还有 再 吗宝 请问 问 问一下 求 麻烦 急 现在 今天 好 时候 什么时候 一点 有点 吗亲 下 呗 嗯 诶 哎 咋"
+)
+STOPWORDS = frozenset(_STOP_TEXT.split())
+
 _PHRASES = sorted({(v, k) for k, vs in SYNONYMS.items() for v in (k, *vs)}, key=lambda p: (-len(p[0]), p[0]))
 _PHRASE_RE = re.compile("|".join(re.escape(v) for v, _ in _PHRASES))
 _PHRASE_TO = dict(_PHRASES)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from studio.catalogue.normalise import SYNONYMS
+from studio.catalogue.normalise import STOPWORDS, SYNONYMS
 
 # words of shop questions jieba's general dictionary splits (小样 -> 小/样); the canonical words
 # of the synonym table stay whole too
@@ -28,7 +28,9 @@ class Tokeniser:
             jieba.setLogLevel(logging.WARNING)  # it prints its loading chatter to stderr otherwise
             tk = jieba.Tokenizer()
             tk.initialize()
-            for word in (*DOMAIN_WORDS, *SYNONYMS):
+            # stop words too: a word jieba does not know falls apart into characters (主播 -> 主/播),
+            # and its characters would then match unrelated answers
+            for word in (*DOMAIN_WORDS, *SYNONYMS, *(w for w in STOPWORDS if len(w) > 1)):
                 tk.add_word(word, freq=20000)
             self._jieba = tk
 
