@@ -176,7 +176,7 @@ class LibraryDock(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
-        self.set_list_mode(False)
+        self._apply_mode(False)
         self._set_busy(False)
         on_change(self, self.refresh)  # item texts say "broken"/"missing" in the current language
 
@@ -190,6 +190,10 @@ class LibraryDock(QWidget):
     # ---- showing the clips ----
 
     def set_list_mode(self, as_list: bool) -> None:
+        self._apply_mode(as_list)
+        self.refresh()
+
+    def _apply_mode(self, as_list: bool) -> None:
         if as_list:
             self.list.setViewMode(QListView.ViewMode.ListMode)
             self.list.setIconSize(LIST_ICON)
@@ -198,7 +202,7 @@ class LibraryDock(QWidget):
         else:
             self.list.setViewMode(QListView.ViewMode.IconMode)
             self.list.setIconSize(GRID_ICON)
-            self.list.setGridSize(QSize(GRID_ICON.width() + 24, GRID_ICON.height() + 56))
+            self.list.setGridSize(QSize(GRID_ICON.width() + 24, GRID_ICON.height() + 64))
             self.list.setWordWrap(True)
             self.list.setResizeMode(QListView.ResizeMode.Adjust)
             self.list.setMovement(QListView.Movement.Static)
@@ -217,6 +221,10 @@ class LibraryDock(QWidget):
             item = QListWidgetItem(self._icon(clip), self._caption(clip))
             item.setData(ROLE_ID, clip.id)
             item.setToolTip(tooltip(self._describe(clip)))
+            if self.list.viewMode() == QListView.ViewMode.IconMode:
+                # Qt sizes the text by the UI font's line height; a CJK fallback font is taller and
+                # the second line (length, size) would be elided: give the item the whole cell
+                item.setSizeHint(self.list.gridSize())
             self.list.addItem(item)
             item.setSelected(clip.id in chosen)
         self._selection_changed()
