@@ -25,16 +25,11 @@ from requirements_check import missing_tool
 from scenes.model import SceneCollection, SceneItem, VideoFormat
 from scenes.stamp import draw_stamp, read_stamp
 from studio.audio.inputs import ToneInput
-from studio.audio.mixer import AudioMixer
 from studio.chromium import CHROMIUM, CHROMIUM_ARGS
-from studio.engine import Studio
-from studio.guests.stage import GuestStage, StageGuest
+from studio.guests.stage import StageGuest
 from studio.guests.synthetic import decode_opus
-from studio.net import NetLoop
-from studio.outputs.pipeline import OutputPipeline
 from studio.services.guest_ingest import GuestPeer
-from studio.services.guests import CoHost, GuestBook
-from studio.services.relay import RelayServer
+from studio.show import Show
 
 WAIT = 30.0
 WAIT_MS = 30_000
@@ -132,23 +127,18 @@ class ReturnTap:
 
 
 def test_a_browser_guest_on_the_program_in_the_recording_and_not_in_their_own_return_feed(
-        net: NetLoop, guest_browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        guest_browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, studio_home: Path) -> None:
     tap = ReturnTap(monkeypatch)
     col = SceneCollection("cohost", VideoFormat(1280, 720, 30))
     col.add_source("backdrop", "color", {"color": "#FF402010", "width": 1280, "height": 720})
     col.add_source("Guest 1", "guest", {"slot": 1, "width": 1280, "height": 720})
     col.add_scene("Show").add_item(SceneItem("backdrop"))
     col.scene("Show").add_item(SceneItem("Guest 1"))
-    studio = Studio(col)
-    mixer = AudioMixer()
-    mixer.add_input(ToneInput("host", HOST_HZ, -20.0))  # the host's voice: everyone hears it
-    pipeline = OutputPipeline(studio, mixer, net=net)
-    stage = GuestStage(studio, mixer)
-    book = GuestBook()
-    relay = RelayServer(guest_book=book)
-    net.run(relay.start())
-    cohost = CoHost(book, net, relay.url("/guest/live"))
-    stage.bind_cohost(cohost)
+    # the show as the window and `studio headless` run it: relay with guest ingest, co-host model,
+    # guest stage, mixer, recorder
+    show = Show(col, relay_port=0, hub_port=0)
+    show.mixer.add_input(ToneInput("host", HOST_HZ, -20.0))  # the host's voice: everyone hears it
+    studio, stage = show.studio, show.guest_stage
     joined = threading.Event()
 
     def on_stage(guests: tuple[StageGuest, ...]) -> None:
@@ -159,9 +149,10 @@ def test_a_browser_guest_on_the_program_in_the_recording_and_not_in_their_own_re
     recording = tmp_path / "show.mkv"
     page = None
     try:
-        studio.start()
-        mixer.start()
-        pipeline.start_recording(recording)
+        show.start()
+        assert show.services is not None and show.services.cohost is not None
+        cohost = show.services.cohost
+        show.start_recording(recording)
         invite = cohost.create_invite("小明")
         base, _, fragment = invite.url.partition("#")
         page = guest_browser.new_page()
@@ -191,7 +182,7 @@ def test_a_browser_guest_on_the_program_in_the_recording_and_not_in_their_own_re
         page.wait_for_function("window.guestState.state === 'on_air'", timeout=WAIT_MS)
         start = tap.mark()
         returned = tap.wait_more(start, 150)  # three seconds of the guest's return feed
-        pipeline.stop_recording()
+        show.stop_recording()
         back = decode_opus(returned)
         on_air = recorded_audio(recording)
         on_air = on_air[-len(back):] if len(on_air) > len(back) else on_air
@@ -205,9 +196,5 @@ def test_a_browser_guest_on_the_program_in_the_recording_and_not_in_their_own_re
     finally:
         if page is not None:
             page.close()
-        pipeline.close()
-        mixer.stop()
-        studio.stop()
-        net.run(relay.stop())
-        stage.close()
+        show.stop()
         studio.sources.close()
