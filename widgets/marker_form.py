@@ -6,7 +6,7 @@ what the model holds. The markers' own constructors validate; a refused edit is 
 form and changes nothing.
 
 What each kind links to: a product moment, the product card source it shows (and the scene it is
-in, and for how long); a vote point, its question (the label viewers read) and options; a branch
+in, and for how long) and the catalogue product it shows (none: whatever the card holds); a vote point, its question (the label viewers read) and options; a branch
 point, the vote point whose poll decides it and the segment each option goes to.
 """
 
@@ -76,11 +76,14 @@ class MarkerForm(QWidget):
         pf = QFormLayout(product)
         self.product_source = QComboBox(product)
         self.product_source.setEditable(True)
+        self.product_id = QComboBox(product)
+        self.product_id.setEditable(True)  # a catalogue product id; empty = what the card shows
         self.product_scene = QLineEdit(product)
         self.product_scene.setText(rundown.drama_scene if rundown is not None else "")
         self.product_duration = _seconds(product, 600.0)
         self.product_duration.setValue(8.0)  # the defaults a marker changed to this kind starts from
         pf.addRow(tr("Product card"), self.product_source)
+        pf.addRow(tr("Product"), self.product_id)
         pf.addRow(tr("Scene"), self.product_scene)
         pf.addRow(tr("Shown for"), self.product_duration)
         vote = QWidget(self.pages)
@@ -137,6 +140,30 @@ class MarkerForm(QWidget):
         self.product_source.addItems(list(names))
         self.product_source.setEditText(current)
 
+    def set_products(self, products: Sequence[tuple[str, str]]) -> None:
+        """The catalogue's (id, name) pairs offered for a product moment."""
+        current = self.product_text()
+        self.product_id.clear()
+        for product_id, name in products:
+            self.product_id.addItem(f"{product_id} · {name}" if name else product_id, product_id)
+        self._show_product(current)
+
+    def product_text(self) -> str:
+        """The chosen product id: a listed product's id, else what was typed."""
+        text = self.product_id.currentText().strip()
+        index = self.product_id.currentIndex()
+        if index >= 0 and text == self.product_id.itemText(index):
+            return str(self.product_id.itemData(index))
+        return text
+
+    def _show_product(self, product_id: str) -> None:
+        index = self.product_id.findData(product_id) if product_id else -1
+        if index >= 0:
+            self.product_id.setCurrentIndex(index)
+        else:
+            self.product_id.setCurrentIndex(-1)
+            self.product_id.setEditText(product_id)
+
     def load(self, segment: Segment | None, marker_id: str | None) -> None:
         """Show ``marker_id`` of ``segment`` (None: an empty, disabled form)."""
         self.segment, self.marker_id = segment, marker_id
@@ -151,6 +178,7 @@ class MarkerForm(QWidget):
         if isinstance(marker, ProductMoment):
             self.product_source.setEditText(marker.source)
             self.product_scene.setText(marker.scene)
+            self._show_product(marker.product)
             self.product_duration.setValue(marker.duration_s)
         elif isinstance(marker, VotePoint):
             self.vote_question.setText(marker.question)
@@ -195,7 +223,7 @@ class MarkerForm(QWidget):
         at = self.time.value()
         if kind == "product":
             return ProductMoment(at, self.product_scene.text(), self.product_source.currentText(),
-                                 self.product_duration.value(), id=marker_id)
+                                 self.product_duration.value(), id=marker_id, product=self.product_text())
         if kind == "vote":
             tie = old.tie_rule if isinstance(old, VotePoint) else "default"
             return VotePoint(at, self.vote_question.text(), split_list(self.vote_options.text()),

@@ -65,9 +65,16 @@ def test_product_link_kind_change_and_model_events(qtbot: QtBot, preview: CutPre
     form = preview.marker_form
     form.set_product_sources(["商品卡 Product", "Tea card"])
     form.product_source.setCurrentIndex(1)
+    form.set_products([("tea-01", "龙井 Longjing"), ("cup-02", "Cup")])
+    form.product_id.setCurrentIndex(0)
     form.product_duration.setValue(12.0)
     assert form.apply()
-    assert seg.marker(product.id) == ProductMoment(product.at_s, "Drama", "Tea card", 12.0, id=product.id)
+    assert seg.marker(product.id) == ProductMoment(product.at_s, "Drama", "Tea card", 12.0, id=product.id,
+                                                   product="tea-01")
+    form.product_id.setEditText("not an id")  # ids have no spaces: refused by the marker's check
+    assert not form.apply() and "product" in form.error.text()
+    form.load(seg, product.id)
+    assert form.product_text() == "tea-01"
 
     form.product_duration.setValue(0.0)  # outside 0-600 s
     assert not form.apply() and "duration" in form.error.text()
