@@ -98,8 +98,8 @@ def test_controls_stream_to_the_local_relay_live_then_stop(show_window, qtbot: Q
     qtbot.mouseClick(link.copy_button, Qt.MouseButton.LeftButton)
     assert QGuiApplication.clipboard().text() == binding.show.urls.viewer
     assert link.hub_text() == "Danmaku hub: running · 0 viewers"
-    # the interaction docks arrived with the show's interaction service
-    assert {"mixer", "danmaku", "votes"} <= set(window.docks)
+    # the interaction docks arrived with the show's interaction service, the co-host dock with its relay
+    assert {"mixer", "danmaku", "votes", "cohost"} <= set(window.docks)
 
     assert controls.stream.isEnabled() and controls.stream.text() == "Start Streaming"
     qtbot.mouseClick(controls.stream, Qt.MouseButton.LeftButton)
