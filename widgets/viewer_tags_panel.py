@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from studio.report.tag_rules import Rule, default_rules, load_rules
 from studio.report.viewer_tags import TaggedViewer, segments, tag_viewers, viewer_facts, write_tags_csv
 from widgets.i18n import bind, on_change, tr
+from widgets.plain_text import tooltip
 
 COLUMNS = ("Platform", "User", "Nickname", "Tags", "Sessions", "Episodes watched", "Stayed into live",
            "Products clicked", "Gift value (yuan)")
@@ -75,6 +76,8 @@ class ViewerTagsPanel(QWidget):
         self.segments.itemSelectionChanged.connect(self._fill_table)
         self.table = QTableWidget(0, len(COLUMNS), self)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(False)
+        self.table.setColumnWidth(3, 320)  # the tags: the column a CRM export is about
         on_change(self.table, lambda: self.table.setHorizontalHeaderLabels([tr(c) for c in COLUMNS]))
         on_change(self.rules_label, self._show_rules_name)
         body = QHBoxLayout()
@@ -179,7 +182,9 @@ class ViewerTagsPanel(QWidget):
             values = (f.platform, f.user, f.nick, " ".join(v.tags), len(f.sessions), len(f.watched),
                       tr("yes") if f.stayed_into_live else tr("no"), clicks, f"{f.gift_value:g}")
             for c, value in enumerate(values):
-                self.table.setItem(r, c, QTableWidgetItem(str(value)))
+                item = QTableWidgetItem(str(value))
+                item.setToolTip(tooltip(str(value)))  # viewer text (nicks, product names): escaped
+                self.table.setItem(r, c, item)
 
     def export_csv(self, path: Path | None = None) -> Path | None:
         """The chosen segment (or everyone) as CSV for the CRM (UTF-8 with BOM, formula-safe)."""
