@@ -186,7 +186,8 @@ class OutputPipeline:
             stream = WhipOutput(config, self._ensure_net(), on_keyframe_request=rendition.request_keyframe,
                                 on_bitrate_estimate=rate.on_remb,
                                 on_receiver_report=lambda r: rate.on_receiver_report(
-                                    r.fraction_lost, r.rtt_s, r.delivered.bps if r.delivered else None))
+                                    r.fraction_lost, r.rtt_s, r.delivered.bps if r.delivered else None,
+                                    r.measured_s))
             rendition.switch.set_sink(stream)
             stream.state_changed.connect(self.stream_state.emit)
             stream.stats_changed.connect(self._on_stream_stats)

@@ -39,7 +39,7 @@ from aiortc.rtp import (
 )
 
 from studio.webrtc import internals
-from studio.webrtc.delivered_rate import DeliveredRate, Delivery, NackedShare
+from studio.webrtc.delivered_rate import NACK_QUEUE_S, DeliveredRate, Delivery, NackedShare
 from studio.webrtc.rtp_history import RtpHistory
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,13 @@ class ReceiverReport:
     rtt_s: float | None  # this report's round trip (None when it answers an older sender report)
     delivered: Delivery | None  # what got through since the previous report (None when unknown)
     from_nacks: bool = False  # not an RTCP report: a capped link seen in the NACKs (``NackedShare``)
+
+    @property
+    def measured_s(self) -> float:
+        """How long ago what this report measured began (its delivered rate's window)."""
+        if self.delivered is None:
+            return 0.0
+        return self.delivered.interval_s + (NACK_QUEUE_S + (self.rtt_s or 0.0) if self.from_nacks else 0.0)
 
 
 @dataclass

@@ -159,8 +159,12 @@ def test_one_report_with_heavy_loss_backs_off_to_what_got_through() -> None:
     rc.on_receiver_report(0.5, 0.01, delivered_bps=800_000)  # half lost: the link carried 800 + 198
     assert rc.target_kbps == (int((800_000 + OTHER) * 0.8) - OTHER) // 1000  # 600, in one report
     clock.now += 0.5
-    rc.on_receiver_report(0.45, 0.01, delivered_bps=790_000)  # the queue still drains: it follows
-    assert rc.target_kbps == (int((790_000 + OTHER) * 0.8) - OTHER) // 1000  # the link, no compounding
+    # a report over the last second: most of it before the back-off, what was queued still drains
+    rc.on_receiver_report(0.6, 0.01, delivered_bps=500_000, measured_s=1.0)
+    assert rc.target_kbps == 600  # not a second cut
+    clock.now += 1.0
+    rc.on_receiver_report(0.45, 0.01, delivered_bps=700_000, measured_s=1.0)  # all after it: still capped
+    assert rc.target_kbps == (int((700_000 + OTHER) * 0.8) - OTHER) // 1000  # the link as it is now
 
 
 def test_random_loss_without_a_queue_is_not_taken_for_a_cap() -> None:
@@ -172,16 +176,17 @@ def test_random_loss_without_a_queue_is_not_taken_for_a_cap() -> None:
     assert abs(rc.target_kbps - (int((before + OTHER) * 0.9) - OTHER) // 1000) <= 1  # the classic cut
 
 
-def test_a_round_trip_above_its_floor_twice_is_a_queue() -> None:
+def test_a_queue_stops_growth_and_with_loss_is_taken_for_the_link() -> None:
     rc, clock = make_session(start_kbps=3000)
     rc.on_receiver_report(0.0, 0.020, delivered_bps=2_400_000)
     before = rc.target_kbps
+    for _ in range(3):
+        clock.now += 1.0
+        rc.on_receiver_report(0.0, 0.090, delivered_bps=1_900_000)  # +70 ms: a queue (or a busy relay)
+        assert rc.target_kbps == before  # no growth, and no cut from a round trip alone
     clock.now += 1.0
-    rc.on_receiver_report(0.0, 0.090, delivered_bps=1_900_000)  # +70 ms: a queue, maybe (CPU?)
-    assert rc.target_kbps == before  # no cut yet, and no growth either
-    clock.now += 1.0
-    rc.on_receiver_report(0.0, 0.110, delivered_bps=1_900_000)  # still: the link is full
-    assert rc.target_kbps == (int((1_900_000 + OTHER) * 0.8) - OTHER) // 1000
+    rc.on_receiver_report(0.12, 0.110, delivered_bps=1_900_000)  # the queue overflows: the link is full
+    assert rc.target_kbps == (int((1_900_000 + OTHER) * 0.8) - OTHER) // 1000  # not the classic 0.94x
 
 
 def test_no_growth_past_a_measured_capacity_for_the_hold_then_slowly() -> None:
