@@ -17,7 +17,7 @@ from studio.interaction.messages import Announcement, Danmaku
 from studio.interaction.moderation import Moderator
 from studio.interaction.service import InteractionService
 from widgets.danmaku_dock import DanmakuDock
-from widgets.faq_panel import FaqPanel
+from widgets.faq_panel import MAX_PER_BATCH, MAX_SUGGESTIONS, FaqPanel
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +117,12 @@ def test_the_danmaku_dock_hosts_the_panel(qtbot: QtBot, service: InteractionServ
     assert dock.model.rowCount() == 1 and panel.table.rowCount() == 1
     dock.close_bridge()
     assert panel.bridge._disconnects == []
+
+
+def test_a_burst_is_matched_up_to_a_budget(qtbot: QtBot, service: InteractionService, assistant: FaqAssistant) -> None:
+    panel = FaqPanel(service, assistant)
+    qtbot.addWidget(panel)
+    burst = tuple(service.moderator.check(Danmaku(user=f"u{i}", text="有小样吗")) for i in range(MAX_PER_BATCH + 20))
+    panel.on_batch(burst)
+    assert panel.skipped == 20 and len(panel.suggestions) == min(MAX_PER_BATCH, MAX_SUGGESTIONS)
+    panel.close_bridge()
