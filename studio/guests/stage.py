@@ -68,13 +68,16 @@ class GuestChannel:
         self.feed = feed
         self._stage = stage
         self._mixer = mixer
+        # the mixer channel first: the one step that can refuse (a name taken), before any thread
+        taken = {state.name for state in mixer.inputs}
+        name = channel_name(feed.slot)
+        self.audio = GuestAudioInput(name if name not in taken else f"{name} (co-host)")
+        mixer.add_input(self.audio, muted=muted)
         self.video = (GuestVideoDecoder(feed, link.display_name, link.request_keyframe)
                       if link.has_video else None)
-        self.audio = GuestAudioInput(channel_name(feed.slot))
         self.returns = ReturnFeed(feed.slot, link.push_return_audio)
-        feed.set_status(GuestFeedStatus("live", link.display_name, link.has_video))
-        mixer.add_input(self.audio, muted=muted)
         self._unminus = mixer.add_mix_minus(self.audio.name, self.returns.submit)
+        feed.set_status(GuestFeedStatus("live", link.display_name, link.has_video))
 
     # GuestMediaSink: the net loop; queue and return
     def on_guest_packet(self, packet: GuestPacket) -> None:

@@ -336,3 +336,11 @@ def test_a_layout_resizes_the_guest_source_without_a_gap_on_air(rig: Rig) -> Non
         if sizes[-1] == (384, 216):
             break
     assert sizes[-1] == (384, 216)  # the worker scales to the new size
+
+
+def test_a_channel_name_already_taken_gets_a_co_host_suffix(rig: Rig) -> None:
+    rig.mixer.add_input(ToneInput("Guest 1"))  # somebody named a microphone "Guest 1"
+    rig.stage.join(InProcessGuestLink("g1", "guest"))
+    assert "Guest 1 (co-host)" in [s.name for s in rig.mixer.inputs]
+    rig.stage.set_muted("g1", True)
+    assert rig.mixer.state("Guest 1 (co-host)").muted and not rig.mixer.state("Guest 1").muted
