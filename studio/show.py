@@ -5,6 +5,7 @@ so what runs on air is the same with or without a window.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -115,6 +116,10 @@ class Show:
         self.mixer.start()
         self._started = True
         self._start_control()
+        # What exists now (modules, the window, the collection) lives as long as the show: keep it
+        # out of the collector's full passes, which walk every object with the GIL held and so
+        # stalled the clock and the UI 50-200 ms every few seconds under a busy chat (issue 13)
+        gc.freeze()
         return self.urls
 
     def _open_catalogue(self) -> None:
@@ -219,5 +224,6 @@ class Show:
             self.services.stop()
         self.guest_stage.close()  # after the relay ended its guests: joins their workers
         self.net.stop()
+        gc.unfreeze()  # what the show left behind may be collected again
         if self.autosaver is not None:
             self.autosaver.close()
