@@ -144,3 +144,99 @@ class FakeBilibiliServer:
                         self.heartbeat_seen.set()
                         await ws.send(encode_packet(OP_HEARTBEAT_REPLY, self.popularity.to_bytes(4, "big"),
                                                     version=VER_INT))
+
+
+class FakeOpenPlatform:
+    """A fake of the open platform's session calls on 127.0.0.1 (``/v2/app/start``, ``heartbeat``,
+    ``end``), checking each call's signature as the platform describes it, written apart from the
+    client's code: the ``x-bili-*`` headers sorted by name as ``name:value`` lines joined by "\\n",
+    HMAC-SHA256 with the access key secret, hex, in ``Authorization``; the body's hex MD5 in
+    ``x-bili-content-md5``; a timestamp within ``max_skew_s``; a nonce never seen before. A call
+    that fails a check gets code 4001 (wrong signature) or 4002 (stale or replayed), and nothing
+    else happens. App start answers with ``stream_url`` and an auth body naming the room."""
+
+    def __init__(self, keys: dict[str, str], *, app_id: int, code: str, stream_url: str, room_id: int = 4242,
+                 max_skew_s: float = 600.0) -> None:
+        self.keys, self.app_id, self.code = keys, app_id, code
+        self.stream_url, self.room_id, self.max_skew_s = stream_url, room_id, max_skew_s
+        self.calls: list[tuple[str, int]] = []  # (path, answer code)
+        self.heartbeats = 0
+        self.ended = asyncio.Event()
+        self.heartbeat_seen = asyncio.Event()
+        self.game_id = "game-7f3a"
+        self._nonces: set[str] = set()
+        self._runner: Any = None
+        self.url = ""
+
+    def auth_body(self) -> str:
+        return json.dumps({"roomid": self.room_id, "protoover": 2, "key": "fake-open-key", "group": "open"})
+
+    def refusal(self, headers: Any, body: bytes) -> int:
+        import hashlib
+        import hmac
+        import time
+
+        h = {k.lower(): v for k, v in headers.items()}
+        secret = self.keys.get(h.get("x-bili-accesskeyid", ""))
+        if secret is None or h.get("x-bili-signature-method") != "HMAC-SHA256" \
+                or h.get("x-bili-signature-version") != "1.0":
+            return 4001
+        if h.get("x-bili-content-md5") != hashlib.md5(body).hexdigest():  # noqa: S324
+            return 4001
+        lines = "\n".join(f"{k}:{h[k]}" for k in sorted(h) if k.startswith("x-bili-"))
+        expected = hmac.new(secret.encode(), lines.encode(), hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(h.get("authorization", ""), expected):
+            return 4001
+        nonce = h.get("x-bili-signature-nonce", "")
+        try:
+            stale = abs(time.time() - int(h.get("x-bili-timestamp", ""))) > self.max_skew_s
+        except ValueError:
+            stale = True
+        if stale or not nonce or nonce in self._nonces:
+            return 4002
+        self._nonces.add(nonce)
+        return 0
+
+    async def start(self) -> str:
+        from aiohttp import web
+
+        async def handle(request: web.Request) -> web.Response:
+            body = await request.read()
+            code = self.refusal(request.headers, body)
+            data: dict[str, Any] = {}
+            try:
+                payload = json.loads(body)
+            except ValueError:
+                payload, code = {}, code or 4000
+            if code == 0 and request.path == "/v2/app/start":
+                if payload.get("code") != self.code or payload.get("app_id") != self.app_id:
+                    code = 7002  # wrong identity code or project
+                else:
+                    data = {"game_info": {"game_id": self.game_id},
+                            "websocket_info": {"auth_body": self.auth_body(), "wss_link": [self.stream_url]},
+                            "anchor_info": {"room_id": self.room_id, "uname": "主播", "uid": 9, "uface": ""}}
+            elif code == 0 and request.path == "/v2/app/heartbeat":
+                code = 0 if payload.get("game_id") == self.game_id else 7003
+                self.heartbeats += code == 0
+                self.heartbeat_seen.set()
+            elif code == 0 and request.path == "/v2/app/end":
+                code = 0 if payload.get("game_id") == self.game_id else 7003
+                self.ended.set()
+            self.calls.append((request.path, code))
+            return web.json_response({"code": code, "message": "ok" if code == 0 else "refused",
+                                      "request_id": "r1", "data": data})
+
+        app = web.Application()
+        app.router.add_post("/v2/app/{call}", handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None

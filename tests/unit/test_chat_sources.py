@@ -49,3 +49,27 @@ def test_secret_lookup_order(memory_keyring: object, studio_home: object) -> Non
     env = {"STUDIO_DOUYIN_APP_SECRET": "from-env"}
     assert lookup_secret(DOUYIN_SECRET_NAME, "douyin-secret", env) == Secret("from-env")
     assert lookup_secret(bilibili_key_name(1), "bilibili-key", {}) is None
+
+
+def test_open_platform_spec_and_its_three_secrets() -> None:
+    from studio.interaction.bilibili_open import BilibiliOpenAdapter
+    from studio.interaction.chat_sources import (
+        BILIBILI_OPEN_KEY_ID_NAME,
+        BILIBILI_OPEN_KEY_SECRET_NAME,
+        bilibili_open_code_name,
+    )
+
+    assert parse_chat_spec("bilibili-open:1700000001?url=http://127.0.0.1:9") == \
+        ChatSpec("bilibili-open", 1700000001, "http://127.0.0.1:9")
+    for bad in ("bilibili-open:0", "bilibili-open:5?url=ws://x", "bilibili-open:5?room=1"):
+        with pytest.raises(ValueError):
+            parse_chat_spec(bad)
+    secrets = {BILIBILI_OPEN_KEY_ID_NAME: Secret("ak-1"), BILIBILI_OPEN_KEY_SECRET_NAME: Secret("sk-1"),
+               bilibili_open_code_name(5): Secret("CODE5")}
+    adapter = build_adapter(parse_chat_spec("bilibili-open:5?url=http://127.0.0.1:9"),
+                            lambda name, _env: secrets.get(name))
+    assert isinstance(adapter, BilibiliOpenAdapter) and adapter.client.base_url == "http://127.0.0.1:9"
+    assert adapter.client.access_key_id == "ak-1" and adapter.client.app_id == 5
+    secrets.pop(bilibili_open_code_name(5))
+    with pytest.raises(ValueError, match="identity code.*STUDIO_BILIBILI_OPEN_CODE"):
+        build_adapter(parse_chat_spec("bilibili-open:5"), lambda name, _env: secrets.get(name))
