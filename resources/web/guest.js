@@ -19,6 +19,7 @@ const STRINGS = {
     noInvite: "This page needs an invite link from the host.",
     media: "Asking for your camera and microphone…",
     connecting: "Connecting…",
+    reconnecting: "Reconnecting…",
     waiting: "Waiting — the host will bring you on air.",
     on_air: "On air",
     muted_by_host: "Muted by the host",
@@ -36,6 +37,7 @@ const STRINGS = {
     noInvite: "需要主播发给你的邀请链接。",
     media: "正在请求摄像头和麦克风…",
     connecting: "连接中…",
+    reconnecting: "重新连接中…",
     waiting: "等待中 —— 主播会请你上麦。",
     on_air: "直播中",
     muted_by_host: "已被主播静音",
@@ -181,6 +183,9 @@ let session = null;
 let watchPc = null;
 let watchResource = null;
 let ended = false;
+let rejoinKey = null; // this guest's session key: lets it back in after a dropped connection
+let reconnects = 0;
+const MAX_RECONNECTS = 5;
 
 async function sdpExchange(url, pc, bearerToken) {
   await pc.setLocalDescription(await pc.createOffer());
@@ -200,10 +205,11 @@ async function sdpExchange(url, pc, bearerToken) {
   return response;
 }
 
-async function join() {
+async function join(credential) {
+  const rejoining = credential !== inviteToken;
   joinButton.disabled = true;
   showError("");
-  setState("connecting");
+  setState(rejoining ? "reconnecting" : "connecting");
   try {
     const stream = localStream || await openDevices();
     const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle" });
@@ -218,9 +224,10 @@ async function join() {
         finish("timeout", "");
       }
     };
-    const response = await sdpExchange("/guest/" + encodeURIComponent(room) + "/whip", pc, inviteToken);
+    const response = await sdpExchange("/guest/" + encodeURIComponent(room) + "/whip", pc, credential);
     resource = response.headers.get("Location");
     session = response.headers.get("Guest-Session");
+    rejoinKey = session;
     window.guestState.guestId = resource.split("/").pop();
     const answer = pc.remoteDescription.sdp;
     const codec = /a=rtpmap:\d+ (H264|VP8)\//i.exec(answer);
@@ -232,6 +239,12 @@ async function join() {
   } catch (err) {
     if (publishPc) publishPc.close();
     publishPc = null;
+    if (rejoining && err.status !== 401 && err.status !== 403 && reconnects < MAX_RECONNECTS) {
+      reconnects += 1; // the network is still down: try again a little later
+      setTimeout(() => join(credential), 1000 * reconnects);
+      return;
+    }
+    if (rejoining) { endFor("timeout", String(err.message || err)); return; }
     setState("refused", String(err.message || err));
     window.guestState.status = err.status || null;
     showError(String(err.message || err));
@@ -292,12 +305,30 @@ async function watch() {
 
 function finish(reason, detail) {
   if (ended) return;
+  if (reason === "timeout" && rejoinKey && reconnects < MAX_RECONNECTS) {
+    // the connection dropped: come back as the same guest, without a new invite
+    for (const pc of [publishPc, watchPc]) if (pc) pc.close();
+    publishPc = watchPc = null;
+    reconnects += 1;
+    window.guestState.reconnects = reconnects;
+    const key = rejoinKey;
+    rejoinKey = null; // one try per session key; a successful join brings a new one
+    setState("reconnecting", T.reasons.timeout);
+    setTimeout(() => join(key), 1000);
+    return;
+  }
+  endFor(reason, detail);
+}
+
+function endFor(reason, detail) {
+  if (ended) return;
   ended = true;
   window.guestState.reason = reason;
   const because = T.reasons[reason] || reason;
   setState("ended", detail ? because + " — " + detail : because);
   for (const pc of [publishPc, watchPc]) if (pc) pc.close();
   if (localStream) localStream.getTracks().forEach((t) => t.stop());
+  localStream = null;
   leaveButton.hidden = true;
   joinButton.disabled = true;
 }
@@ -307,9 +338,9 @@ function leave() {
     const auth = { Authorization: "Bearer " + session };
     fetch(resource, { method: "DELETE", headers: auth, keepalive: true }).catch(() => {});
   }
-  finish("left", "");
+  endFor("left", "");
 }
-joinButton.addEventListener("click", join);
+joinButton.addEventListener("click", () => join(inviteToken));
 leaveButton.addEventListener("click", leave);
 window.addEventListener("pagehide", () => { if (!ended) leave(); });
 

@@ -5,7 +5,8 @@ Routes (``room`` is the relay stream the guest watches, normally ``live``):
 
 - ``GET /guest/{room}``: the guest page. The invite token travels in the URL fragment, never in
   a request line.
-- ``POST /guest/{room}/whip`` (application/sdp, ``Authorization: Bearer <invite token>``): H.264
+- ``POST /guest/{room}/whip`` (application/sdp, ``Authorization: Bearer <invite token>``, or the
+  ``Guest-Session`` key of a guest whose connection dropped, within ``guests.REJOIN_S``): H.264
   or VP8 video (optional: an audio-only guest has no camera) and Opus audio -> 201, answer,
   ``Location: /guest/{room}/whip/{guest id}`` and ``Guest-Session: <key>``, the key that every
   later request of this guest carries as its bearer. A missing or wrong token is 401; a used,
@@ -134,6 +135,7 @@ class GuestPeer:
         self._got_media = False
         self._last_pli = -1e9
         self.ended_reason: GuestEndReason | None = None
+        self.invite_id = ""
         self.packets_in = {"video": 0, "audio": 0}
         self.plis_sent = 0
         self.frame_size: tuple[int, int] | None = None
@@ -187,6 +189,8 @@ class GuestPeer:
             except Exception:
                 log.exception("guest sink failed on end")
         self._ingest.book.ended(self._id, reason, detail)
+        if reason == "timeout":  # a dropped connection: its page may come back with its session key
+            self._ingest.book.allow_rejoin(self.invite_id, self.session_key)
         log.info("relay: guest %s ended (%s)", self._id, reason)
         self._ingest.closing(self)
 
@@ -392,6 +396,7 @@ class GuestIngest:
         pc = self._new_pc()
         has_video = "video" in kinds and kinds["video"] in ("sendonly", "sendrecv")
         peer = GuestPeer(self, room, invite.name, pc, has_video)
+        peer.invite_id = invite.invite_id
         try:
             transceivers = {}
             for kind in ("audio", "video"):

@@ -27,6 +27,7 @@ from studio.services.guest_link import GuestEndReason, GuestLink
 
 MAX_GUESTS = 4
 DEFAULT_INVITE_TTL_S = 15 * 60
+REJOIN_S = 120.0  # a guest whose connection dropped may come back this long without a new invite
 MAX_REQUESTS = 50  # queued "ask to join" requests kept; more are refused until the host answers
 NAME_MAX = 32
 
@@ -129,6 +130,7 @@ class GuestBook:
         self._requests: dict[str, JoinRequest] = {}
         self._guests: dict[str, Guest] = {}
         self._sessions: dict[str, GuestSession] = {}
+        self._rejoin: dict[bytes, tuple[str, float]] = {}  # hash(session key) -> (invite id, until)
         self.guest_joined: Signal[GuestJoined] = Signal()
         self.guest_left: Signal[GuestLeft] = Signal()
         self.guests_changed: Signal[tuple[Guest, ...]] = Signal()
@@ -194,14 +196,34 @@ class GuestBook:
             self._by_hash.pop(entry.token_hash, None)
             self._emit_invites()
 
+    def allow_rejoin(self, invite_id: str, key: str, ttl_s: float = REJOIN_S) -> None:
+        """A guest whose connection dropped may join again with ``key`` (its session key, which
+        only its page holds) instead of the used invite, once, within ``ttl_s``."""
+        now = self._clock()
+        self._rejoin = {h: v for h, v in self._rejoin.items() if v[1] > now}
+        self._rejoin[_hash(key)] = (invite_id, now + ttl_s)
+
+    def _rejoining(self, token: str) -> _InviteEntry | None:
+        found = self._rejoin.get(_hash(token))
+        if found is None or found[1] <= self._clock():
+            return None
+        entry = self._invites.get(found[0])
+        if entry is None or entry.invite.state != "used":
+            return None  # revoked (or forgotten) since
+        return entry
+
     def check(self, token: str | None) -> Invite:
-        """The open invite this token belongs to, or :class:`GuestRefused` (401/403) saying why."""
+        """The invite this token lets in (an open one, or a used one for a guest rejoining with its
+        session key), or :class:`GuestRefused` (401/403) saying why."""
         if not token:
             raise GuestRefused(401, "a guest invite token is required (open the invite link you were given)")
         self._expire()
         invite_id = self._by_hash.get(_hash(token))
         entry = self._invites.get(invite_id) if invite_id is not None else None
         if entry is None:
+            entry = self._rejoining(token)
+            if entry is not None:
+                return entry.invite
             raise GuestRefused(401, "this guest invite is not valid")
         state = entry.invite.state
         if state == "used":
@@ -221,6 +243,7 @@ class GuestBook:
                                     "try again when one has left")
         entry = self._invites[invite.invite_id]
         entry.invite = replace(invite, state="used")
+        self._rejoin.pop(_hash(token or ""), None)  # a session key lets in once
         guest = Guest(link.guest_id, invite.name, invite.invite_id, has_video)
         self._guests[guest.guest_id] = guest
         self._sessions[guest.guest_id] = session

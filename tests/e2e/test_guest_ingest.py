@@ -246,7 +246,7 @@ def test_kick_then_the_used_invite_and_a_wrong_one_are_refused(show: Show, guest
     assert "live" not in show.relay.streams
 
 
-def test_a_guest_that_vanishes_is_noticed(show: Show, guest_browser: Any) -> None:
+def test_a_guest_that_vanishes_is_noticed_and_its_page_rejoins(show: Show, guest_browser: Any) -> None:
     link = show.cohost.create_invite("Dan")
     page = open_guest(guest_browser, link.url)
     join(page)
@@ -255,7 +255,14 @@ def test_a_guest_that_vanishes_is_noticed(show: Show, guest_browser: Any) -> Non
     page.evaluate("window.guestState.publish.close()")  # no DELETE: the media just stops
     sink.wait(lambda: sink.ended == ["timeout"])
     assert show.wait_left()[0].guest.state == "ended"
+    # the page comes back by itself with its session key, as a new guest under the same invite
+    again_id, again = show.guest(2)
+    assert again_id != guest_id and show.links[again_id].display_name == "Dan"
+    again.first_frame("video")
+    page.wait_for_function("window.guestState.state === 'waiting'", timeout=WAIT_MS)
+    assert page.evaluate("window.guestState.reconnects") == 1
     page.close()
+    again.wait(lambda: again.ended == ["left"])
 
 
 class Tee:

@@ -230,3 +230,27 @@ def test_revoking_a_used_invite_ends_its_guest() -> None:
     _, gone = join(book, token2, "g2")
     gone.end("left")
     assert not book.revoke_invite(used.invite_id)  # nobody left to end: nothing to withdraw
+
+
+def test_a_guest_whose_connection_dropped_may_rejoin_once_with_its_session_key() -> None:
+    clock = FakeClock()
+    book = GuestBook(clock=clock)
+    invite, token = book.create_invite("Jo")
+    _, session = join(book, token)
+    session.end("timeout")
+    book.allow_rejoin(invite.invite_id, "session-key-1", ttl_s=60)
+    with pytest.raises(GuestRefused):
+        join(book, token, "g2")  # the invite itself stays used
+    again, _ = join(book, "session-key-1", "g2")
+    assert again.name == "Jo" and again.state == "waiting"
+    with pytest.raises(GuestRefused) as twice:
+        join(book, "session-key-1", "g3")
+    assert twice.value.status == 401
+    book.allow_rejoin(invite.invite_id, "session-key-2", ttl_s=60)
+    clock.now += 60
+    with pytest.raises(GuestRefused):
+        join(book, "session-key-2", "g4")  # too late
+    book.allow_rejoin(invite.invite_id, "session-key-3", ttl_s=60)
+    book.revoke_invite(invite.invite_id)
+    with pytest.raises(GuestRefused):
+        join(book, "session-key-3", "g5")  # withdrawn since
