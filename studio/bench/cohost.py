@@ -181,6 +181,12 @@ def _pct(values: list[float], q: float) -> float | None:
     return round(float(np.percentile(values, q)), 1) if values else None
 
 
+def _median(rows: list[tuple[float, float]], column: int) -> float | None:
+    """The median over the run's per-second figures (skipping the first, which holds the start)."""
+    values = [row[column] for row in rows[1:]]
+    return round(float(np.median(values)), 2) if values else None
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     videos = [_camera(args.codec, seed) for seed in (1, 2)]
     voice = _voice()
@@ -196,12 +202,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     studio.start()
     mixer.start()
     result: dict[str, Any] = {"machine_note": "shared, noisy machine: compare side by side, rerun before trusting"}
+    # the clock's own render time each second (ClockStats): what the guests cost the clock itself,
+    # apart from lagged frames a loaded machine causes whatever the clock does
+    render: list[tuple[float, float]] = []
+    studio.events.stats.connect(lambda stats: render.append((stats.render_ms_p50, stats.render_ms_p95)))
     guests: list[_Guest] = []
     reader: _Reader | None = None
     try:
         f0, l0 = studio.frames, studio.lagged
         time.sleep(args.baseline_seconds)
         base_frames, base_lagged = studio.frames - f0, studio.lagged - l0
+        base_render = list(render)
 
         links = [InProcessGuestLink(f"bench-{i}", f"guest {i}") for i in (1, 2)]
         for link in links:
@@ -220,6 +231,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         wall = time.perf_counter() - wall0
         cpu1 = _thread_cpu_s("guest-video:")
         frames, lagged = studio.frames - f1, studio.lagged - l1
+        guest_render = render[len(base_render):]
         reader.stop()
         decode = [(cpu1[name] - cpu0[name]) / wall for name in cpu1 if name in cpu0]
         latencies = reader.latencies_ms
@@ -239,6 +251,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "frames_2_guests": frames,
             "frames_no_guests": base_frames,
             "target_lagged_pct": TARGET_LAGGED_PCT,
+            "render_ms_p50_no_guests_vs_2_guests": [_median(base_render, 0), _median(guest_render, 0)],
+            "render_ms_p95_no_guests_vs_2_guests": [_median(base_render, 1), _median(guest_render, 1)],
             "return_feed_packets": [len(link.returned) for link in links],
             "target_round_trip_ms_p95": TARGET_ROUND_TRIP_P95_MS,
         })
