@@ -284,6 +284,8 @@ if (hubUrl && /^wss?:\/\//.test(hubUrl)) {
     guestStatus.textContent = "已申请连麦，等待主播 · Request sent, waiting for the host";
     guestStatus.hidden = false;
     window.viewerState.guestRequest = "sent";
+    // the hub takes one request per viewer every 30 s: after that, asking again is allowed
+    setTimeout(() => { if (guestInvite.hidden) askButton.disabled = false; }, 30000);
   });
   hub.onGuestInvite = (frame) => {
     if (frame.viewer !== hub.viewer || typeof frame.url !== "string" || !/^https?:\/\//.test(frame.url)) return;
