@@ -344,3 +344,15 @@ def test_a_channel_name_already_taken_gets_a_co_host_suffix(rig: Rig) -> None:
     assert "Guest 1 (co-host)" in [s.name for s in rig.mixer.inputs]
     rig.stage.set_muted("g1", True)
     assert rig.mixer.state("Guest 1 (co-host)").muted and not rig.mixer.state("Guest 1").muted
+
+
+def test_four_guests_each_with_a_slot_and_a_channel_and_a_freed_slot_is_reused(rig: Rig) -> None:
+    links = [InProcessGuestLink(f"g{i}", f"guest {i}") for i in range(1, 5)]
+    assert [rig.stage.join(link) for link in links] == [1, 2, 3, 4]
+    assert {channel_name(s) for s in (1, 2, 3, 4)} <= {s.name for s in rig.mixer.inputs}
+    assert rig.stage.join(InProcessGuestLink("g5", "one too many")) is None  # the relay admits four
+    links[1].end("left")
+    assert rig.stage.feeds[2].status.state == "waiting"
+    assert channel_name(2) not in {s.name for s in rig.mixer.inputs}
+    assert rig.stage.join(InProcessGuestLink("g6", "next")) == 2
+    assert [g.slot for g in rig.stage.guests()] == [1, 2, 3, 4]
