@@ -376,6 +376,7 @@ class VideoEncoderWorker(EncoderThread):
         on_fallback: FallbackListener | None = None,
         thread_name: str = "enc-video",
         source_fps: int | None = None,
+        canvas_size: tuple[int, int] | None = None,
     ) -> None:
         if not 1 <= queue_size <= 8:
             raise ValueError(f"VideoEncoderWorker: queue_size {queue_size} must be 1..8")
@@ -389,9 +390,14 @@ class VideoEncoderWorker(EncoderThread):
         self._taps: tuple[tuple[str, PictureTap], ...] = ()  # copy-on-write: read without a lock
         self._paused = False
         # one slot more than the queue holds: the worker encodes from it while the queue is full
-        self._free: deque[_Slot] = deque(
-            _Slot(settings.width, settings.height, settings.fps) for _ in range(queue_size + 1)
+        # ``canvas_size`` other than the encode's (a 4K canvas recorded at 1080p): ``submit`` only
+        # converts at the canvas size on the clock's thread; the scaling to the encode happens here
+        slot_w, slot_h = canvas_size or (settings.width, settings.height)
+        self._encode_picture = (
+            I420Buffer(settings.width, settings.height) if (slot_w, slot_h) != (settings.width, settings.height)
+            else None
         )
+        self._free: deque[_Slot] = deque(_Slot(slot_w, slot_h, settings.fps) for _ in range(queue_size + 1))
         self._ready: deque[_Slot] = deque()
         self._queue_size = queue_size
         self._encoder: VideoEncoder | None = None
@@ -546,9 +552,14 @@ class VideoEncoderWorker(EncoderThread):
                 if not self._ready:
                     break  # stopping and drained
                 slot = self._ready.popleft()
+            picture = slot.picture
+            scaled = self._encode_picture
+            if scaled is not None and (picture.width, picture.height) != (scaled.width, scaled.height):
+                scaled.fill_scaled_from(picture)  # a canvas-sized picture for a smaller main encode
+                picture = scaled
             for name, tap in self._taps:
                 try:
-                    tap(slot.picture, slot.pts, slot.capture_ns)
+                    tap(picture, slot.pts, slot.capture_ns)
                 except Exception:
                     log.exception("picture tap %r failed", name)
             if self._paused:  # only the tap wants this picture
@@ -557,9 +568,8 @@ class VideoEncoderWorker(EncoderThread):
                 continue
             started = time.perf_counter()
             try:
-                pic = slot.picture
-                packets = encoder.reshape(pic.width, pic.height, slot.fps)
-                packets += encoder.encode(pic, slot.pts, slot.capture_ns)
+                packets = encoder.reshape(picture.width, picture.height, slot.fps)
+                packets += encoder.encode(picture, slot.pts, slot.capture_ns)
             except Exception:
                 log.exception("encoding frame pts=%d failed; frame dropped", slot.pts)
                 packets = []

@@ -32,8 +32,9 @@ from studio.events import ProgramFrame
 from studio.net.loop import NetLoop
 from studio.outputs.audio_routing import ClipAudioRouter
 from studio.outputs.destination_set import DestinationSet
-from studio.outputs.ladder import Ladder, build_ladder
+from studio.outputs.ladder import Ladder
 from studio.outputs.low_layer import LOW_LAYER_MIN_MAIN_KBPS, LowLayer, low_layer_size
+from studio.outputs.output_scaling import shares_main, stream_info, stream_ladder
 from studio.outputs.ratecontrol import RateController
 from studio.outputs.recorder import Recorder, RecorderEvent, RecorderStats
 from studio.outputs.stream_rendition import StreamRendition
@@ -72,6 +73,9 @@ class StreamTarget:
     # our own relay only: a second, small layer published there (``low_layer``) for weak viewers.
     # Without it, a layer starts only where a live session's server advertises one (our relay does)
     low_layer_url: str | None = None
+    # the stream's largest height (None: 1080 when the main encode is larger, 0: no cap): above
+    # it the stream gets its own scaled encode and the recording keeps the full picture (output_scaling)
+    max_height: int | None = None
 
 
 @dataclass(frozen=True)
@@ -89,8 +93,7 @@ class OutputPipeline:
         self.studio = studio
         self.mixer = mixer
         self.video_settings = video or default_video_settings(studio)
-        if (self.video_settings.width, self.video_settings.height) != (studio.width, studio.height):
-            raise ValueError("the encoder's frame size must match the canvas (scaling outputs is not supported)")
+        self._check_encode_size(self.video_settings)
         self._net = net
         self._own_net = False
         self.video_fanout = PacketFanout()
@@ -170,12 +173,12 @@ class OutputPipeline:
                              target.max_bitrate_kbps)
             video = self._ensure_video()
             opus = self._ensure_opus()
-            config = WhipConfig(url=target.url, token=target.token, video=video.stream_info,
+            s = self.video_settings
+            rungs = stream_ladder(s, target.max_height)
+            config = WhipConfig(url=target.url, token=target.token, video=stream_info(video.stream_info, s, rungs[0]),
                                 audio=opus.stream_info, min_bitrate_bps=target.min_bitrate_kbps * 1000,
                                 max_bitrate_bps=target.max_bitrate_kbps * 1000,
                                 playout_delay=target.playout_delay)
-            s = self.video_settings
-            rungs = build_ladder(s.width, s.height, s.fps)
             self._ladder = Ladder(rungs if target.adaptive_resolution else rungs[:1])
             self._ladder.start(start_kbps)
             rate = RateController(self._apply_stream_rate, target.min_bitrate_kbps, target.max_bitrate_kbps,
@@ -194,7 +197,8 @@ class OutputPipeline:
             if not target.low_layer_url:
                 stream.low_layer_advertised.connect(lambda url: self._low_layer_advertised(stream, url))
             self._apply_stream_rate(start_kbps)  # the first rung and rate before the first frame
-            self.video_fanout.add_sink("whip", rendition.main_input)
+            if shares_main(rungs[0], s):  # capped below the main encode: the stream never shares it
+                self.video_fanout.add_sink("whip", rendition.main_input)
             self.opus_fanout.add_sink("whip", stream)
             self.stream = stream
             if target.low_layer_url and low_layer_size(s.width, s.height) is not None:
@@ -309,7 +313,7 @@ class OutputPipeline:
                 return
             rung = ladder.update(kbps)
             if rung != rendition.rung or kbps != rendition.kbps:
-                rendition.apply(rung, ladder.at_top, kbps)
+                rendition.apply(rung, shares_main(rung, self.video_settings), kbps)
             if kbps < LOW_LAYER_MIN_MAIN_KBPS and self._low_layer is not None:
                 # the uplink cannot carry both: stop it off this thread (the net thread: stop waits on it)
                 layer, self._low_layer = self._low_layer, None
@@ -339,9 +343,25 @@ class OutputPipeline:
                 worker.submit(block.samples, block.timeline_pts)
 
     # ---- encoders on demand ------------------------------------------------------------------------
+    def set_encode_size(self, width: int, height: int) -> None:
+        """The main encode's size (an output plan's: the recording of a 4K canvas at 1080p, scaled
+        on the encoder's thread); takes effect when no output runs."""
+        with self._lock:
+            if self._video is not None:
+                raise ValueError("the main encode is running: stop the outputs first")
+            settings = dataclasses.replace(self.video_settings, width=width, height=height)
+            self._check_encode_size(settings)
+            self.video_settings = settings
+
+    def _check_encode_size(self, settings: VideoEncoderSettings) -> None:
+        if settings.width > self.studio.width or settings.height > self.studio.height:
+            raise ValueError(f"the encode ({settings.width}x{settings.height}) must not be larger than the canvas "
+                             f"({self.studio.width}x{self.studio.height})")
+
     def _ensure_video(self) -> VideoEncoderWorker:
         if self._video is None:
-            worker = VideoEncoderWorker(self.video_settings, self.video_fanout, on_fallback=self._fallback)
+            worker = VideoEncoderWorker(self.video_settings, self.video_fanout, on_fallback=self._fallback,
+                                        canvas_size=(self.studio.width, self.studio.height))
             worker.start()
             self._video = worker
         return self._video

@@ -1,0 +1,57 @@
+"""Output scaling: the stream's resolution cap and the ladder under it.
+
+A canvas above 1080p (4K) streams at most ``DEFAULT_STREAM_MAX_HEIGHT`` lines: WHIP viewers' browsers
+and the platforms want <= 1080p (a 4K picture needs H.264 level 5.1, which many browsers' decoders
+refuse to negotiate; 1080p30 fits level 4.0/4.2). The capped ladder's top rung is the capped size,
+so the stream always has its own scaled encode (``stream_rendition``), fed from the main encoder's
+pictures on its thread, while the main encode (the recording, and RTMP/SRT destinations: platform
+ingests transcode and YouTube takes 4K, and a third encode would cost another encoder) keeps the
+full picture.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from fractions import Fraction
+
+from encoders.packets import StreamInfo
+from encoders.settings import VideoEncoderSettings
+from studio.outputs.ladder import Rung, build_ladder
+
+DEFAULT_STREAM_MAX_HEIGHT = 1080
+
+
+def stream_max_height(main_height: int, setting: int | None) -> int | None:
+    """The stream's largest height: the setting when given (0: no cap), else 1080 for an encode
+    above 1080p and no cap otherwise. None: the stream may share the main encode."""
+    cap = DEFAULT_STREAM_MAX_HEIGHT if setting is None else setting
+    if cap <= 0 or cap >= main_height:
+        return None
+    return cap
+
+
+def stream_ladder(settings: VideoEncoderSettings, max_height: int | None) -> tuple[Rung, ...]:
+    """The stream's rungs, best first: the main encode's ladder with every rung above the cap
+    replaced by one at the cap (same aspect), so the top rung is the capped size."""
+    cap = stream_max_height(settings.height, max_height)
+    rungs = build_ladder(settings.width, settings.height, settings.fps)
+    if cap is None:
+        return rungs
+    width = max(2, int(round(settings.width * cap / settings.height / 2)) * 2)
+    top = Rung(width, cap, settings.fps)
+    return (top, *(r for r in rungs if r.height < cap))
+
+
+def shares_main(rung: Rung, settings: VideoEncoderSettings) -> bool:
+    """Whether this rung is the main encode itself (the stream then shares it: one encode)."""
+    return (rung.width, rung.height, rung.fps) == (settings.width, settings.height, settings.fps)
+
+
+def stream_info(main: StreamInfo, settings: VideoEncoderSettings, rung: Rung) -> StreamInfo:
+    """What the stream announces (SDP profile-level-id) when it starts on ``rung``: the capped
+    size's level (4.0 for 1080p30), not the 4K main encode's 5.1."""
+    if shares_main(rung, settings):
+        return main
+    scaled = replace(settings, width=rung.width, height=rung.height, fps=rung.fps)
+    return replace(main, width=rung.width, height=rung.height, fps=rung.fps, time_base=Fraction(1, rung.fps),
+                   profile_level_id=scaled.profile_level_id)
