@@ -158,7 +158,7 @@ class CatalogueChanged:
     product: str = ""  # the product id ("" for reset)
 
 
-@dataclass
+@dataclass(eq=False)  # a live model: two catalogues are the same only if they are one object
 class Catalogue:
     """The ordered products of a show; thread-safe; ``changed`` fires after each edit."""
 
