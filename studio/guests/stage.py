@@ -96,6 +96,8 @@ class GuestChannel:
         self._unminus()
         with contextlib.suppress(ValueError):  # already gone
             self._mixer.remove_input(self.audio.name)
+        if self.video is not None:
+            self.video.stop()  # first: from here on the worker leaves the feed to us
         dropped = reason in ("timeout", "error")
         detail = f"the guest dropped ({reason})" if dropped else _ENDED.get(reason, "the guest left")
         self.feed.set_status(GuestFeedStatus("dropped" if dropped else "waiting", self.guest.name,
@@ -103,7 +105,6 @@ class GuestChannel:
         joins: list[Callable[[], None]] = [self.returns.join]
         self.returns.stop()
         if self.video is not None:
-            self.video.stop()
             joins.append(self.video.join)
         return joins
 

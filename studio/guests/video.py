@@ -89,7 +89,8 @@ class GuestVideoDecoder:
             self._cond.notify()
 
     def stop(self) -> None:
-        """Signal the worker to end (never joins: the caller may be the net loop)."""
+        """Signal the worker to end (never joins: the caller may be the net loop). Once this
+        returns, the worker writes nothing more to the feed."""
         with self._cond:
             self._stop = True
             self._cond.notify()
@@ -126,10 +127,11 @@ class GuestVideoDecoder:
         self._codec = None
 
     def _stalled(self) -> None:
-        status = self._feed.status
-        if status.state == "live" and status.has_video:
-            self._feed.set_status(GuestFeedStatus("dropped", self._name, True, "no picture from the guest"))
-            self._need_key = True
+        with self._cond:  # never after stop(): the stage owns the feed's state from then on
+            status = self._feed.status
+            if not self._stop and status.state == "live" and status.has_video:
+                self._feed.set_status(GuestFeedStatus("dropped", self._name, True, "no picture from the guest"))
+                self._need_key = True
 
     def _resync(self) -> None:
         with self._cond:
@@ -170,9 +172,12 @@ class GuestVideoDecoder:
             x, y = (box[0] - w) // 2, (box[1] - h) // 2
             out[y:y + h, x:x + w] = bgra
             bgra = out
-        self.frames_decoded += 1
-        status = self._feed.status
-        if status.state != "live":
-            self._feed.set_status(GuestFeedStatus("live", self._name, True))
-        self._feed.frames.put(VideoFrame(np.ascontiguousarray(bgra), opaque=opaque,
-                                         pts_ns=int(frame.time * 1e9) if frame.time is not None else 0))
+        picture = VideoFrame(np.ascontiguousarray(bgra), opaque=opaque,
+                             pts_ns=int(frame.time * 1e9) if frame.time is not None else 0)
+        with self._cond:  # a guest who left meanwhile must not come back on air with this picture
+            if self._stop:
+                return
+            self.frames_decoded += 1
+            if self._feed.status.state != "live":
+                self._feed.set_status(GuestFeedStatus("live", self._name, True))
+            self._feed.frames.put(picture)
