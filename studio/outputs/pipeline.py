@@ -190,7 +190,7 @@ class OutputPipeline:
                                 on_bitrate_estimate=rate.on_remb,
                                 on_receiver_report=lambda r: rate.on_receiver_report(
                                     r.fraction_lost, r.rtt_s, r.delivered.bps if r.delivered else None,
-                                    r.measured_s))
+                                    r.measured_s, r.delivered.sent_bps if r.delivered else None))
             rendition.switch.set_sink(stream)
             stream.state_changed.connect(self.stream_state.emit)
             stream.stats_changed.connect(self._on_stream_stats)

@@ -66,6 +66,7 @@ CONGESTED = 0.5  # REMB this far below what we send limits at once
 # same room: on a 1 Mbit/s link ~790 kbit/s of payload (the simulated link in the tests).
 BACKOFF = 0.8
 CAPPED_LOSS = 0.25  # loss this heavy in one report: the link is far below what we send
+BURST = 1.5  # a measurement that sent this much more than our average rate is one burst
 QUEUE_DELAY_S = 0.06  # a report's round trip this far above its floor: a queue is building
 QUEUE_REPORTS = 2  # ...in this many reports in a row, for a queue without loss to count as congestion
 QUEUE_DELAY_SHARE = 0.5  # ... and at least this share of the floor (long links jitter more)
@@ -165,10 +166,12 @@ class RateController:
         self.on_receiver_report(fraction_lost, rtt_s)
 
     def on_receiver_report(self, fraction_lost: float, rtt_s: float | None = None,
-                           delivered_bps: int | None = None, measured_s: float = 0.0) -> None:
+                           delivered_bps: int | None = None, measured_s: float = 0.0,
+                           window_sent_bps: int | None = None) -> None:
         """One receiver report about the video: fraction lost since the previous one (0..1), its
         own round trip (None when unknown), the video rate that got through since the previous
-        report (``delivered_rate``; None when unknown) and how long ago what it measured began."""
+        report (``delivered_rate``; None when unknown), how long ago what it measured began and
+        what we sent over that range (None when unknown)."""
         loss = min(max(float(fraction_lost), 0.0), 1.0)
         with self._lock:
             now = self._clock()
@@ -185,9 +188,15 @@ class RateController:
                 self._congested_at = now
             # a queue alone (no loss) is not enough: on a busy machine a relay's late reads look like
             # one (measured: +55 ms on a clean link), and what got through then is only what we sent
-            capped = link is not None and (loss >= CAPPED_LOSS or (queueing and loss > LOSS_HIGH))
+            # a window that sent far above our average is a burst (an IDR over a small bucket): the
+            # link was idle around it, so what got through says nothing about its rate (measured:
+            # 1080p at ~300 kbit/s on a busy machine "found" a 1 Mbit/s link at 300 kbit/s)
+            burst = (window_sent_bps is not None and self._sent_bps is not None
+                     and window_sent_bps > BURST * self._sent_bps)
+            capped = link is not None and not burst and (
+                loss >= CAPPED_LOSS or (queueing and loss > LOSS_HIGH))
             stale = now - measured_s < self._capacity_at + BACKOFF_TAKES_S  # began before the last back-off
-            if (loss > LOSS_HIGH or capped) and not stale \
+            if (loss > LOSS_HIGH or capped) and not stale and not burst \
                     and now - self._last_decrease >= DECREASE_INTERVAL_S + self._rtt_s:
                 base = min(self._loss_bps, self._target_locked() + self._other)
                 if capped and link is not None:

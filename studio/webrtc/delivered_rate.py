@@ -43,6 +43,7 @@ class Delivery:
     loss: float  # share of the packets sent in that range that it did not get (0..1)
     expected: int  # packets sent in the range
     interval_s: float
+    sent_bps: int = 0  # payload bits per second we sent in that range (over the same time)
 
 
 class DeliveredRate:
@@ -75,7 +76,8 @@ class DeliveredRate:
         if mean is None:
             return None
         received = expected - lost
-        return Delivery(int(received * mean * 8 / interval), lost / expected, expected, interval)
+        return Delivery(int(received * mean * 8 / interval), lost / expected, expected, interval,
+                        int(expected * mean * 8 / interval))
 
     def _mean_size(self, first: int, last: int) -> float | None:
         step = max(1, (last - first + 1) // MAX_SIZE_SAMPLES)
@@ -112,7 +114,7 @@ class NackedShare:
         lost = [size for seq, size in window if seq in self._nacked]
         total = sum(size for _, size in window)
         return Delivery(int((total - sum(lost)) * 8 / NACK_WINDOW_S), len(lost) / len(window), len(window),
-                        NACK_WINDOW_S)
+                        NACK_WINDOW_S, int(total * 8 / NACK_WINDOW_S))
 
 
 __all__ = ["DeliveredRate", "Delivery", "NackedShare"]

@@ -23,6 +23,7 @@ def test_one_second_of_reports_gives_the_rate_and_the_loss_in_that_range() -> No
     assert got is not None
     assert got.expected == 250 and got.loss == 0.2
     assert got.bps == 200 * 1000 * 8  # 200 packets of 1000 bytes in one second
+    assert got.sent_bps == 250 * 1000 * 8
 
 
 def test_sizes_no_longer_kept_count_at_the_mean_of_those_that_are() -> None:

@@ -136,14 +136,15 @@ def run(cap_at_s: float, cap_bps: int, seconds: float, picture_bps: int = 2_000_
         if due:
             fast = nacked.on_nack(due, BASE_RTT_S)
             if fast is not None and fast.loss >= NACKED_CAPPED:
-                rc.on_receiver_report(fast.loss, None, fast.bps, fast.interval_s + NACK_QUEUE_S + BASE_RTT_S)
+                rc.on_receiver_report(fast.loss, None, fast.bps, fast.interval_s + NACK_QUEUE_S + BASE_RTT_S,
+                                      fast.sent_bps)
         if tick % 1000 == 500 and path.arrivals:  # a receiver report, half a second off the stats
             highest, lost = path.report(now)
             fraction = (lost - last_lost) / max(1, highest + 1 - last_expected)
             last_lost, last_expected = lost, highest + 1
             got = delivered.on_report(highest, lost)
             rc.on_receiver_report(fraction, BASE_RTT_S + path.link.queue_delay(now), got.bps if got else None,
-                                  got.interval_s if got else 0.0)
+                                  got.interval_s if got else 0.0, got.sent_bps if got else None)
         if tick % 1000 == 999:  # the stats poll: what we sent this second
             rc.on_send_rate(path.sent_bytes * 8)
             seconds_log.append((round(now + 0.001), path.sent_bytes * 8, rc.target_kbps))

@@ -228,3 +228,15 @@ def test_remb_below_a_measured_capacity_does_not_pull_the_stream_further() -> No
     rc.on_receiver_report(0.5, 0.01, delivered_bps=800_000)
     rc.on_remb(500_000)  # aiortc's estimator at half the cap
     assert rc.target_kbps == (int((800_000 + OTHER) * 0.8) - OTHER) // 1000
+
+
+def test_a_burst_lost_over_a_small_bucket_is_not_taken_for_the_link() -> None:
+    rc, clock = make_session()
+    rc.on_send_rate(400_000)  # a simple picture: far below the link on average
+    # a window with an IDR: 2.7 Mbit/s for 0.3 s, half of it lost in a small token bucket
+    rc.on_receiver_report(0.5, None, delivered_bps=1_350_000, measured_s=0.5, window_sent_bps=2_700_000)
+    assert rc.target_kbps == 5000  # pacing's business, not the rate's
+    rc.on_send_rate(2_100_000)  # the same loss while we send that much all the time: the link
+    clock.now += 1.0
+    rc.on_receiver_report(0.5, None, delivered_bps=1_000_000, measured_s=0.5, window_sent_bps=2_000_000)
+    assert rc.target_kbps == (int((1_000_000 + OTHER) * 0.8) - OTHER) // 1000
