@@ -58,6 +58,8 @@ class CohostModel(Protocol):
     def set_on_air(self, guest_id: str, on_air: bool) -> None: ...
     def mute(self, guest_id: str, muted: bool) -> None: ...
     def kick(self, guest_id: str) -> None: ...
+    def forget_guest(self, guest_id: str) -> None: ...
+    def forget_invite(self, invite_id: str) -> None: ...
     def snapshot(self) -> tuple[tuple[Invite, ...], tuple[JoinRequest, ...], tuple[Guest, ...]]: ...
 
 
@@ -179,9 +181,10 @@ class CohostDock(QWidget):
         self.mute_button = _button(self, "Mute", lambda: self.mute(True))
         self.unmute_button = _button(self, "Unmute", lambda: self.mute(False))
         self.kick_button = _button(self, "Kick", self.kick)
+        self.clear_button = _button(self, "Clear ended", self.clear_ended)
         guest_buttons = QHBoxLayout()
         for button in (self.on_air_button, self.off_air_button, self.mute_button, self.unmute_button,
-                       self.kick_button):
+                       self.kick_button, self.clear_button):
             guest_buttons.addWidget(button)
         self.layout_choice = QComboBox(self)
         for kind in LAYOUTS:
@@ -321,6 +324,15 @@ class CohostDock(QWidget):
         guest_id = _selected(self.guest_list)
         if guest_id is not None:
             self.cohost.kick(guest_id)
+
+    def clear_ended(self) -> None:
+        """Drop guests who left and invites that can no longer be used from the lists."""
+        for guest in self._guests:
+            if guest.state == "ended":
+                self.cohost.forget_guest(guest.guest_id)
+        for invite in self._invites:
+            if invite.state != "open":
+                self.cohost.forget_invite(invite.invite_id)
 
     def apply_layout(self) -> None:
         """Lay out the scene being prepared (preview in studio mode, else program) for the guests."""

@@ -164,10 +164,13 @@ def test_guest_on_air_mute_kick_and_layout(qtbot: QtBot, rig: Rig) -> None:
     qtbot.waitUntil(lambda: rows(dock.guest_list) == ["— · Lin · Ended (kicked)"])
     assert name not in [s.name for s in rig.mixer.inputs]
     assert rig.stage.feeds[1].status.state == "waiting"
+    dock.clear_button.click()  # the ended guest and the used invite leave the lists
+    qtbot.waitUntil(lambda: rows(dock.guest_list) == [] and rows(dock.invite_list) == [])
 
 
 def test_chinese_texts(qtbot: QtBot, rig: Rig) -> None:
     translator().set_language("zh_CN")
     assert rig.dock.create_button.text() == "创建邀请"
     assert rig.dock.kick_button.text() == "踢出"
+    assert rig.dock.clear_button.text() == "清除已结束"
     assert rig.dock.layout_choice.itemText(0) == "左右分屏"
