@@ -208,6 +208,9 @@ class MainWindow(QMainWindow):
         self.library_dock = LibraryDock(library, self.studio.collection, self,
                                         update_source=lambda name, s: self.studio.submit(cmd.UpdateSource(name, s)))
         self.library_dock.status.setText(problem)
+        # clips dropped on the Sources list or the preview become media sources (library ids)
+        self.sources.library = self.editor.library = library
+        self.editor.message.connect(self._show_message)
         self.docks["library"] = self.add_dock("Asset Library", "libraryDock", self.library_dock,
                                               Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.docks["properties"], self.docks["library"])

@@ -15,13 +15,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QContextMenuEvent, QKeyEvent, QMouseEvent, QPainter, QPen, QPolygonF
+from PySide6.QtGui import (
+    QColor,
+    QContextMenuEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPen,
+    QPolygonF,
+)
 from PySide6.QtWidgets import QMenu
 
 from scenes.compositor import ItemSnapshot, Placement
 from scenes.model import SceneItem
 from studio import commands as cmd
+from studio.library.library import Library
 from widgets import edit_geometry as geo
+from widgets.clip_drop import add_clips_batch, carries_clips, clips_from_drop
 from widgets.editor_state import EditorState
 from widgets.frame_view import FrameView
 from widgets.i18n import tr
@@ -62,10 +75,12 @@ class _Drag:
 
 class SceneEditor(QObject):
     properties_requested = Signal()
+    message = Signal(str)  # a drop that could not be used, in words
 
     def __init__(self, state: EditorState, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.state = state
+        self.library: Library | None = None  # the asset library: dropped clips become media sources
         self.view: FrameView | None = None
         self.show_safe_areas = True
         self._drag: _Drag | None = None
@@ -93,6 +108,7 @@ class SceneEditor(QObject):
             view.overlay = self.paint
             view.setMouseTracking(True)
             view.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            view.setAcceptDrops(True)
             view.update()
 
     def _repaint(self, *_: object) -> None:
@@ -115,7 +131,33 @@ class SceneEditor(QObject):
         if kind == QEvent.Type.ContextMenu and isinstance(event, QContextMenuEvent):
             self._context_menu(event)
             return True
+        if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove) and isinstance(event, QDragEnterEvent | QDragMoveEvent):
+            if self.library is None or self.state.scene is None or not carries_clips(event.mimeData()):
+                return False
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+            return True
+        if kind == QEvent.Type.Drop and isinstance(event, QDropEvent):
+            return self.drop_clips(event)
         return False
+
+    def drop_clips(self, event: QDropEvent) -> bool:
+        """Library clips (or desktop video files, added to the library first) dropped on the view:
+        new media sources in the edited scene, centred where they were dropped, one undo step."""
+        scene = self.state.scene
+        if self.view is None or self.library is None or scene is None or not carries_clips(event.mimeData()):
+            return False
+        event.setDropAction(Qt.DropAction.CopyAction)
+        event.accept()
+        dropped = clips_from_drop(self.library, event.mimeData())
+        if dropped.problems:
+            self.message.emit(dropped.message)
+        if dropped.clips:
+            batch, ids = add_clips_batch(self.state.studio.collection, scene, dropped.clips,
+                                         centre=self.view.to_canvas(event.position()))
+            self.state.studio.submit(batch)
+            self.state.select(ids[-1])
+        return True
 
     def _canvas(self, event: QMouseEvent) -> geo.Point:
         assert self.view is not None

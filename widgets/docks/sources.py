@@ -10,8 +10,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QDropEvent
+from PySide6.QtCore import QMimeData, QModelIndex, QPoint, Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
 from scenes.model import ItemChanged, ModelEvent, SceneItem, SceneItemsChanged, ScenesChanged, SourceChanged
 from scenes.registry import all_types, get_type
 from studio import commands as cmd
+from studio.library.library import Library
+from widgets.clip_drop import add_clips_batch, carries_clips, clips_from_drop
 from widgets.docks.common import button_row, drop_row, tool_button
 from widgets.editor_state import EditorState
 from widgets.i18n import on_change, tr
@@ -47,8 +49,33 @@ class ItemTree(QTreeWidget):
         self.setDropIndicatorShown(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.setDefaultDropAction(Qt.DropAction.MoveAction)
+        # library clips and desktop video files dropped here: (drag data, the row they land before)
+        self.on_clips: Callable[[QMimeData, int], object] | None = None
+
+    def _takes_clips(self, event: QDragEnterEvent | QDragMoveEvent | QDropEvent) -> bool:
+        return self.on_clips is not None and carries_clips(event.mimeData())
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt naming
+        if self._takes_clips(event):
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802 - Qt naming
+        if self._takes_clips(event):
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+        else:
+            super().dragMoveEvent(event)
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt naming
+        if self.on_clips is not None and self._takes_clips(event):
+            target = drop_row(self, event)
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+            self.on_clips(event.mimeData(), target)
+            return
         current = self.currentItem()
         row = -1 if current is None else self.indexOfTopLevelItem(current)
         target = drop_row(self, event)
@@ -68,9 +95,11 @@ class SourcesPanel(QWidget):
         self.studio = state.studio
         self.collection = state.studio.collection
         self.extend_menu: Callable[[QMenu], None] | None = None  # the window's copy/paste/group actions
+        self.library: Library | None = None  # the asset library: dropped clips become media sources
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         self.tree = ItemTree(self.drop_item, self)
+        self.tree.on_clips = self.drop_clips
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.setColumnCount(3)
@@ -257,6 +286,24 @@ class SourcesPanel(QWidget):
         position = max(0, min(position, len(rows) - 1))
         if position != row:
             self.studio.submit(cmd.MoveItem(scene, rows[row], len(rows) - 1 - position))
+
+    def drop_clips(self, mime: QMimeData, before: int) -> list[str]:
+        """Library clips (or desktop video files, added to the library first) dropped in front of
+        list row ``before``: new media sources there, one undo step. The new items' ids."""
+        scene = self.state.scene
+        if scene is None or self.library is None:
+            return []
+        dropped = clips_from_drop(self.library, mime)
+        if dropped.problems:
+            self.message.emit(dropped.message)
+        if not dropped.clips:
+            return []
+        rows = len(self.items())
+        index = rows - max(0, min(before, rows))  # list rows are top-most first, the stack bottom first
+        batch, ids = add_clips_batch(self.collection, scene, dropped.clips, index=index)
+        self.studio.submit(batch)
+        self.state.select(ids[-1])
+        return ids
 
     def _context_menu(self, pos: QPoint) -> None:
         self.build_menu().exec(self.tree.viewport().mapToGlobal(pos))

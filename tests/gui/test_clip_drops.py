@@ -1,0 +1,155 @@
+"""Library clips dropped where they are needed, through real widgets and real drop events: on the
+Sources list and the preview (new media sources, one undo step), on the rundown (a new drama
+segment or a replaced clip); desktop video files go into the library first; a broken file gives a
+message and changes nothing."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from gui_helpers import render
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QWidget
+
+from studio.library import Library
+from studio.library.clip import Clip
+from widgets.library_dock import MIME_CLIP
+from widgets.main_window import MainWindow
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
+from library_clips import make_clip, not_video, truncate  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("drops")
+    good = make_clip(root / "第2集.mp4", frames=25, size=(320, 240))
+    return {"good": good, "other": make_clip(root / "ending.mp4", frames=50, size=(160, 120), audio=False),
+            "cut": truncate(good, root / "cut.mp4"), "text": not_video(root / "notes.mp4"),
+            "doc": not_video(root / "readme.txt")}
+
+
+def library_mime(clips: list[Clip]) -> QMimeData:
+    """What the library dock's drag carries (its ``_ClipList.mimeData``)."""
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(c.path) for c in clips])
+    data.setData(MIME_CLIP, "\n".join(c.id for c in clips).encode("utf-8"))
+    return data
+
+
+def desktop_mime(*paths: Path) -> QMimeData:
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    return data
+
+
+def drop_event(pos: QPointF, mime: QMimeData) -> QDropEvent:
+    # QTest cannot run a drag (QDrag.exec blocks in the platform's loop): the widget gets the drop
+    # event it would get, with the drag's data, at the pointer position
+    return QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+
+
+def drop_on_view(view: QAbstractItemView, row: int | None, mime: QMimeData, where: str = "middle") -> None:
+    """Drop on list row ``row`` ("top" edge, "middle", "bottom" edge), or below the last row (None)."""
+    if row is None:
+        pos = QPointF(10, view.viewport().height() - 2)
+    else:
+        rect = view.visualRect(view.model().index(row, 0))
+        y = {"top": rect.top() + 1, "middle": rect.center().y(), "bottom": rect.bottom() - 1}[where]
+        pos = QPointF(rect.center().x(), y)
+    view.dropEvent(drop_event(pos, mime))
+
+
+def drop_on_widget(widget: QWidget, pos: QPointF, mime: QMimeData) -> bool:
+    """The drag entering ``widget`` then dropped at ``pos`` (Qt delivers a drop only after an
+    accepted enter). Whether the widget took the drop."""
+    enter = QDragEnterEvent(pos.toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, enter)
+    if not enter.isAccepted():
+        return False
+    event = drop_event(pos, mime)
+    QApplication.sendEvent(widget, event)
+    return event.isAccepted()
+
+
+def messages(window: MainWindow) -> str:
+    return window.statusBar().currentMessage()
+
+
+# ---- the Sources list and the preview ------------------------------------------------------------
+
+
+def test_a_library_clip_dropped_on_the_sources_list_is_a_new_media_source_and_undo_takes_it_back(
+        make_window, files: dict[str, Path]) -> None:  # type: ignore[no-untyped-def]
+    window = make_window()
+    library: Library = window.library_dock.library
+    clip = library.add_file(files["good"])
+    col = window.studio.collection
+    scene = col.scene("Scene A")
+    assert [it.id for it in scene.items] == ["bg-a", "box-a"]
+    drop_on_view(window.sources.tree, 1, library_mime([clip]), "top")  # in front of the red background
+    render(window)
+    assert [it.source for it in scene.items] == ["red", "第2集", "box"]  # between them in the stack
+    cfg = col.source("第2集")
+    assert cfg.type_id == "media" and cfg.settings["clip"] == clip.id and cfg.settings["path"] == clip.path
+    item = scene.items[1]
+    assert (item.x, item.y, item.scale_x) == (640 - 160, 360 - 120, 1.0)  # native size, canvas centre
+    assert window.state.selected == item.id
+    window.edit_actions.undo()
+    render(window, 2)
+    assert [it.id for it in scene.items] == ["bg-a", "box-a"]
+    assert "第2集" not in col.sources
+
+
+def test_a_clip_dropped_on_the_preview_lands_where_it_was_dropped(make_window, files: dict[str, Path]) -> None:  # type: ignore[no-untyped-def]
+    window = make_window()
+    library: Library = window.library_dock.library
+    clips = [library.add_file(files["good"]), library.add_file(files["other"])]
+    col = window.studio.collection
+    view = window.preview_view
+    accepted = drop_on_widget(view, window.preview_view.to_widget(900, 500), library_mime(clips))
+    assert accepted
+    render(window)
+    scene = col.scene("Scene A")
+    added = scene.items[2:]
+    assert [it.source for it in added] == ["第2集", "ending"]
+    for item, clip in zip(added, clips, strict=True):
+        # centred on the drop point (to the pixel the view's scale allows)
+        assert item.x + clip.width / 2 == pytest.approx(900, abs=2)
+        assert item.y + clip.height / 2 == pytest.approx(500, abs=2)
+        assert col.source(item.source).settings["clip"] == clip.id
+    window.edit_actions.undo()  # both clips were one step
+    render(window, 2)
+    assert [it.id for it in scene.items] == ["bg-a", "box-a"]
+
+
+def test_a_desktop_video_goes_into_the_library_first(make_window, files: dict[str, Path]) -> None:  # type: ignore[no-untyped-def]
+    window = make_window()
+    library: Library = window.library_dock.library
+    assert library.by_path(files["other"]) is None
+    drop_on_widget(window.preview_view, window.preview_view.to_widget(200, 200), desktop_mime(files["other"]))
+    render(window)
+    clip = library.by_path(files["other"])
+    assert clip is not None and clip.usable
+    assert window.studio.collection.source("ending").settings["clip"] == clip.id
+    assert Library.open(library.path).get(clip.id) is not None  # saved
+
+
+@pytest.mark.parametrize("name", ["cut", "text", "doc"])
+def test_a_broken_or_non_video_file_gives_a_message_and_changes_nothing(
+        make_window, files: dict[str, Path], name: str) -> None:  # type: ignore[no-untyped-def]
+    window = make_window()
+    library: Library = window.library_dock.library
+    col = window.studio.collection
+    before = (len(library), sorted(col.sources), [it.id for it in col.scene("Scene A").items])
+    drop_on_view(window.sources.tree, None, desktop_mime(files[name]))
+    drop_on_widget(window.preview_view, window.preview_view.to_widget(200, 200), desktop_mime(files[name]))
+    render(window)
+    assert (len(library), sorted(col.sources), [it.id for it in col.scene("Scene A").items]) == before
+    assert files[name].name in messages(window)
+    assert ("not a video file" if name == "doc" else "cannot be used") in messages(window)
+    assert not window.studio.history.state().can_undo
