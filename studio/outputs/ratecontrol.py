@@ -184,15 +184,16 @@ class RateController:
             link = None if delivered_bps is None else max(0, int(delivered_bps)) + self._other
             if link is not None:
                 self._delivery_seen = True
-            if loss >= LOSS_LOW or self._queue_reports >= QUEUE_REPORTS:
+            # a window that sent far above our average is a burst (an IDR over a small bucket): the
+            # link was idle around it, so what got through says nothing about its rate (measured:
+            # 1080p at ~300 kbit/s on a busy machine "found" a 1 Mbit/s link at 300 kbit/s), and its
+            # loss is the pacer's business
+            burst = (window_sent_bps is not None and self._sent_bps is not None
+                     and window_sent_bps > BURST * self._sent_bps)
+            if (loss >= LOSS_LOW and not burst) or self._queue_reports >= QUEUE_REPORTS:
                 self._congested_at = now
             # a queue alone (no loss) is not enough: on a busy machine a relay's late reads look like
             # one (measured: +55 ms on a clean link), and what got through then is only what we sent
-            # a window that sent far above our average is a burst (an IDR over a small bucket): the
-            # link was idle around it, so what got through says nothing about its rate (measured:
-            # 1080p at ~300 kbit/s on a busy machine "found" a 1 Mbit/s link at 300 kbit/s)
-            burst = (window_sent_bps is not None and self._sent_bps is not None
-                     and window_sent_bps > BURST * self._sent_bps)
             capped = link is not None and not burst and (
                 loss >= CAPPED_LOSS or (queueing and loss > LOSS_HIGH))
             stale = now - measured_s < self._capacity_at + BACKOFF_TAKES_S  # began before the last back-off

@@ -236,6 +236,10 @@ def test_a_burst_lost_over_a_small_bucket_is_not_taken_for_the_link() -> None:
     # a window with an IDR: 2.7 Mbit/s for 0.3 s, half of it lost in a small token bucket
     rc.on_receiver_report(0.5, None, delivered_bps=1_350_000, measured_s=0.5, window_sent_bps=2_700_000)
     assert rc.target_kbps == 5000  # pacing's business, not the rate's
+    rc.on_remb(150_000)  # ...nor does it make a dip of REMB believable
+    rc.on_send_rate(400_000)
+    rc.on_send_rate(400_000)
+    assert rc.target_kbps == 5000
     rc.on_send_rate(2_100_000)  # the same loss while we send that much all the time: the link
     clock.now += 1.0
     rc.on_receiver_report(0.5, None, delivered_bps=1_000_000, measured_s=0.5, window_sent_bps=2_000_000)
