@@ -12,3 +12,13 @@ def test_chat_bench_counts_every_voter_and_gift() -> None:
     assert result["gifts_lost"] == 0 and result["gifts_sent"] > 0
     for key in ("ui_max_gap_ms", "lagged_pct", "overlay_max_on_screen", "dock_sampled_out"):
         assert key in result
+
+
+def test_chat_path_bench_counts_every_voter_and_gift_and_times_each_stage() -> None:
+    from studio.bench.chat import measure_path
+
+    result = measure_path(seconds=2.0, rate=400, users=200)
+    assert result["sent"] == result["received"] == 800
+    assert result["votes_counted"] == result["distinct_voters"] == 160 and result["gifts_lost"] == 0
+    assert set(result["cpu_s"]) == {"adapter+service+binding", "overlay tick+sprites", "dock"}
+    assert result["overlay_shown"] + result["overlay_not_shown"] <= 800 and result["dock_rows"] > 0
