@@ -199,16 +199,17 @@ class RateController:
             stale = now - measured_s < self._capacity_at + BACKOFF_TAKES_S  # began before the last back-off
             if (loss > LOSS_HIGH or capped) and not stale and not burst \
                     and now - self._last_decrease >= DECREASE_INTERVAL_S + self._rtt_s:
-                base = min(self._loss_bps, self._target_locked() + self._other)
                 if capped and link is not None:
                     # what got through is the link: back off from it, not from the last estimate
-                    # again (a second cut while the queue drains would compound to the floor)
-                    cut = min(base, int(link * BACKOFF))
+                    # again (a second cut while the queue drains would compound to the floor); it is
+                    # also REMB's floor from now on (``_target_locked``)
                     self._capacity_bps, self._capacity_at = link, now
+                    base = min(self._loss_bps, self._target_locked() + self._other)
+                    cut = min(base, int(link * BACKOFF))
                     log.info("rate: the link is the limit (%.0f %% lost, %d kbit/s got through): %d -> %d kbit/s",
-                                loss * 100, link // 1000, base // 1000, cut // 1000)
+                             loss * 100, link // 1000, base // 1000, cut // 1000)
                 else:
-                    cut = int(base * (1.0 - 0.5 * loss))
+                    cut = int(min(self._loss_bps, self._target_locked() + self._other) * (1.0 - 0.5 * loss))
                 self._loss_bps = cut
                 self._link_bps = cut
                 self._last_decrease = now
