@@ -127,6 +127,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profiles", default=",".join(PROFILES),
                         help=f"comma-separated, from {', '.join(PROFILES)} (default: all)")
     parser.add_argument("--seconds", type=float, default=30.0, help="measured seconds per profile (default 30)")
+    parser.add_argument("--audio-red", choices=("on", "off", "both"), default="on",
+                        help="RED for Opus on the studio's push and the relay's viewers (both: each profile "
+                             "with RED, then without it as '<profile> no-red', side by side; default on)")
 
 
 # ---- the processes -------------------------------------------------------------------------------
@@ -523,14 +526,34 @@ def _profiles(text: str) -> list[Profile]:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.seconds <= 0:
         raise ValueError("--seconds must be positive")
-    report = measure(_profiles(args.profiles), args.seconds)
+    report = measure(_profiles(args.profiles), args.seconds, _RED_VARIANTS[getattr(args, "audio_red", "on")])
     if not getattr(args, "json", False):
         print(format_table(report), file=sys.stderr)
     return report
 
 
-def measure(profiles: list[Profile], seconds: float) -> dict[str, Any]:
-    """Run ``profiles`` one after the other, ``seconds`` measured each; the report `run` prints."""
+_RED_VARIANTS = {"on": (True,), "off": (False,), "both": (True, False)}
+
+
+@contextlib.contextmanager
+def _audio_red(on: bool) -> Iterator[None]:
+    """The children (studio, relay) read it from their environment (``studio.webrtc.audio_red``)."""
+    from studio.webrtc.audio_red import ENV
+
+    previous = os.environ.get(ENV)
+    os.environ[ENV] = "1" if on else "0"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(ENV, None)
+        else:
+            os.environ[ENV] = previous
+
+
+def measure(profiles: list[Profile], seconds: float, audio_red: tuple[bool, ...] = (True,)) -> dict[str, Any]:
+    """Run ``profiles`` one after the other, ``seconds`` measured each (each once per ``audio_red``
+    setting, side by side); the report `run` prints."""
     check_requirements()
     from studio.chromium import CHROMIUM
 
@@ -547,16 +570,18 @@ def measure(profiles: list[Profile], seconds: float) -> dict[str, Any]:
     report_profiles: dict[str, Any] = {}
     try:
         collection, height = _stamped_demo(log_dir)
-        for profile in profiles:
-            print(f"network bench: {profile.name} ({profile.describe()}), {seconds:g} s ...",
-                  file=sys.stderr, flush=True)
+        for profile, red in ((p, r) for p in profiles for r in audio_red):
+            name = profile.name if red or audio_red == (False,) else f"{profile.name} no-red"
+            print(f"network bench: {name} ({profile.describe()}), {seconds:g} s ...", file=sys.stderr, flush=True)
             try:
-                report_profiles[profile.name] = _run_profile(profile, seconds, collection, height, log_dir)
+                with _audio_red(red):
+                    report_profiles[name] = _run_profile(profile, seconds, collection, height, log_dir)
+                report_profiles[name]["audio_red"] = red
             except (TimeoutError, RuntimeError) as exc:
                 failed = True
-                report_profiles[profile.name] = {"error": str(exc), "logs": str(log_dir)}
-            print(f"network bench: {profile.name}: " + json.dumps(
-                {k: v for k, v in report_profiles[profile.name].items() if not isinstance(v, dict | list)}),
+                report_profiles[name] = {"error": str(exc), "logs": str(log_dir)}
+            print(f"network bench: {name}: " + json.dumps(
+                {k: v for k, v in report_profiles[name].items() if not isinstance(v, dict | list)}),
                 file=sys.stderr, flush=True)
     finally:
         if previous is not None:

@@ -276,6 +276,14 @@ class WhipOutput:
         except Exception:
             log.exception("on_keyframe_request failed")
 
+    def _on_video_report(self, report: feedback.ReceiverReport) -> None:
+        # the video's reports (about 1/s; a browser reports on audio every ~5 s) say the path's loss
+        # sooner: RED's distance follows them too
+        if self.audio_red is not None:
+            self.audio_red.on_loss(report.fraction_lost * 100)
+        if self.on_receiver_report is not None:
+            self.on_receiver_report(report)
+
     def _on_remb(self, bps: int) -> None:
         clamped = max(self.config.min_bitrate_bps, min(self.config.max_bitrate_bps, int(bps)))
         if clamped == self._target_bps:
@@ -354,7 +362,7 @@ class WhipOutput:
             if cfg.playout_delay:
                 playout_delay.attach(transceiver.sender)
             self._feedback = feedback.attach(transceiver.sender, self._request_keyframe, self._on_remb,
-                                             self.on_receiver_report)
+                                             self._on_video_report)
             self._retransmit = sender_setup.prepare_video_sender(transceiver.sender, self._feedback)  # history, pacing
             self._rtcp.append(self._feedback)
             self._tracks["video"] = track

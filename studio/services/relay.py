@@ -496,7 +496,7 @@ class RelayServer:
                         playout_delay.attach(transceiver.sender)
                     viewer.rtcp = feedback.attach(
                         transceiver.sender, on_keyframe_request=stream.request_keyframe,
-                        on_report=lambda _report: stream.decide_layer(viewer),  # a weak link: low at once
+                        on_report=lambda report: self._on_viewer_report(stream, viewer, report),
                     )
                     sender_setup.prepare_video_sender(transceiver.sender, viewer.rtcp)  # 1 s history, pacing
                 elif self._audio_red:  # RED to a viewer that offers it (Chromium does), else Opus
@@ -534,6 +534,12 @@ class RelayServer:
         log.info("relay: viewer %s on stream %r", viewer.id, stream.name)
         answer = whep_offer.reinsert_rejected(pc.localDescription.sdp, rejected)
         return self._created(answer, f"/whep/{stream.name}/{viewer.id}")
+
+    @staticmethod
+    def _on_viewer_report(stream: RelayStream, viewer: _Viewer, report: feedback.ReceiverReport) -> None:
+        stream.decide_layer(viewer)  # a weak link: low at once
+        if viewer.red is not None:  # the video's reports (~1/s) say this viewer's loss sooner than audio's
+            viewer.red.on_loss(report.fraction_lost * 100)
 
     # --- the program for co-host guests (guest_ingest.ProgramFeed) ------------------------------
 

@@ -150,10 +150,16 @@ class RedEncoder(Encoder):
 class RedSenderState:
     """What one audio sender does about RED: the distance the receiver's loss asks for."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self.policy = RedDistance()
         self.encoder: RedEncoder | None = None  # set when RED was negotiated
         self.loss_pct = 0.0
+
+    def on_loss(self, loss_pct: float) -> None:
+        """A loss report about this path (this sender's own, or another stream's on the same link)."""
+        self.loss_pct = loss_pct
+        self.policy.update(loss_pct, self._clock())
 
     @property
     def active(self) -> bool:
@@ -166,7 +172,7 @@ class RedSenderState:
 
 def attach_sender(sender: RTCRtpSender, clock: Callable[[], float] = time.monotonic) -> RedSenderState:
     """Before negotiation completes: if this audio sender ends up sending RED, pack it ourselves."""
-    state = RedSenderState()
+    state = RedSenderState(clock)
     original_send: Callable[[RTCRtpSendParameters], Awaitable[None]] = sender.send
     original_rtcp: Callable[[AnyRtcpPacket], Awaitable[None]] = sender._handle_rtcp_packet
 
@@ -184,8 +190,7 @@ def attach_sender(sender: RTCRtpSender, clock: Callable[[], float] = time.monoto
         if isinstance(packet, RtcpRrPacket | RtcpSrPacket):
             for report in packet.reports:
                 if report.ssrc == sender._ssrc:
-                    state.loss_pct = report.fraction_lost / 256 * 100
-                    state.policy.update(state.loss_pct, clock())
+                    state.on_loss(report.fraction_lost / 256 * 100)
         await original_rtcp(packet)
 
     setattr(sender, "send", send)  # noqa: B010 (instance override)

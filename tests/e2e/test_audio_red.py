@@ -7,6 +7,7 @@ on arrival at the receiving peer's DTLS transport (as ``lossy_link.DropShim`` do
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -391,6 +392,49 @@ def test_chromium_viewer_page_negotiates_red_and_recovers_losses_from_it(net: Ne
     finally:
         if page is not None:
             page.close()
+        pump.stop()
+        output.stop()
+        net.run(relay.stop())
+
+
+def test_reported_loss_turns_the_redundancy_on(net: NetLoop) -> None:
+    """A clean link pays nothing; 20 % loss on the uplink (audio and video) brings two copies per packet."""
+    from studio.webrtc.synthetic import SyntheticH264, SyntheticPump
+
+    relay = RelayServer(audio_red=True)
+    net.run(relay.start())
+    video, audio = SyntheticH264(320, 240, 15), SyntheticOpus()
+    video.encode_next()
+    output = WhipOutput(WhipConfig(url=relay.url("/whip/live"), video=video.stream_info(),
+                                   audio=audio.stream_info()), net, on_keyframe_request=video.request_keyframe)
+    live = threading.Event()
+    output.state_changed.connect(lambda s: live.set() if s.state == OutputStatus.LIVE else None)
+    pump = SyntheticPump(video, output, audio)
+    pump.start()
+    output.start()
+    try:
+        assert live.wait(WAIT)
+        state = output.audio_red
+        assert state is not None and state.active and state.policy.distance == 0
+        reached = threading.Event()
+        update = state.policy.update
+
+        def watched(loss_pct: float, now: float) -> int:
+            distance = update(loss_pct, now)
+            if distance == 2:
+                reached.set()
+            return distance
+
+        state.policy.update = watched  # type: ignore[method-assign]
+
+        async def lossy_uplink() -> None:
+            ingest = relay.streams["live"].ingest
+            assert ingest is not None
+            Arrivals(ingest.receivers["video"].transport, lambda k: k % 5 == 0)
+
+        net.run(lossy_uplink())
+        assert reached.wait(WAIT)
+    finally:
         pump.stop()
         output.stop()
         net.run(relay.stop())
