@@ -153,3 +153,56 @@ def test_the_splitter_speaks_the_negotiated_opus() -> None:
     packer.pack(960, frame(1), 1)
     frames = splitter.split(JitterFrame(packer.pack(1920, frame(2), 1), 1920))
     assert [(f.timestamp, f.data) for f in frames] == [(960, frame(1)), (1920, frame(2))]
+
+
+def _chromium_like_offer() -> str:
+    """An aiortc audio offer renumbered as Chromium numbers it: Opus 111, RED 63 with fmtp 111/111."""
+    import asyncio
+    import re
+
+    from aiortc import RTCPeerConnection
+
+    async def offer() -> str:
+        pc = RTCPeerConnection()
+        t = pc.addTransceiver("audio", direction="recvonly")
+        t.setCodecPreferences(audio_red.opus_red_preferences())
+        await pc.setLocalDescription(await pc.createOffer())
+        sdp = pc.localDescription.sdp
+        await pc.close()
+        return sdp
+
+    sdp = asyncio.run(offer())
+    red_pt = re.search(r"a=rtpmap:(\d+) red/48000/2", sdp)
+    opus_pt = re.search(r"a=rtpmap:(\d+) opus/48000/2", sdp)
+    assert red_pt and opus_pt
+    r, o = red_pt.group(1), opus_pt.group(1)
+    sdp = re.sub(r"(?m)^(m=audio \S+ \S+ )(.*)$", lambda m: m.group(1) + m.group(2).replace(r, "63").replace(o, "111"), sdp)
+    sdp = sdp.replace(f"a=rtpmap:{r} ", "a=rtpmap:63 ").replace(f"a=fmtp:{r} {o}/{o}", "a=fmtp:63 111/111")
+    return sdp.replace(f"a=rtpmap:{o} ", "a=rtpmap:111 ")
+
+
+def test_the_answer_speaks_the_offers_red_and_opus_numbers() -> None:
+    import asyncio
+
+    from aiortc import RTCPeerConnection, RTCSessionDescription
+
+    offer = _chromium_like_offer()
+    assert "a=rtpmap:63 red/48000/2" in offer and "a=fmtp:63 111/111" in offer
+
+    async def answer(sdp: str) -> tuple[str, bool]:
+        pc = RTCPeerConnection()
+        t = pc.addTransceiver("audio", direction="sendonly")
+        t.setCodecPreferences(audio_red.opus_red_preferences())
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        kept = audio_red.pin_red(t, sdp)
+        await pc.setLocalDescription(await pc.createAnswer())
+        text = pc.localDescription.sdp
+        await pc.close()
+        return text, kept
+
+    text, kept = asyncio.run(answer(offer))
+    assert kept and "a=rtpmap:63 red/48000/2" in text and "a=fmtp:63 111/111" in text
+    assert text.split("m=audio ")[1].split()[2:4] == ["63", "111"]  # RED first: the relay sends it
+    # RED of another payload type than the Opus offered: answered with plain Opus
+    text, kept = asyncio.run(answer(offer.replace("a=fmtp:63 111/111", "a=fmtp:63 0/0")))
+    assert not kept and "red/" not in text
