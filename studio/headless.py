@@ -29,6 +29,8 @@ from studio.interaction.adapters import Adapter
 from studio.net.ports import can_listen
 from studio.outputs.destinations import DestinationStats
 from studio.outputs.health import network_health
+from studio.outputs.output_plan import plan_outputs
+from studio.outputs.output_scaling import DEFAULT_STREAM_MAX_HEIGHT
 from studio.outputs.pipeline import PipelineStats
 from studio.outputs.whip_events import OutputState, OutputStatus, WhipStats
 from studio.rundown.preflight import preflight_file
@@ -169,6 +171,10 @@ def run_headless(args: argparse.Namespace, local_show: bool = False) -> int:
     show.pipeline.recorder_events.connect(
         lambda e: say(f"studio: recording: {e.message}") if e.kind in ("disk_low", "error") else None)
     say(f"studio: headless show of {path} on scene {collection.program_scene!r}")
+    plan = plan_outputs((show.studio.width, show.studio.height), show.studio.fps)  # 4K: measures (seconds)
+    if plan.canvas[1] > DEFAULT_STREAM_MAX_HEIGHT:
+        show.pipeline.set_encode_size(*plan.record)  # the recording follows what this machine keeps
+        say(f"studio: 4K: {plan.summary}")
     try:
         urls = show.start()
         if show.control is not None:

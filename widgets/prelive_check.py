@@ -20,6 +20,8 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from scenes.model import SceneCollection
 from studio.interaction.compliance import SourceTextWarning, scan_collection
+from studio.outputs.output_plan import OutputPlan, plan_outputs
+from studio.outputs.output_scaling import DEFAULT_STREAM_MAX_HEIGHT
 from studio.rundown.model import Rundown
 from studio.rundown.preflight import Problem, preflight, preflight_file
 from widgets.i18n import tr
@@ -31,6 +33,8 @@ SHOWN = 12  # lines per section; the rest is counted
 class PreLiveFindings:
     words: tuple[SourceTextWarning, ...] = ()
     problems: tuple[Problem, ...] = ()
+    # a canvas above 1080p: what this machine records and streams (told, never a reason to ask)
+    plan: OutputPlan | None = None
 
     def __bool__(self) -> bool:
         return bool(self.words or self.problems)
@@ -44,7 +48,34 @@ def run_checks(collection: SceneCollection, rundown: Rundown | Path | None,
         problems = preflight_file(rundown, collection, cancelled)
     else:
         problems = preflight(rundown, collection, cancelled)
-    return PreLiveFindings(words, tuple(problems))
+    return PreLiveFindings(words, tuple(problems), output_plan_for(collection))
+
+
+def output_plan_for(collection: SceneCollection) -> OutputPlan | None:
+    """Above 1080p, what this machine keeps: probes the encoders and times libx264 at the canvas
+    size (seconds, the first time in a process; worker thread only)."""
+    video = collection.video
+    if video.height <= DEFAULT_STREAM_MAX_HEIGHT:
+        return None
+    return plan_outputs((video.width, video.height), video.fps)
+
+
+def describe_plan(plan: OutputPlan) -> str:
+    """The output plan in plain words (status line and the pre-live dialog)."""
+    record = f"{plan.record[0]}×{plan.record[1]}"
+    canvas = f"{plan.canvas[0]}×{plan.canvas[1]}"
+    stream = f"{plan.stream_max_height}p" if plan.stream_max_height else record
+    cap = plan.capability
+    if cap is None:
+        return tr("{canvas} canvas: records {record} on {encoder}, streams {stream}.").format(
+            canvas=canvas, record=record, encoder=plan.encoder, stream=stream)
+    measured = tr("{encoder} encodes {size} at {fps} fps here").format(
+        encoder=cap.encoder, size=f"{cap.width}×{cap.height}", fps=f"{cap.fps:.0f}")
+    if not plan.scaled:
+        return tr("{measured}: records {record}, streams {stream}.").format(
+            measured=measured, record=record, stream=stream)
+    slow = tr("{measured}, too slow to record {canvas} live: records {record} scaled from the canvas and streams {stream}. Add a hardware encoder (NVENC, Quick Sync, AMF) to record {canvas}.")  # noqa: E501 - one literal: the catalog test reads it whole
+    return slow.format(measured=measured, canvas=canvas, record=record, stream=stream)
 
 
 def _section(title: str, lines: list[str]) -> str:
@@ -63,6 +94,8 @@ def describe(findings: PreLiveFindings) -> str:
     if findings.problems:
         parts.append(_section(tr("Files the show cannot play (found before going live):"),
                               [str(p) for p in findings.problems]))
+    if findings.plan is not None:
+        parts.append(describe_plan(findings.plan))
     parts.append(tr("Go live anyway?"))
     return "\n\n".join(parts)
 

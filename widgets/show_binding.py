@@ -10,6 +10,7 @@ it has (a recording in progress is finalised).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,7 +36,7 @@ from widgets.docks.controls import format_elapsed, format_size, stream_status
 from widgets.i18n import tr
 from widgets.mixer_dock import MixerDock
 from widgets.output_controller import OutputController, StreamRequest, session_token_for
-from widgets.prelive_check import PreLiveCheck
+from widgets.prelive_check import PreLiveCheck, PreLiveFindings, describe_plan
 from widgets.rundown_dock import RundownDock
 from widgets.viewer_link import ViewerLink
 from widgets.votes_dock import VotesDock
@@ -66,6 +67,7 @@ class ShowBinding(QObject):
         self.outputs = OutputController(show, self)
         # before going live: extreme words on screen and every file the show can reach (worker thread)
         self.prelive = PreLiveCheck(show.collection, window)
+        self.prelive.checked.connect(self._apply_output_plan)  # before ``go``: the encode's size first
         self.session_token: tuple[str, Secret] | None = None  # a token the keyring could not keep
         self.interaction_docks: list[QWidget] = []
         self._stream_state: OutputState | None = None
@@ -158,11 +160,22 @@ class ShowBinding(QObject):
     def _add_rundown_dock(self) -> None:
         if "rundown" in self.window.docks:
             return
+        library = self.window.library_dock
         dock = RundownDock(self.show.rundown, self.window, start=self.show.start_rundown,
                            stop=self.show.stop_rundown, path=self.show.default_rundown(),
-                           before_start=self.prelive.run)
+                           before_start=self.prelive.run, library=library.library)
+        library.rundown_target = dock  # the library's "Use in rundown…"
         self.window.add_dock_widget(dock)
         self.window.docks["rundown"] = dock
+
+    def _apply_output_plan(self, findings: PreLiveFindings) -> None:
+        """A canvas above 1080p: the recording follows what this machine keeps, and the director is told."""
+        plan = findings.plan
+        if plan is None:
+            return
+        with contextlib.suppress(ValueError):  # an output already running keeps its size until all stop
+            self.show.pipeline.set_encode_size(*plan.record)
+        self.window.statusBar().showMessage(describe_plan(plan))
 
     def _on_failed(self, message: str) -> None:
         for which in ("stream", "record"):
