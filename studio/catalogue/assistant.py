@@ -4,8 +4,9 @@ FAQ entry, score) or nothing.
 
 How: messages and FAQ texts are normalised (full/half width, traditional -> simplified, synonyms:
 studio.catalogue.normalise), tokenised with jieba (a dictionary-based Chinese word segmenter; a
-character n-gram model would match 口红 inside unrelated words and needs more data than a shop's
-FAQ), and ranked with BM25 within the product the message is about: the one it names, else the
+character n-gram model alone would match 口红 inside unrelated words and needs more data than a
+shop's FAQ; character n-grams only back up the words an entry lacks), and ranked with BM25 within
+the product the message is about: the one it names, else the
 one on screen. A best score under ``threshold`` is a refusal: small talk, questions about the
 show or products not in the catalogue get no answer rather than a wrong one. Refused messages that
 look like questions are kept (counted, newest last) for the host.
@@ -40,6 +41,15 @@ QUESTION_WEIGHT = 2.0  # an FAQ's question says what it is about more than its a
 ANSWER_WEIGHT = 1.0  # answers add words viewers use (顺丰, 包邮) but also incidental ones (商品卡, 吃饭)
 NAME_WEIGHT = 0.5
 SINGLE_CHAR_WEIGHT = 0.3  # a product's own name words in a question (口红 in 口红多少钱) say little about the topic
+# character unigrams and bigrams as a back-off for the query words an entry lacks: a typo (斜跨 for
+# 斜挎) or a compound jieba cuts differently (下雨天, 脏了) still shares characters with the FAQ text.
+# Only for unmatched words (a matched word counted again as its characters inflated small talk such as
+# 吃饭 over the threshold), weaker than a word, and a lone character weaker than a pair.
+CHAR_WEIGHT = 0.5
+UNIGRAMS = 0.5
+# answers made from the product's fields (price, stock, selling points) back up the shop's own FAQ;
+# where both match, the FAQ entry written for the question should win
+FIELD_WEIGHT = 0.8
 
 QUESTION_MARKERS = ("?", "吗", "么", "呢", "怎么", "什么", "啥", "多少", "几", "哪", "能不能", "有没有", "可不可以",
                     "是不是", "会不会", "how", "what")
@@ -68,6 +78,7 @@ class Unanswered:
 class _Doc:
     product: str
     entry: FaqEntry
+    weight: float = 1.0
 
 
 def field_entries(product: Product) -> list[FaqEntry]:
@@ -96,6 +107,23 @@ def _is_cjk(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff"
 
 
+def char_grams(terms: list[str]) -> list[str]:
+    """CJK character unigrams and bigrams of ``terms`` (stop words already dropped), bigrams across
+    neighbouring terms too: the segmenter's cut is where a typo lands."""
+    grams: list[str] = []
+    prev = ""
+    for term in terms:
+        for ch in term:
+            if not _is_cjk(ch):
+                prev = ""
+                continue
+            grams.append(ch)
+            if prev:
+                grams.append(prev + ch)
+            prev = ch
+    return grams
+
+
 def looks_like_question(text: str) -> bool:
     t = normalise(text) + ("?" if "?" in text or "？" in text else "")
     return any(m in t for m in QUESTION_MARKERS)
@@ -115,6 +143,7 @@ class FaqAssistant:
         self._lock = threading.Lock()
         self._docs: list[_Doc] = []
         self._index: BM25 | None = None
+        self._char_index: BM25 | None = None
         self._names: dict[str, frozenset[str]] = {}
         self._unanswered: OrderedDict[str, Unanswered] = OrderedDict()
         self._on_screen: str | None = None
@@ -188,23 +217,32 @@ class FaqAssistant:
     def _rebuild(self) -> None:
         docs: list[_Doc] = []
         bags: list[dict[str, float]] = []
+        char_bags: list[dict[str, float]] = []
         names: dict[str, frozenset[str]] = {}
         for product in self.catalogue.products:
             words = [t for t in self._terms(product.name) if not re.fullmatch(r"#?\d+", t)]
             # the head noun of a compound name word too (托特包 is asked about as 包, or 包包)
             heads = [w[-1] for w in words if len(w) >= 3 and _is_cjk(w[-1])]
             names[product.id] = frozenset(words + heads + [h + h for h in heads])
-            for entry in (*product.faq, *field_entries(product)):
+            fields = field_entries(product)
+            for entry in (*product.faq, *fields):
                 bag: defaultdict[str, float] = defaultdict(float)
-                for t in self._terms(entry.question):
+                chars: defaultdict[str, float] = defaultdict(float)
+                question, answer = self._terms(entry.question), self._terms(entry.answer)
+                for t in question:
                     bag[t] += QUESTION_WEIGHT * (NAME_WEIGHT if t in names[product.id] else _weight(t))
-                for t in self._terms(entry.answer):
-                    bag[t] += ANSWER_WEIGHT * _weight(t)
-                docs.append(_Doc(product.id, entry))
+                for t in answer:
+                    bag[t] += ANSWER_WEIGHT * (NAME_WEIGHT if t in names[product.id] else _weight(t))
+                for g in char_grams([t for t in question if t not in names[product.id]]):
+                    chars[g] += QUESTION_WEIGHT
+                for g in char_grams([t for t in answer if t not in names[product.id]]):
+                    chars[g] += ANSWER_WEIGHT
+                docs.append(_Doc(product.id, entry, FIELD_WEIGHT if entry in fields else 1.0))
                 bags.append(bag)
-        index = BM25(bags)
+                char_bags.append(chars)
+        index, char_index = BM25(bags), BM25(char_bags)
         with self._lock:
-            self._docs, self._index, self._names = docs, index, names
+            self._docs, self._index, self._char_index, self._names = docs, index, char_index, names
 
     # ---- answering ----
 
@@ -221,8 +259,8 @@ class FaqAssistant:
     def rank(self, text: str, on_screen: str | None = None) -> list[tuple[float, Suggestion]]:
         """Every candidate answer for ``text``, best first (for the bench and the dock's tooltip)."""
         with self._lock:
-            docs, index, names = self._docs, self._index, self._names
-        if index is None or not text.strip() or len(text) > MAX_MESSAGE:
+            docs, index, char_index, names = self._docs, self._index, self._char_index, self._names
+        if index is None or char_index is None or not text.strip() or len(text) > MAX_MESSAGE:
             return []
         terms = self._terms(text)
         if not terms:
@@ -234,7 +272,12 @@ class FaqAssistant:
         for i, doc in enumerate(docs):
             if product is not None and doc.product != product:
                 continue
-            score = index.score(query, i)
+            # characters only for the words this entry lacks: a word that matched is not counted again
+            unmatched = char_grams([t for t in query if t not in index.docs[i]])
+            unigrams = [g for g in unmatched if len(g) == 1]
+            bigrams = [g for g in unmatched if len(g) == 2]
+            score = doc.weight * (index.score(query, i) + CHAR_WEIGHT * (
+                UNIGRAMS * char_index.score(unigrams, i) + char_index.score(bigrams, i)))
             if score > 0:
                 p = self.catalogue.get(doc.product)
                 scored.append((score, Suggestion(text, doc.product, p.name if p else doc.product, doc.entry.id,

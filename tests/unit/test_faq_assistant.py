@@ -46,6 +46,24 @@ def test_out_of_catalogue_messages_are_refused(assistant: FaqAssistant, text: st
     assert assistant.suggest(text, LIPSTICK, remember=False) is None
 
 
+def test_characters_back_up_words_the_segmenter_cut_apart(assistant: FaqAssistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 淋了雨 is cut into 淋 / 雨: no FAQ word matches, the character pair 淋雨 of 淋雨 in the FAQ does
+    s = assistant.suggest("淋了雨会坏吗", BAG, remember=False)
+    assert s is not None and s.faq_id == "waterproof"
+    monkeypatch.setattr("studio.catalogue.assistant.CHAR_WEIGHT", 0.0)
+    assert assistant.suggest("淋了雨会坏吗", BAG, remember=False) is None
+
+
+def test_the_shops_faq_entry_beats_an_answer_made_from_the_product_fields(assistant: FaqAssistant) -> None:
+    ranked = assistant.rank("能装电脑吗", BAG)
+    assert [s.faq_id for _, s in ranked[:2]] == ["size", "points"]  # points: the selling points (能装13寸电脑)
+
+
+def test_how_long_is_a_question_word_not_a_topic(assistant: FaqAssistant) -> None:
+    s = assistant.suggest("多久能到货", LIPSTICK, remember=False)
+    assert s is not None and s.faq_id == "shipping"  # not shelf_life (保质期多久)
+
+
 def test_stock_answer_follows_the_catalogue(assistant: FaqAssistant) -> None:
     cat = assistant.catalogue
     cat.update(BAG, stock=0)
