@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from scenes.model import SceneCollection
 from studio.catalogue.model import Catalogue, CatalogueChanged, Product
-from studio.commands import UpdateSource
+from studio.commands import EditBatch, UpdateSource
 from studio.rundown.events import MarkerFired, RundownEvents
 from studio.rundown.markers import ProductMoment
 from studio.rundown.model import Rundown
@@ -101,7 +101,7 @@ def migrate_rundown_products(rundown: Rundown, collection: SceneCollection) -> i
 
 
 class Submitter(Protocol):
-    def submit(self, command: UpdateSource) -> None: ...  # studio.engine.Studio.submit
+    def submit(self, command: EditBatch) -> None: ...  # studio.engine.Studio.submit
 
 
 class CardBinder:
@@ -125,7 +125,9 @@ class CardBinder:
         self._rundown_disconnect = events.marker_fired.connect(self._on_marker)
 
     def _put(self, source: str, product: Product) -> None:
-        self._studio.submit(UpdateSource(source, card_settings(product)))
+        # the show's automation, not the director's edit: no undo step (a Ctrl+Z right after a
+        # moment switched the card must take back what the director did, not switch it back)
+        self._studio.submit(EditBatch((UpdateSource(source, card_settings(product)),), record=False))
 
     def _on_catalogue(self, change: CatalogueChanged) -> None:
         for name, s in _cards(self._collection):

@@ -14,11 +14,12 @@ from studio.catalogue.files import open_show_catalogue
 from studio.catalogue.model import Catalogue
 from studio.catalogue.persistence import load_catalogue
 from studio.collections import save_collection
-from studio.commands import UpdateSource
+from studio.commands import EditBatch, UpdateSource
 from studio.rundown.events import MarkerFired, RundownEvents
 from studio.rundown.markers import ProductMoment
 from studio.rundown.model import LiveSegment, Rundown
 from studio.rundown.persistence import rundown_from_dict, rundown_to_dict
+from studio.undo import EditHistory
 
 
 def old_collection() -> SceneCollection:
@@ -76,8 +77,40 @@ class Recorder:
     def __init__(self) -> None:
         self.commands: list[UpdateSource] = []
 
-    def submit(self, command: UpdateSource) -> None:
-        self.commands.append(command)
+    def submit(self, command: EditBatch) -> None:
+        assert isinstance(command, EditBatch) and not command.record  # automation: no undo step
+        for c in command.commands:
+            assert isinstance(c, UpdateSource)
+            self.commands.append(c)
+
+
+class HistoryStudio:
+    """Applies what it is sent through the edit history, as the engine's tick does."""
+
+    def __init__(self, collection: SceneCollection) -> None:
+        self.history = EditHistory(collection)
+
+    def submit(self, command: EditBatch) -> None:
+        self.history.perform(command)
+
+
+def test_undo_after_an_automatic_card_switch_takes_back_the_directors_edit() -> None:
+    col, cat = old_collection(), demo_catalogue()
+    r = Rundown("show")
+    live = LiveSegment("live", "Live", 20.0, segment_id="live")
+    live.add_marker(ProductMoment(1.0, "Live", "卡B", 5.0, id="bag-moment", product="tote-bag"))
+    r.add_segment(live)
+    events = RundownEvents()
+    studio = HistoryStudio(col)
+    binder = CardBinder(studio, col, cat, events, r)
+    studio.history.perform(UpdateSource("卡C", {"title": "导演改的标题"}))  # the director's edit
+    events.marker_fired.emit(MarkerFired("live", "bag-moment", "product", "show", 30, 30, "卡B"))
+    assert col.source("卡B").settings["product_id"] == "tote-bag"
+    assert studio.history.undo()
+    assert col.source("卡C").settings["title"] == "老款保温杯"  # the director's edit is taken back
+    assert col.source("卡B").settings["product_id"] == "tote-bag"  # the switch stays
+    assert not studio.history.state().can_undo
+    binder.close()
 
 
 def test_cards_follow_the_catalogue_and_the_moments_while_live() -> None:
