@@ -17,9 +17,11 @@ import cv2
 import numpy as np
 
 from encoders import probe
+from encoders.capability import EncodeCapability, measure_encode
 from encoders.colorspace import I420Buffer
 from encoders.settings import DEFAULT_X264_PRESET, SOFTWARE_ENCODER, VideoEncoderSettings
 from encoders.video import VideoEncoder
+from studio.outputs.output_plan import choose_plan, hardware_encoder
 
 HELP = "H.264 encoders that open here: fps and p95 latency at 720p/1080p, libx264 presets side by side"
 
@@ -86,6 +88,35 @@ def moving_card(width: int, height: int, index: int) -> np.ndarray:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=int, default=150, help="frames per case (default 150)")
+    parser.add_argument("--resolution", default=None,
+                        help="WxH (e.g. 3840x2160): the studio's own capability probe at this size beside "
+                             "1080p, rounds interleaved, and the output plan it leads to (instead of the cases)")
+
+
+def capability_side_by_side(width: int, height: int, rounds: int = 3, budget_s: float = 4.0) -> dict[str, Any]:
+    """libx264 (the default preset) at ``width``x``height`` and at 1080p, measured by the same probe
+    the studio runs (``encoders.capability``), alternating so both see the same load."""
+    big: list[float] = []
+    hd: list[float] = []
+    for _ in range(rounds):
+        hd.append(measure_encode(1920, 1080, budget_s=budget_s).fps)
+        big.append(measure_encode(width, height, budget_s=budget_s).fps)
+    big_fps, hd_fps = float(np.median(big)), float(np.median(hd))
+    found = EncodeCapability(SOFTWARE_ENCODER, DEFAULT_X264_PRESET, width, height, big_fps, 0)
+    plan = choose_plan((width, height), 30, hardware=hardware_encoder(probe.usable_encoders()), capability=found)
+    return {
+        "resolution": f"{width}x{height}",
+        "preset": DEFAULT_X264_PRESET,
+        "rounds": rounds,
+        "x264_fps": round(big_fps, 1),
+        "x264_fps_1080p": round(hd_fps, 1),
+        "x264_fps_rounds": [round(f, 1) for f in big],
+        "x264_fps_1080p_rounds": [round(f, 1) for f in hd],
+        "pixel_ratio": round(width * height / (1920 * 1080), 2),
+        "fps_ratio_1080p_over_resolution": round(hd_fps / big_fps, 2) if big_fps else None,
+        "summary": found.summary,
+        "plan": plan.summary,
+    }
 
 
 def _measure(settings: VideoEncoderSettings, frames: list[np.ndarray], count: int) -> dict[str, Any]:
@@ -118,6 +149,10 @@ def _measure(settings: VideoEncoderSettings, frames: list[np.ndarray], count: in
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    resolution = getattr(args, "resolution", None)
+    if resolution:
+        width, height = (int(v) for v in str(resolution).lower().split("x"))
+        return {"capability": capability_side_by_side(width, height)}
     count = max(10, int(getattr(args, "frames", 150)))
     probed = probe.probe_encoders()
     usable = [name for name, r in probed.items() if r.ok]
