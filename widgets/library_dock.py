@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import QMimeData, QObject, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
@@ -46,6 +46,18 @@ GRID_ICON = QSize(160, 90)
 LIST_ICON = QSize(64, 36)
 ROLE_ID = Qt.ItemDataRole.UserRole
 BADGE_COLORS = {"broken": QColor(200, 40, 40), "missing": QColor(210, 140, 0)}
+
+
+class RundownTarget(Protocol):
+    """Where "Use in rundown…" puts clips (the rundown dock). Both raise ValueError with the reason."""
+
+    def selected_drama_segment(self) -> Any: ...  # a DramaSegment (its id and title), or None
+
+    def index_after_selection(self) -> int | None: ...  # where new segments go (None: the end)
+
+    def add_clips(self, clips: list[Clip], index: int | None = None) -> list[str]: ...
+
+    def replace_clip(self, segment_id: str, clip: Clip) -> None: ...
 
 
 def open_library_for_ui() -> tuple[Library, str]:
@@ -115,6 +127,7 @@ class LibraryDock(QWidget):
         self.collection = collection
         # how "use in" changes a source: the window submits an (undoable) engine command
         self._update_source = update_source
+        self.rundown_target: RundownTarget | None = None  # the rundown dock, once the show has one
         self.import_job: ImportJob | None = None
         self._worker: threading.Thread | None = None
         self._icons: dict[tuple[str, str, str], QIcon] = {}
@@ -505,12 +518,62 @@ class LibraryDock(QWidget):
             menu.addAction(tr("No media sources")).setEnabled(False)
         return menu
 
+    def _usable_selection(self) -> list[Clip]:
+        clips = self.selected_clips()
+        bad = [c for c in clips if not c.usable]
+        if bad:
+            self.status.setText(tr("{name} cannot be used: {reason}").format(name=bad[0].name, reason=bad[0].reason))
+        return [] if bad else clips
+
+    def add_to_rundown(self) -> bool:
+        """The selected clips as new drama segments, after the rundown's selected segment (else last)."""
+        target = self.rundown_target
+        clips = self._usable_selection()
+        if target is None or not clips:
+            return False
+        try:
+            target.add_clips(clips, target.index_after_selection())
+        except ValueError as exc:
+            self.status.setText(str(exc))
+            return False
+        self.status.setText(tr("Added to the rundown: {names}").format(names=", ".join(c.name for c in clips)))
+        return True
+
+    def replace_in_rundown(self) -> bool:
+        """The rundown's selected drama segment plays the selected clip."""
+        target = self.rundown_target
+        clips = self._usable_selection()
+        if target is None or len(clips) != 1:
+            return False
+        seg = target.selected_drama_segment()
+        if seg is None:
+            self.status.setText(tr("Select a drama segment in the rundown first"))
+            return False
+        try:
+            target.replace_clip(seg.id, clips[0])
+        except ValueError as exc:
+            self.status.setText(str(exc))
+            return False
+        self.status.setText(tr("{segment} now plays {name}").format(segment=seg.title, name=clips[0].name))
+        return True
+
+    def _build_rundown_menu(self, parent: QWidget) -> QMenu:
+        menu = QMenu(tr("Use in rundown…"), parent)
+        menu.addAction(tr("Add as a new segment"), lambda: self.add_to_rundown())
+        seg = self.rundown_target.selected_drama_segment() if self.rundown_target is not None else None
+        replace = menu.addAction(tr("Replace the clip of {segment}").format(segment=seg.title) if seg is not None
+                                 else tr("Replace the selected segment's clip"), lambda: self.replace_in_rundown())
+        replace.setEnabled(seg is not None and len(self.selected_clips()) == 1)
+        return menu
+
     def _context_menu(self, pos: Any) -> None:
         if not self.selected_clips():
             return
         menu = QMenu(self)
         if self.collection is not None and len(self.selected_clips()) == 1:
             menu.addMenu(self._build_use_menu(menu))
+        if self.rundown_target is not None:
+            menu.addMenu(self._build_rundown_menu(menu))
         menu.addAction(tr("Relink…"), lambda: self.relink_selected())
         menu.addAction(tr("Relink missing clips from a folder…"), lambda: self.relink_folder())
         menu.addAction(tr("Copy path"), self._copy_path)

@@ -7,6 +7,12 @@ thread), as the frame views pull frames: the clock thread is never waited on. St
 reads files (the rundown, the clips' lengths), so it runs on a worker thread and reports back
 through a queued Qt signal. Before that, ``before_start`` (the window's pre-live check) opens every
 clip the rundown can reach, on its own worker, and lets the director cancel or go on.
+
+The segment list shows the rundown (the one on air, else the chosen file) and takes library clips
+(and desktop video files, added to the library first): dropped on a drama segment they replace its
+clip, dropped between segments they become a new drama segment; the library dock's "Use in
+rundown…" does the same. Edits go through the rundown model's validated methods (the list redraws
+from its events) and are saved to the rundown file.
 """
 
 from __future__ import annotations
@@ -15,25 +21,36 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtCore import QMimeData, QObject, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
+from studio.library.clip import Clip
+from studio.library.library import Library
+from studio.library.links import clip_segment, use_clip_in_segment
 from studio.rundown.events import RundownStatus
 from studio.rundown.executor import RundownExecutor
+from studio.rundown.model import DramaSegment, Rundown, Segment
+from studio.rundown.persistence import load_rundown, save_rundown
+from widgets.clip_drop import carries_clips, clips_from_drop
 from widgets.i18n import bind, on_change, tr
 
 REFRESH_MS = 250
 UPCOMING_SHOWN = 3
+SEGMENT_ROLE = Qt.ItemDataRole.UserRole
+EDGE = 0.25  # the top and bottom quarter of a row is "between segments" for a drop
 
 StartRundown = Callable[[Path], RundownExecutor]
 # (rundown file, go, cancel) -> False when no check could start; calls go or cancel later (UI thread)
@@ -48,12 +65,43 @@ class _Starter(QObject):
     """Carries a worker thread's result back to the UI thread."""
 
     done = Signal(object, str)  # (executor or None, error message)
+    changed = Signal()  # the shown rundown changed (its events come on any thread)
+
+
+class SegmentList(QListWidget):
+    """The rundown's segments; takes drops of library clips (and video files), nothing else."""
+
+    def __init__(self, on_clips: Callable[[QMimeData, QPoint], object], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._on_clips = on_clips
+        self.setAcceptDrops(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
+        self.setDropIndicatorShown(True)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt naming
+        self.dragMoveEvent(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802 - Qt naming
+        if carries_clips(event.mimeData()):
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt naming
+        if not carries_clips(event.mimeData()):
+            event.ignore()
+            return
+        event.setDropAction(Qt.DropAction.CopyAction)
+        event.accept()  # Qt itself adds no row: the list redraws from the model's events
+        self._on_clips(event.mimeData(), event.position().toPoint())
 
 
 class RundownDock(QDockWidget):
     def __init__(self, executor: RundownExecutor | None = None, parent: QWidget | None = None, *,
                  start: StartRundown | None = None, stop: Callable[[], None] | None = None,
-                 path: Path | None = None, before_start: BeforeStart | None = None) -> None:
+                 path: Path | None = None, before_start: BeforeStart | None = None,
+                 library: Library | None = None) -> None:
         super().__init__(tr("Rundown"), parent)
         bind(self, "setWindowTitle", "Rundown")
         self.setObjectName("rundown-dock")
@@ -64,7 +112,11 @@ class RundownDock(QDockWidget):
         self._checking = False  # the pre-live check runs (or its dialog waits for the director)
         self._starter = _Starter(self)
         self._starter.done.connect(self._started)
+        self._starter.changed.connect(self._show_segments)
         self._starting: threading.Thread | None = None
+        self.library = library  # clips dropped on the segment list are looked up (or added) here
+        self.rundown: Rundown | None = None  # the one on air, else the chosen file's
+        self._unsubscribe: Callable[[], None] = lambda: None
         body = QWidget(self)
         self.file_label = QLabel(body)
         self.open_button = QPushButton(tr("Open…"), body)
@@ -100,8 +152,11 @@ class RundownDock(QDockWidget):
                       self.products_label):
             layout.addWidget(label)
         layout.addLayout(row)
+        self.segment_list = SegmentList(self.drop_clips, body)
+        self.segment_list.setToolTip(tr("Drop a clip on a drama segment to replace its clip, "
+                                        "or between segments to add one"))
+        layout.addWidget(self.segment_list, 1)
         layout.addWidget(self.message_label)
-        layout.addStretch(1)
         self.setWidget(body)
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.refresh)
@@ -114,8 +169,13 @@ class RundownDock(QDockWidget):
         start_dir = str(self.path.parent) if self.path else ""
         name, _ = QFileDialog.getOpenFileName(self, tr("Open rundown"), start_dir, tr("Rundowns (*.json)"))
         if name:
-            self.path = Path(name)
-            self.refresh()
+            self.set_path(Path(name))
+
+    def set_path(self, path: Path | None) -> None:
+        self.path = path
+        if self.executor is None:
+            self._show_rundown(self._load(path))
+        self.refresh()
 
     def toggle(self) -> None:
         if self.executor is not None and self.executor.state in ("starting", "running"):
@@ -183,6 +243,7 @@ class RundownDock(QDockWidget):
         if executor is not None:
             for s in executor.rundown.segments:
                 self.target.addItem(f"{s.title} [{tr(s.kind)}]", s.id)
+        self._show_rundown(executor.rundown if executor is not None else self._load(self.path))
         self.refresh()
 
     def request_next(self) -> None:
@@ -230,6 +291,145 @@ class RundownDock(QDockWidget):
         self.products_label.setText(tr("Products: {list}").format(
             list="; ".join(products) if products else tr("none coming up")))
 
+    # ---- the segment list and clips --------------------------------------------------------------
+    def _load(self, path: Path | None) -> Rundown | None:
+        if path is None:
+            return None
+        try:
+            return load_rundown(path)
+        except (OSError, ValueError) as exc:
+            self.message_label.setText(str(exc))
+            return None
+
+    def _show_rundown(self, rundown: Rundown | None) -> None:
+        self._unsubscribe()
+        self.rundown = rundown
+        self._unsubscribe = (lambda: None) if rundown is None else rundown.changed.connect(
+            lambda _e: self._starter.changed.emit())
+        self._show_segments()
+
+    def _show_segments(self) -> None:
+        chosen = self.selected_segment_id()
+        self.segment_list.clear()
+        rundown = self.rundown
+        if rundown is None:
+            return
+        with rundown.lock:
+            segments = list(rundown.segments)
+        for seg in segments:
+            text = f"{seg.title} [{tr(seg.kind)}]"
+            if isinstance(seg, DramaSegment):
+                clip = self.library.get(seg.clip) if self.library is not None and seg.clip else None
+                text += " · " + (clip.name if clip is not None else Path(seg.path).name)
+            item = QListWidgetItem(text)  # list items are plain text
+            item.setData(SEGMENT_ROLE, seg.id)
+            self.segment_list.addItem(item)
+            item.setSelected(seg.id == chosen)
+
+    def selected_segment_id(self) -> str | None:
+        items = self.segment_list.selectedItems()
+        return str(items[0].data(SEGMENT_ROLE)) if items else None
+
+    def select_segment(self, segment_id: str) -> None:
+        for row in range(self.segment_list.count()):
+            item = self.segment_list.item(row)
+            item.setSelected(item.data(SEGMENT_ROLE) == segment_id)
+
+    def selected_drama_segment(self) -> DramaSegment | None:
+        """The selected segment when it is a drama one (what "replace its clip" acts on)."""
+        segment_id, rundown = self.selected_segment_id(), self.rundown
+        if segment_id is None or rundown is None or not rundown.has_segment(segment_id):
+            return None
+        seg: Segment = rundown.segment(segment_id)
+        return seg if isinstance(seg, DramaSegment) else None
+
+    def index_after_selection(self) -> int | None:
+        """Where "add a segment" puts new segments: after the selected one (None: the end)."""
+        segment_id, rundown = self.selected_segment_id(), self.rundown
+        if segment_id is None or rundown is None:
+            return None
+        with rundown.lock:
+            ids = [s.id for s in rundown.segments]
+        return ids.index(segment_id) + 1 if segment_id in ids else None
+
+    def _require(self) -> Rundown:
+        if self.rundown is None:
+            raise ValueError(tr("Open a rundown first"))
+        return self.rundown
+
+    def add_clips(self, clips: list[Clip], index: int | None = None) -> list[str]:
+        """New drama segments playing ``clips`` at ``index`` (None: the end); saved. Their ids."""
+        rundown = self._require()
+        added: list[str] = []
+        for clip in clips:
+            seg = rundown.add_segment(clip_segment(clip), None if index is None else index + len(added))
+            added.append(seg.id)
+        self._save()
+        if added:
+            self.select_segment(added[-1])
+            self.message_label.setText(tr("Added {count} segment(s)").format(count=len(added)))
+        return added
+
+    def replace_clip(self, segment_id: str, clip: Clip) -> None:
+        """The drama segment ``segment_id`` plays ``clip`` (by library id) from now on; saved."""
+        use_clip_in_segment(self._require(), segment_id, clip)
+        self._save()
+        self.select_segment(segment_id)
+        self.message_label.setText(tr("{segment} now plays {name}").format(
+            segment=self._require().segment(segment_id).title, name=clip.name))
+
+    def _save(self) -> None:
+        if self.rundown is None or self.path is None:
+            return
+        try:
+            save_rundown(self.rundown, self.path)
+        except (OSError, ValueError) as exc:
+            self.message_label.setText(tr("The rundown could not be saved: {error}").format(error=exc))
+
+    def drop_target(self, pos: QPoint) -> tuple[str, int | str]:
+        """Where a drop at ``pos`` goes: ("replace", segment id) on the middle of a drama segment's
+        row, else ("insert", index) between segments (below the last row: the end)."""
+        item = self.segment_list.itemAt(pos)
+        if item is None:
+            return "insert", self.segment_list.count()
+        row = self.segment_list.row(item)
+        rect = self.segment_list.visualItemRect(item)
+        edge = rect.height() * EDGE
+        if pos.y() < rect.top() + edge:
+            return "insert", row
+        segment_id = str(item.data(SEGMENT_ROLE))
+        middle = pos.y() <= rect.bottom() - edge
+        rundown = self.rundown
+        if middle and rundown is not None and isinstance(rundown.segment(segment_id), DramaSegment):
+            return "replace", segment_id
+        return "insert", row + 1
+
+    def drop_clips(self, mime: QMimeData, pos: QPoint) -> bool:
+        """Clips dropped on the segment list at ``pos``: replace a segment's clip or add segments."""
+        if self.library is None:
+            return False
+        if self.rundown is None:
+            self.message_label.setText(tr("Open a rundown first"))
+            return False
+        dropped = clips_from_drop(self.library, mime)
+        problems = dropped.message
+        try:
+            if dropped.clips:
+                what, where = self.drop_target(pos)
+                if what == "replace":
+                    first, *rest = dropped.clips
+                    self.replace_clip(str(where), first)
+                    if rest:  # the rest follow the replaced segment
+                        self.add_clips(rest, self.index_after_selection())
+                else:
+                    self.add_clips(dropped.clips, int(where))
+        except ValueError as exc:
+            problems = "; ".join(p for p in (problems, str(exc)) if p)
+        if problems:
+            self.message_label.setText(problems)
+        return bool(dropped.clips) and not problems
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt naming
         self._timer.stop()
+        self._show_rundown(None)
         super().closeEvent(event)

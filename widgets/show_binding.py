@@ -160,9 +160,11 @@ class ShowBinding(QObject):
     def _add_rundown_dock(self) -> None:
         if "rundown" in self.window.docks:
             return
+        library = self.window.library_dock
         dock = RundownDock(self.show.rundown, self.window, start=self.show.start_rundown,
                            stop=self.show.stop_rundown, path=self.show.default_rundown(),
-                           before_start=self.prelive.run)
+                           before_start=self.prelive.run, library=library.library)
+        library.rundown_target = dock  # the library's "Use in rundown…"
         self.window.add_dock_widget(dock)
         self.window.docks["rundown"] = dock
 

@@ -16,6 +16,7 @@ Probing a new file is file I/O: link where files are read anyway (loading, a wor
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from scenes.model import SceneCollection
 from studio.library.clip import Clip
@@ -108,10 +109,22 @@ def use_clip_in_source(collection: SceneCollection, source: str, clip: Clip) -> 
 
 
 def use_clip_in_segment(rundown: Rundown, segment_id: str, clip: Clip) -> None:
-    """Point the drama segment ``segment_id`` at a library clip."""
+    """Point the drama segment ``segment_id`` at a library clip (through the segment's validated
+    setters, so the rundown's listeners hear it). A clip too short for the segment's out point or
+    its markers is refused: the show would jump past them."""
     with rundown.lock:
         seg = rundown.segment(segment_id)
         if not isinstance(seg, DramaSegment):
             raise ValueError(f"segment {segment_id} is not a drama segment")
+        if clip.duration_s > 0:
+            last = max([seg.out_s, seg.in_s] + [m.at_s for m in seg.markers])
+            if last > clip.duration_s:
+                raise ValueError(f"{clip.name} is {clip.duration_s:.1f} s long; segment {seg.title} "
+                                 f"needs {last:.1f} s (its out point and markers)")
         seg.path = clip.path
         seg.clip = clip.id
+
+
+def clip_segment(clip: Clip, title: str | None = None) -> DramaSegment:
+    """A new drama segment playing the whole of a library clip (titled by its file name)."""
+    return DramaSegment(title or Path(clip.name).stem or clip.name, clip.path, clip=clip.id)

@@ -16,8 +16,11 @@ from PySide6.QtWidgets import QAbstractItemView, QApplication, QWidget
 
 from studio.library import Library
 from studio.library.clip import Clip
-from widgets.library_dock import MIME_CLIP
+from studio.rundown import DramaSegment, LiveSegment, Rundown, load_rundown, save_rundown
+from studio.rundown.model import SegmentChanged
+from widgets.library_dock import MIME_CLIP, LibraryDock
 from widgets.main_window import MainWindow
+from widgets.rundown_dock import RundownDock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 from library_clips import make_clip, not_video, truncate  # noqa: E402
@@ -153,3 +156,113 @@ def test_a_broken_or_non_video_file_gives_a_message_and_changes_nothing(
     assert files[name].name in messages(window)
     assert ("not a video file" if name == "doc" else "cannot be used") in messages(window)
     assert not window.studio.history.state().can_undo
+
+
+# ---- the rundown -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def rundown_dock(qtbot, tmp_path: Path, files: dict[str, Path]):  # type: ignore[no-untyped-def]
+    library = Library(tmp_path / "lib" / "library.json")
+    ep = library.add_file(files["good"])
+    rundown = Rundown("周五", drama_source="drama", drama_scene="Drama")
+    rundown.add_segment(DramaSegment("第1集", ep.path, 0.0, 0.8, segment_id="ep", clip=ep.id))
+    rundown.add_segment(LiveSegment("带货", "Live", segment_id="live"))
+    path = tmp_path / "show.rundown.json"
+    save_rundown(rundown, path)
+    dock = RundownDock(path=path, library=library)
+    qtbot.addWidget(dock)
+    dock.resize(400, 600)
+    dock.show()
+    qtbot.waitExposed(dock)
+    yield dock
+    dock.close()
+
+
+def rows(dock: RundownDock) -> list[str]:
+    return [dock.segment_list.item(i).text() for i in range(dock.segment_list.count())]
+
+
+def test_a_clip_dropped_on_a_drama_segment_replaces_its_clip_by_library_id(
+        rundown_dock: RundownDock, files: dict[str, Path]) -> None:
+    dock = rundown_dock
+    assert dock.library is not None and dock.rundown is not None and dock.path is not None
+    other = dock.library.add_file(files["other"])
+    heard: list[object] = []
+    dock.rundown.changed.connect(heard.append)
+    assert rows(dock) == ["第1集 [drama] · 第2集.mp4", "带货 [live]"]
+    drop_on_view(dock.segment_list, 0, library_mime([other]), "middle")
+    seg = dock.rundown.segment("ep")
+    assert isinstance(seg, DramaSegment) and (seg.clip, seg.path) == (other.id, other.path)
+    assert {f for e in heard if isinstance(e, SegmentChanged) for f in e.fields} == {"clip", "path"}
+    assert rows(dock)[0] == "第1集 [drama] · ending.mp4"
+    saved = load_rundown(dock.path).segment("ep")
+    assert isinstance(saved, DramaSegment) and saved.clip == other.id  # and saved
+    assert len(dock.rundown.segments) == 2
+
+
+def test_a_clip_dropped_between_segments_is_a_new_drama_segment(
+        rundown_dock: RundownDock, files: dict[str, Path]) -> None:
+    dock = rundown_dock
+    assert dock.library is not None and dock.rundown is not None and dock.path is not None
+    other = dock.library.add_file(files["other"])
+    drop_on_view(dock.segment_list, 1, library_mime([other]), "top")  # between the episode and the live
+    drop_on_view(dock.segment_list, 2, library_mime([other]), "middle")  # on the live segment: after it
+    drop_on_view(dock.segment_list, None, library_mime([other]))  # below the last row: the end
+    kinds = [(s.kind, getattr(s, "clip", None)) for s in dock.rundown.segments]
+    assert kinds == [("drama", getattr(dock.rundown.segment("ep"), "clip", None)), ("drama", other.id), ("live", None),
+                     ("drama", other.id), ("drama", other.id)]
+    assert rows(dock)[1] == "ending [drama] · ending.mp4"
+    assert [s.id for s in load_rundown(dock.path).segments] == [s.id for s in dock.rundown.segments]
+
+
+def test_a_desktop_video_dropped_on_the_rundown_joins_the_library(
+        rundown_dock: RundownDock, files: dict[str, Path]) -> None:
+    dock = rundown_dock
+    assert dock.library is not None and dock.rundown is not None
+    drop_on_view(dock.segment_list, None, desktop_mime(files["other"]))
+    clip = dock.library.by_path(files["other"])
+    assert clip is not None
+    assert getattr(dock.rundown.segments[-1], "clip", None) == clip.id
+
+
+@pytest.mark.parametrize("name", ["cut", "text", "short"])
+def test_a_broken_file_or_a_too_short_clip_changes_nothing_in_the_rundown(
+        rundown_dock: RundownDock, files: dict[str, Path], tmp_path: Path, name: str) -> None:
+    dock = rundown_dock
+    assert dock.library is not None and dock.rundown is not None and dock.path is not None
+    if name == "short":  # a 0.2 s clip cannot play a segment whose out point is 0.8 s
+        mime = library_mime([dock.library.add_file(make_clip(tmp_path / "short.mp4", frames=5))])
+    else:
+        mime = desktop_mime(files[name])
+    clips_before, saved_before = len(dock.library), dock.path.read_bytes()
+    state = [(s.id, getattr(s, "clip", None)) for s in dock.rundown.segments]
+    drop_on_view(dock.segment_list, 0, mime, "middle")
+    assert [(s.id, getattr(s, "clip", None)) for s in dock.rundown.segments] == state
+    assert dock.path.read_bytes() == saved_before
+    assert len(dock.library) == clips_before
+    assert ("long" if name == "short" else "cannot be used") in dock.message_label.text()
+
+
+def test_use_in_rundown_from_the_library_dock(qtbot, rundown_dock: RundownDock, files: dict[str, Path]) -> None:  # type: ignore[no-untyped-def]
+    dock = rundown_dock
+    assert dock.library is not None and dock.rundown is not None
+    other = dock.library.add_file(files["other"])
+    library_dock = LibraryDock(dock.library)
+    qtbot.addWidget(library_dock)
+    library_dock.rundown_target = dock
+    library_dock.refresh()
+    library_dock.select(other.id)
+    dock.select_segment("ep")
+    menu = library_dock._build_rundown_menu(library_dock)
+    assert [a.text() for a in menu.actions()] == ["Add as a new segment", "Replace the clip of 第1集"]
+    assert library_dock.add_to_rundown()  # after the selected segment
+    assert [getattr(s, "clip", None) for s in dock.rundown.segments][1] == other.id
+    dock.select_segment("ep")
+    assert library_dock.replace_in_rundown()
+    assert getattr(dock.rundown.segment("ep"), "clip", None) == other.id
+    assert library_dock.status.text() == "第1集 now plays ending.mp4"
+    dock.select_segment("live")
+    assert not library_dock.replace_in_rundown()
+    assert library_dock.status.text() == "Select a drama segment in the rundown first"
+    library_dock.shutdown()
