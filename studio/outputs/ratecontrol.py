@@ -24,7 +24,7 @@ A capped link (issue 11: a 1 Mbit/s uplink) is found from each receiver report
 (:meth:`RateController.on_receiver_report`) instead: the report says what got through since the
 previous one (``studio.webrtc.delivered_rate``). When the link is clearly the limit -- heavy loss
 (>= 25 %: random loss does not look like that), or the report's round trip grown above its floor
-(a queue) together with loss over 10 % -- the estimate drops at once to 0.8x what was
+(a queue) in two reports in a row together with loss over 10 % -- the estimate drops at once to 0.8x what was
 delivered (plus what the session sends besides video), as libwebrtc's AIMD backs off to 0.85x the
 acknowledged bitrate (which counts headers). That rate is then the link's capacity: the estimate
 does not grow past 0.8x of it for ``CAPACITY_HOLD_S`` (probing into a full token bucket costs a burst of loss and a freeze
@@ -68,7 +68,9 @@ BACKOFF = 0.8
 CAPPED_LOSS = 0.25  # loss this heavy in one report: the link is far below what we send
 BURST = 1.5  # a measurement that sent this much more than our average rate is one burst
 QUEUE_DELAY_S = 0.06  # a report's round trip this far above its floor: a queue is building
-QUEUE_REPORTS = 2  # ...in this many reports in a row, for a queue without loss to count as congestion
+# ...in this many reports in a row, for a queue to count (a busy machine's late reads come and go:
+# measured +55 ms on a clean link, and with 5 % random loss one such report took 12 % loss for a cap)
+QUEUE_REPORTS = 2
 QUEUE_DELAY_SHARE = 0.5  # ... and at least this share of the floor (long links jitter more)
 RTT_FLOOR_WINDOW_S = 30.0
 CAPACITY_HOLD_S = 30.0  # no growth past BACKOFF x a measured capacity for this long
@@ -195,7 +197,7 @@ class RateController:
             # a queue alone (no loss) is not enough: on a busy machine a relay's late reads look like
             # one (measured: +55 ms on a clean link), and what got through then is only what we sent
             capped = link is not None and not burst and (
-                loss >= CAPPED_LOSS or (queueing and loss > LOSS_HIGH))
+                loss >= CAPPED_LOSS or (self._queue_reports >= QUEUE_REPORTS and loss > LOSS_HIGH))
             stale = now - measured_s < self._capacity_at + BACKOFF_TAKES_S  # began before the last back-off
             if (loss > LOSS_HIGH or capped) and not stale and not burst \
                     and now - self._last_decrease >= DECREASE_INTERVAL_S + self._rtt_s:

@@ -244,3 +244,13 @@ def test_a_burst_lost_over_a_small_bucket_is_not_taken_for_the_link() -> None:
     clock.now += 1.0
     rc.on_receiver_report(0.5, None, delivered_bps=1_000_000, measured_s=0.5, window_sent_bps=2_000_000)
     assert rc.target_kbps == (int((1_000_000 + OTHER) * 0.8) - OTHER) // 1000
+
+
+def test_one_late_report_with_random_loss_is_not_taken_for_a_cap() -> None:
+    rc, clock = make_session(start_kbps=2000)
+    rc.on_receiver_report(0.0, 0.004, delivered_bps=800_000)  # a simple picture: 800 kbit/s of 2000 allowed
+    before = rc.target_kbps * 1000
+    clock.now += 1.0
+    rc.on_receiver_report(0.12, 0.070, delivered_bps=700_000)  # a busy relay read it late, 12 % lost
+    # the classic cut from the estimate, not 0.8x the little we happened to send
+    assert abs(rc.target_kbps - (int((before + OTHER) * 0.94) - OTHER) // 1000) <= 1
