@@ -21,15 +21,20 @@ IDR (``encoders.video``), so following the estimate closely is cheap; the 5 % ke
 wobble from reconfiguring the encoder every second.
 
 A capped link (issue 11: a 1 Mbit/s uplink) is found from each receiver report
-(:meth:`RateController.on_receiver_report`) instead: the report says what got through since the
-previous one (``studio.webrtc.delivered_rate``). When the link is clearly the limit -- heavy loss
-(>= 25 %: random loss does not look like that), or the report's round trip grown above its floor
-(a queue) in two reports in a row together with loss over 10 % -- the estimate drops at once to 0.8x what was
-delivered (plus what the session sends besides video), as libwebrtc's AIMD backs off to 0.85x the
+(:meth:`RateController.on_receiver_report`; ``feedback.ReceiverReport``, also made from a window of
+NACKs, which shows a cap within a few hundred milliseconds): the report says what got through
+(``studio.webrtc.delivered_rate``). When the link is clearly the limit -- heavy loss (>= 25 %:
+random loss does not look like that), or loss over 10 % with the report's round trip above its
+floor (a queue) in two reports in a row -- the estimate drops at once to 0.8x what was delivered
+(plus what the session sends besides video), as libwebrtc's AIMD backs off to 0.85x the
 acknowledged bitrate (which counts headers). That rate is then the link's capacity: the estimate
-does not grow past 0.8x of it for ``CAPACITY_HOLD_S`` (probing into a full token bucket costs a burst of loss and a freeze
-every time), and never while the round trip shows a queue. Once these reports arrive, REMB limits
-only while they show congestion too (loss, or a queue in two reports in a row; ``CORROBORATE_S``).
+does not grow past 0.8x of it for ``CAPACITY_HOLD_S`` (probing into a full token bucket costs a
+burst of loss and a freeze every time), and never while the round trip shows a queue. Not taken
+for the link: a measurement that began before the last back-off took effect (what was queued
+still drains), and one that sent far above our average (an IDR lost over a small bucket while the
+link idled around it). Once these reports arrive, REMB limits only while they show congestion too
+(loss, or a queue in two reports in a row; ``CORROBORATE_S``), and never below 0.8x a measured
+capacity.
 """
 
 from __future__ import annotations

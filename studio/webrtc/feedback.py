@@ -74,7 +74,7 @@ class FeedbackCounters:
     remb_bps: int | None = None
     rtcp_packets: int = 0  # any RTCP from the receiver (RR, REMB, NACK, PLI...)
     last_rtcp_at: float | None = None  # time.monotonic() of the last one; None until the first
-    last_report: ReceiverReport | None = None  # the latest receiver report block about this sender
+    last_report: ReceiverReport | None = None  # the latest report about this sender (RTCP or NACKs)
 
     def feedback_age_s(self, now: float | None = None) -> float | None:
         """Seconds since the receiver last sent RTCP (None before it ever did)."""
@@ -128,7 +128,8 @@ def attach(
             if on_report is not None:
                 fast = nacked.on_nack(packet.lost, getattr(sender, internals.SENDER_RTT, None))
                 if fast is not None and fast.loss >= NACKED_CAPPED:
-                    call(on_report, ReceiverReport(fast.loss, -1, -1, None, fast, from_nacks=True))
+                    counters.last_report = report = ReceiverReport(fast.loss, -1, -1, None, fast, from_nacks=True)
+                    call(on_report, report)
         elif isinstance(packet, RtcpPsfbPacket) and packet.fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
             if packet.fmt == RTCP_PSFB_PLI:
                 counters.plis += 1
