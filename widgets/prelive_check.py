@@ -11,7 +11,7 @@ never a nested event loop. Nothing to list, nothing to ask: ``go`` runs at once.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +23,8 @@ from studio.interaction.compliance import SourceTextWarning, scan_collection
 from studio.outputs.output_plan import OutputPlan, plan_outputs
 from studio.outputs.output_scaling import DEFAULT_STREAM_MAX_HEIGHT
 from studio.rundown.model import Rundown
-from studio.rundown.preflight import Problem, preflight, preflight_file
+from studio.rundown.persistence import load_rundown
+from studio.rundown.preflight import MissingProduct, Problem, missing_products, preflight, preflight_file
 from widgets.i18n import tr
 
 SHOWN = 12  # lines per section; the rest is counted
@@ -35,20 +36,32 @@ class PreLiveFindings:
     problems: tuple[Problem, ...] = ()
     # a canvas above 1080p: what this machine records and streams (told, never a reason to ask)
     plan: OutputPlan | None = None
+    products: tuple[MissingProduct, ...] = ()  # cards and product moments naming no catalogue product
 
     def __bool__(self) -> bool:
-        return bool(self.words or self.problems)
+        return bool(self.words or self.problems or self.products)
 
 
 def run_checks(collection: SceneCollection, rundown: Rundown | Path | None,
-               cancelled: Callable[[], bool] = lambda: False) -> PreLiveFindings:
-    """Every pre-live check (worker thread: it opens and decodes files)."""
+               cancelled: Callable[[], bool] = lambda: False,
+               products: Collection[str] | None = None) -> PreLiveFindings:
+    """Every pre-live check (worker thread: it opens and decodes files). ``products``: the
+    catalogue's product ids (None: no catalogue, cards and moments are not checked)."""
     words = tuple(scan_collection(collection))
     if isinstance(rundown, Path):
         problems = preflight_file(rundown, collection, cancelled)
     else:
         problems = preflight(rundown, collection, cancelled)
-    return PreLiveFindings(words, tuple(problems), output_plan_for(collection))
+    missing: list[MissingProduct] = []
+    if products is not None:
+        loaded = rundown
+        if isinstance(rundown, Path):
+            try:
+                loaded = load_rundown(rundown)
+            except (OSError, ValueError):
+                loaded = None  # preflight_file has reported it
+        missing = missing_products(loaded if isinstance(loaded, Rundown) else None, collection, products)
+    return PreLiveFindings(words, tuple(problems), output_plan_for(collection), tuple(missing))
 
 
 def output_plan_for(collection: SceneCollection) -> OutputPlan | None:
@@ -94,6 +107,9 @@ def describe(findings: PreLiveFindings) -> str:
     if findings.problems:
         parts.append(_section(tr("Files the show cannot play (found before going live):"),
                               [str(p) for p in findings.problems]))
+    if findings.products:
+        parts.append(_section(tr("Products not in the catalogue (the card would show the wrong product):"),
+                              [str(p) for p in findings.products]))
     if findings.plan is not None:
         parts.append(describe_plan(findings.plan))
     parts.append(tr("Go live anyway?"))
@@ -106,9 +122,11 @@ class PreLiveCheck(QObject):
     checked = Signal(object)  # PreLiveFindings, on the UI thread (for status lines and tests)
     _done = Signal(object)  # worker -> UI thread
 
-    def __init__(self, collection: SceneCollection, parent: QWidget) -> None:
+    def __init__(self, collection: SceneCollection, parent: QWidget,
+                 products: Callable[[], Collection[str] | None] = lambda: None) -> None:
         super().__init__(parent)
         self.collection = collection
+        self._products = products  # the catalogue's product ids now (None: no catalogue)
         self._parent = parent
         self._thread: threading.Thread | None = None
         self._closing = threading.Event()  # stops a check between two files when the window closes
@@ -129,10 +147,12 @@ class PreLiveCheck(QObject):
             return False
         self._then = (go, cancel)
         collection, done = self.collection, self._done
+        ids = self._products()
+        products = frozenset(ids) if ids is not None else None  # a snapshot: the catalogue is edited on this thread
 
         def work() -> None:
             try:
-                findings = run_checks(collection, rundown, self._closing.is_set)
+                findings = run_checks(collection, rundown, self._closing.is_set, products)
             except Exception as exc:  # noqa: BLE001 - a check that breaks must still answer the UI
                 findings = PreLiveFindings(problems=(Problem("", f"the pre-live check failed: {exc}", "check"),))
             done.emit(findings)

@@ -66,7 +66,7 @@ class ShowBinding(QObject):
         self.controls = window.controls
         self.outputs = OutputController(show, self)
         # before going live: extreme words on screen and every file the show can reach (worker thread)
-        self.prelive = PreLiveCheck(show.collection, window)
+        self.prelive = PreLiveCheck(show.collection, window, self._catalogue_ids)
         self.prelive.checked.connect(self._apply_output_plan)  # before ``go``: the encode's size first
         self.session_token: tuple[str, Secret] | None = None  # a token the keyring could not keep
         self.interaction_docks: list[QWidget] = []
@@ -167,6 +167,11 @@ class ShowBinding(QObject):
         library.rundown_target = dock  # the library's "Use in rundown…"
         self.window.add_dock_widget(dock)
         self.window.docks["rundown"] = dock
+
+    def _catalogue_ids(self) -> list[str] | None:
+        """The show's catalogue's product ids for the pre-live check (None before it is open)."""
+        opened = self.show.catalogue
+        return None if opened is None else [p.id for p in opened.catalogue.products]
 
     def _apply_output_plan(self, findings: PreLiveFindings) -> None:
         """A canvas above 1080p: the recording follows what this machine keeps, and the director is told."""

@@ -12,7 +12,7 @@ All of this is file I/O and decoding: call it on a worker thread, never on the U
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from scenes.model import SceneCollection
 from scenes.properties import PropertyKind
 from scenes.registry import get_type
 from scenes.sources.image import load_image
+from studio.rundown.markers import ProductMoment
 from studio.rundown.model import DramaSegment, Rundown, Segment
 from studio.rundown.persistence import load_rundown
 
@@ -116,6 +117,38 @@ def _collection_uses(collection: SceneCollection) -> list[_Use]:
             else:
                 uses.append(_Use(path, "image", where if main else f"{where} {spec.name}"))
     return uses
+
+
+@dataclass(frozen=True)
+class MissingProduct:
+    """A product card or a rundown product moment naming a product the catalogue does not have: the
+    card would go on air with whatever it showed last (or nothing)."""
+
+    product: str
+    where: str  # e.g. "product card 卡B" or "product moment bag-moment (segment live, card 卡B)"
+
+    def __str__(self) -> str:
+        return f"{self.where}: product {self.product!r} is not in the catalogue"
+
+
+def missing_products(rundown: Rundown | None, collection: SceneCollection | None,
+                     products: Collection[str]) -> list[MissingProduct]:
+    """Cards in the scenes and product moments of every reachable segment whose product id is not
+    in ``products`` (the catalogue's ids). Cards and moments with no product id are not checked."""
+    missing: list[MissingProduct] = []
+    if collection is not None:
+        with collection.lock:
+            shown = {item.source for scene in collection.scenes for item in scene.items}
+            cards = [(name, str(cfg.settings.get("product_id") or "")) for name, cfg in collection.sources.items()
+                     if cfg.type_id == "product_card" and name in shown]
+        missing += [MissingProduct(pid, f"product card {name}") for name, pid in cards if pid and pid not in products]
+    if rundown is not None:
+        for segment in reachable_segments(rundown):
+            for m in segment.markers:
+                if isinstance(m, ProductMoment) and m.product and m.product not in products:
+                    missing.append(MissingProduct(
+                        m.product, f"product moment {m.id} (segment {segment.id} {segment.title}, card {m.source})"))
+    return missing
 
 
 def _float(settings: dict[str, Any], key: str) -> float:
