@@ -153,8 +153,9 @@ class RundownDock(QDockWidget):
             layout.addWidget(label)
         layout.addLayout(row)
         self.segment_list = SegmentList(self.drop_clips, body)
-        self.segment_list.setToolTip(tr("Drop a clip on a drama segment to replace its clip, "
-                                        "or between segments to add one"))
+        on_change(self.segment_list, lambda: self.segment_list.setToolTip(
+            tr("Drop a clip on a drama segment to replace its clip, or between segments to add one")))
+        on_change(self.segment_list, lambda: self._show_segments())  # "[drama]"/"[live]" in the language
         layout.addWidget(self.segment_list, 1)
         layout.addWidget(self.message_label)
         self.setWidget(body)
