@@ -171,12 +171,14 @@ def run_headless(args: argparse.Namespace, local_show: bool = False) -> int:
     show.pipeline.recorder_events.connect(
         lambda e: say(f"studio: recording: {e.message}") if e.kind in ("disk_low", "error") else None)
     say(f"studio: headless show of {path} on scene {collection.program_scene!r}")
-    plan = plan_outputs((show.studio.width, show.studio.height), show.studio.fps)  # 4K: measures (seconds)
-    if plan.canvas[1] > DEFAULT_STREAM_MAX_HEIGHT:
-        show.pipeline.set_encode_size(*plan.record)  # the recording follows what this machine keeps
-        say(f"studio: 4K: {plan.summary}")
     try:
         urls = show.start()
+        # above 1080p: measured with the compositor running, as on air (seconds); the recording
+        # follows what this machine keeps
+        plan = plan_outputs((show.studio.width, show.studio.height), show.studio.fps)
+        if plan.canvas[1] > DEFAULT_STREAM_MAX_HEIGHT:
+            show.pipeline.set_encode_size(*plan.record)
+            say(f"studio: 4K: {plan.summary}")
         if show.control is not None:
             say(f"studio: remote control (obs-websocket v5) at {show.control.url}")
         elif show.control_error is not None:

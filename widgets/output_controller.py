@@ -22,6 +22,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from studio.outputs.output_plan import plan_outputs
+from studio.outputs.output_scaling import DEFAULT_STREAM_MAX_HEIGHT
 from studio.outputs.pipeline import StreamTarget
 from studio.outputs.recorder import RecorderEvent
 from studio.outputs.whip_events import OutputState, OutputStatus
@@ -99,6 +101,7 @@ class OutputController(QObject):
     _stream_done = Signal(str, str)  # new phase, error message
     _record_done = Signal(str, object, str)  # new phase, Path | RecorderStats | None, error message
     _show_done = Signal(str, object)  # "started" | "failed" | "stopped", payload
+    output_plan = Signal(object)  # studio.outputs.output_plan.OutputPlan: a canvas above 1080p, once started
 
     def __init__(self, show: Show, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -149,7 +152,23 @@ class OutputController(QObject):
         interaction = self.show.interaction
         if interaction is not None:
             self._disconnects.append(interaction.status.connect(self.hub_status.emit))
+        self._plan_outputs()
         self._show_done.emit("started", urls)
+
+    def _plan_outputs(self) -> None:
+        """A canvas above 1080p: measure what this machine encodes with the compositor running (as on
+        air; seconds, on this worker), and size the main encode before any output starts."""
+        studio = self.show.studio
+        if studio.height <= DEFAULT_STREAM_MAX_HEIGHT:
+            return
+        try:
+            plan = plan_outputs((studio.width, studio.height), studio.fps)
+            self.show.pipeline.set_encode_size(*plan.record)
+        except Exception:  # the outputs still start at the canvas size: say why in the log
+            log.exception("the 4K output plan failed")
+            return
+        log.info("4K: %s", plan.summary)
+        self.output_plan.emit(plan)
 
     def stop_show(self, then: Callable[[], None] | None = None) -> None:
         """Stop everything (a recording is finalised) on the worker; ``then`` runs on the UI thread."""

@@ -68,6 +68,7 @@ class ShowBinding(QObject):
         # before going live: extreme words on screen and every file the show can reach (worker thread)
         self.prelive = PreLiveCheck(show.collection, window, self._catalogue_ids)
         self.prelive.checked.connect(self._apply_output_plan)  # before ``go``: the encode's size first
+        self.outputs.output_plan.connect(lambda plan: self.window.statusBar().showMessage(describe_plan(plan)))
         self.session_token: tuple[str, Secret] | None = None  # a token the keyring could not keep
         self.interaction_docks: list[QWidget] = []
         self._stream_state: OutputState | None = None
