@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QObject, QPoint, Qt, QTimer, Signal
@@ -51,6 +52,17 @@ REFRESH_MS = 250
 UPCOMING_SHOWN = 3
 SEGMENT_ROLE = Qt.ItemDataRole.UserRole
 EDGE = 0.25  # the top and bottom quarter of a row is "between segments" for a drop
+UNDO_STEPS = 50
+
+
+@dataclass(frozen=True)
+class _Inverse:
+    """What takes one clip edit back: remove an added segment (``path`` None), or put a segment's
+    previous clip back. By segment id, so it still applies after the show starts from the file."""
+
+    segment: str
+    path: str | None = None
+    clip: str | None = None
 
 StartRundown = Callable[[Path], RundownExecutor]
 # (rundown file, go, cancel) -> False when no check could start; calls go or cancel later (UI thread)
@@ -117,6 +129,7 @@ class RundownDock(QDockWidget):
         self.library = library  # clips dropped on the segment list are looked up (or added) here
         self.rundown: Rundown | None = None  # the one on air, else the chosen file's
         self._unsubscribe: Callable[[], None] = lambda: None
+        self._undo: list[list[_Inverse]] = []  # the dock's own clip edits, newest last
         body = QWidget(self)
         self.file_label = QLabel(body)
         self.open_button = QPushButton(tr("Open…"), body)
@@ -143,6 +156,11 @@ class RundownDock(QDockWidget):
         top.addWidget(self.file_label, 1)
         top.addWidget(self.open_button)
         top.addWidget(self.start_button)
+        self.undo_button = QPushButton(body)
+        bind(self.undo_button, "setText", "Undo Clip Edit")
+        self.undo_button.clicked.connect(lambda _=False: self.undo())
+        self.undo_button.setEnabled(False)
+        top.addWidget(self.undo_button)
         row = QHBoxLayout()
         row.addWidget(self.target, 1)
         row.addWidget(self.next_button)
@@ -173,6 +191,8 @@ class RundownDock(QDockWidget):
             self.set_path(Path(name))
 
     def set_path(self, path: Path | None) -> None:
+        if path != self.path:
+            self._undo.clear()
         self.path = path
         if self.executor is None:
             self._show_rundown(self._load(path))
@@ -362,9 +382,12 @@ class RundownDock(QDockWidget):
         """New drama segments playing ``clips`` at ``index`` (None: the end); saved. Their ids."""
         rundown = self._require()
         added: list[str] = []
-        for clip in clips:
-            seg = rundown.add_segment(clip_segment(clip), None if index is None else index + len(added))
-            added.append(seg.id)
+        try:
+            for clip in clips:
+                seg = rundown.add_segment(clip_segment(clip), None if index is None else index + len(added))
+                added.append(seg.id)
+        finally:
+            self._push([_Inverse(segment_id) for segment_id in added])
         self._save()
         if added:
             self.select_segment(added[-1])
@@ -373,11 +396,45 @@ class RundownDock(QDockWidget):
 
     def replace_clip(self, segment_id: str, clip: Clip) -> None:
         """The drama segment ``segment_id`` plays ``clip`` (by library id) from now on; saved."""
-        use_clip_in_segment(self._require(), segment_id, clip)
+        rundown = self._require()
+        seg = rundown.segment(segment_id)
+        before = _Inverse(segment_id, seg.path, seg.clip) if isinstance(seg, DramaSegment) else None
+        use_clip_in_segment(rundown, segment_id, clip)
+        if before is not None:
+            self._push([before])
         self._save()
         self.select_segment(segment_id)
         self.message_label.setText(tr("{segment} now plays {name}").format(
             segment=self._require().segment(segment_id).title, name=clip.name))
+
+    def _push(self, step: list[_Inverse]) -> None:
+        if step:
+            self._undo.append(step)
+            del self._undo[:-UNDO_STEPS]
+        self.undo_button.setEnabled(bool(self._undo))
+
+    def undo(self) -> bool:
+        """Take the last clip edit back (a whole drop at once), through the model; saved."""
+        if not self._undo or self.rundown is None:
+            return False
+        step = self._undo.pop()
+        self.undo_button.setEnabled(bool(self._undo))
+        rundown = self.rundown
+        try:
+            for inverse in reversed(step):
+                if inverse.path is None:
+                    rundown.remove_segment(inverse.segment)
+                else:
+                    seg = rundown.segment(inverse.segment)
+                    if isinstance(seg, DramaSegment):
+                        seg.path = inverse.path
+                        seg.clip = inverse.clip
+        except ValueError as exc:  # the segment went meanwhile (another editor, another file)
+            self.message_label.setText(str(exc))
+            return False
+        self._save()
+        self.message_label.setText(tr("Clip edit undone"))
+        return True
 
     def _save(self) -> None:
         if self.rundown is None or self.path is None:
@@ -414,6 +471,7 @@ class RundownDock(QDockWidget):
             return False
         dropped = clips_from_drop(self.library, mime)
         problems = dropped.message
+        steps = len(self._undo)
         try:
             if dropped.clips:
                 what, where = self.drop_target(pos)
@@ -426,6 +484,10 @@ class RundownDock(QDockWidget):
                     self.add_clips(dropped.clips, int(where))
         except ValueError as exc:
             problems = "; ".join(p for p in (problems, str(exc)) if p)
+        if len(self._undo) > steps + 1:  # one drop, one undo step
+            merged = [inverse for step in self._undo[steps:] for inverse in step]
+            del self._undo[steps:]
+            self._push(merged)
         if problems:
             self.message_label.setText(problems)
         return bool(dropped.clips) and not problems

@@ -199,6 +199,13 @@ def test_a_clip_dropped_on_a_drama_segment_replaces_its_clip_by_library_id(
     saved = load_rundown(dock.path).segment("ep")
     assert isinstance(saved, DramaSegment) and saved.clip == other.id  # and saved
     assert len(dock.rundown.segments) == 2
+    assert dock.undo_button.isEnabled()
+    dock.undo_button.click()  # the old clip back, through the model, saved
+    assert (seg.clip, seg.path) != (other.id, other.path)
+    assert rows(dock)[0] == "第1集 [drama] · 第2集.mp4"
+    saved = load_rundown(dock.path).segment("ep")
+    assert isinstance(saved, DramaSegment) and saved.clip == seg.clip
+    assert not dock.undo_button.isEnabled()
 
 
 def test_a_clip_dropped_between_segments_is_a_new_drama_segment(
@@ -214,6 +221,15 @@ def test_a_clip_dropped_between_segments_is_a_new_drama_segment(
                      ("drama", other.id), ("drama", other.id)]
     assert rows(dock)[1] == "ending [drama] · ending.mp4"
     assert [s.id for s in load_rundown(dock.path).segments] == [s.id for s in dock.rundown.segments]
+    first = dock.library.add_file(files["good"])
+    drop_on_view(dock.segment_list, 0, library_mime([first, other]), "top")  # two clips: one undo step
+    assert len(dock.rundown.segments) == 7
+    assert dock.undo() and dock.undo()
+    assert [s.kind for s in dock.rundown.segments] == ["drama", "drama", "live", "drama"]
+    assert dock.undo() and dock.undo()
+    assert [s.id for s in dock.rundown.segments] == ["ep", "live"]
+    assert [s.id for s in load_rundown(dock.path).segments] == ["ep", "live"]
+    assert not dock.undo()
 
 
 def test_a_desktop_video_dropped_on_the_rundown_joins_the_library(
