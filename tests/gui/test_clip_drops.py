@@ -24,6 +24,7 @@ from widgets.rundown_dock import RundownDock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 from library_clips import make_clip, not_video, truncate  # noqa: E402
+from test_outputs_ui import START_S, show_window  # noqa: E402, F401 - the window-on-a-show fixture
 
 
 @pytest.fixture(scope="module")
@@ -282,3 +283,11 @@ def test_use_in_rundown_from_the_library_dock(qtbot, rundown_dock: RundownDock, 
     assert not library_dock.replace_in_rundown()
     assert library_dock.status.text() == "Select a drama segment in the rundown first"
     library_dock.shutdown()
+
+
+def test_the_shows_rundown_dock_is_where_the_library_uses_clips(show_window, qtbot) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    window = show_window()
+    qtbot.waitUntil(lambda: "rundown" in window.docks, timeout=START_S)
+    dock = window.docks["rundown"]
+    assert isinstance(dock, RundownDock)
+    assert window.library_dock.rundown_target is dock and dock.library is window.library_dock.library
