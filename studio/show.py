@@ -188,13 +188,18 @@ class Show:
         if self.session is not None:
             self.session.bind_rundown(executor.events, path)
         if self.interaction is not None:  # viewer pages offer a buy/details button during product moments
-            ProductCardRelay(self.interaction.adapter, self.net, executor.events)
+            ProductCardRelay(self.interaction.adapter, self.net, executor.events, self._moment_product)
         if self.card_binder is not None:  # each product moment puts its product on the card
             migrate_rundown_products(executor.rundown, self.collection)
             self.card_binder.bind_rundown(executor.events, executor.rundown)
         executor.start(segment_id)
         self.rundown = executor
         return executor
+
+    def _moment_product(self, marker: str, source: str) -> tuple[str, str] | None:
+        """(product id, link) for the viewer pages' buy button during a product moment."""
+        product = self.card_binder.product_for(marker, source) if self.card_binder is not None else None
+        return (product.id, product.link) if product is not None else None
 
     def stop_rundown(self) -> None:
         executor, self.rundown = self.rundown, None

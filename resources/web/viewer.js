@@ -97,6 +97,17 @@ play();
 
 // Characters as the hub counts them (Python's len: code points), not UTF-16 units as maxlength
 // and String.length do: "😀" is one character here, two units there.
+// only plain http(s) links are shown and opened (the hub checks too; never another scheme, never markup)
+function safeLink(text) {
+  if (typeof text !== "string" || !text) return "";
+  try {
+    const url = new URL(text);
+    return (url.protocol === "http:" || url.protocol === "https:") && !url.username && !url.password ? url.href : "";
+  } catch (err) {
+    return "";
+  }
+}
+
 function characters(text) { return Array.from(text).length; }
 
 // The viewer token (docs/interaction-protocol.md, "Identity"): kept across reloads and reconnects
@@ -265,11 +276,22 @@ if (hubUrl && /^wss?:\/\//.test(hubUrl)) {
     renderPoll(polls, hub, poll, votes[poll.poll]);
   };
   // during a product moment: a buy/details button; its click is counted for that moment
+  // (card.product is the catalogue's product id: the click is counted for that product)
   const product = document.getElementById("product");
+  const productLink = document.getElementById("product-link");
   hub.onProduct = (card) => {
     window.viewerState.product = card.state === "show" ? card.product : null;
     product.dataset.product = card.product;
     product.hidden = card.state !== "show";
+    const link = card.state === "show" ? safeLink(card.link) : "";
+    if (link) {
+      productLink.href = link;
+      productLink.textContent = link;
+    } else {
+      productLink.removeAttribute("href");
+      productLink.textContent = "";
+    }
+    productLink.hidden = !link;
   };
   product.addEventListener("click", () => {
     if (product.dataset.product && hub.productClick(product.dataset.product)) product.classList.add("clicked");

@@ -147,6 +147,17 @@ class CardBinder:
                         return m
         return None
 
+    def product_for(self, marker_id: str, source: str) -> Product | None:
+        """The catalogue product a product moment shows: the moment's own, else its card source's
+        (None: neither names a product the catalogue has). Any thread."""
+        m = self.moment(marker_id)
+        pid = m.product if m is not None else ""
+        if not pid:
+            with self._collection.lock:
+                cfg = self._collection.sources.get(source)
+                pid = str(cfg.settings.get("product_id") or "") if cfg is not None and cfg.type_id == CARD_TYPE else ""
+        return self._catalogue.get(pid) if pid else None
+
     def _on_marker(self, e: MarkerFired) -> None:
         if e.kind != "product" or e.action != "show":
             return

@@ -181,9 +181,10 @@ class ProductCard(Message):
     whose click is a :class:`ProductClick` for ``product``."""
 
     TYPE: ClassVar[str] = "product_card"
-    product: str
+    product: str  # the catalogue's product id (the card source's name for a card with none)
     moment: str = ""
     state: Literal["show", "hide"] = "show"
+    link: str = ""  # the product's page, an http(s) URL (studio.interaction.protocol.safe_link) or ""
 
     def __post_init__(self) -> None:
         if self.state not in ("show", "hide"):

@@ -356,12 +356,27 @@ def _announcement(obj: dict[str, Any], lim: Limits) -> dict[str, Any]:
     return {"text": _text(obj, "text", lim.announcement_max)}
 
 
+LINK_MAX = 512
+# scheme, host (no user:password@), optional port, then only the characters RFC 3986 allows
+_LINK = re.compile(r"https?://[A-Za-z0-9.\-]{1,253}(?::[0-9]{1,5})?(?:[/?#][A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*)?")
+
+
+def safe_link(url: str) -> str:
+    """``url`` when it is a plain http(s) link a viewer page may show and open; else "" (no other
+    schemes such as javascript:, no credentials, no spaces or control characters)."""
+    url = url.strip()
+    return url if len(url) <= LINK_MAX and _LINK.fullmatch(url) else ""
+
+
 def _product_card(obj: dict[str, Any], lim: Limits) -> dict[str, Any]:
     state = obj.get("state", "show")
     if state not in ("show", "hide"):
         raise ProtocolError("bad_field", "product_card.state must be show or hide")
     moment = _text(obj, "moment", lim.ident_max) if obj.get("moment") is not None else ""
-    return {"product": _text(obj, "product", lim.ident_max), "moment": moment, "state": state}
+    link = _opt_text(obj, "link", LINK_MAX)
+    if link and not safe_link(link):
+        raise ProtocolError("bad_field", "product_card.link must be an http(s) link")
+    return {"product": _text(obj, "product", lim.ident_max), "moment": moment, "state": state, "link": link}
 
 
 # an invite link of the relay's guest page (studio.services.guests.CoHost.invite_url)
@@ -378,7 +393,7 @@ def _guest_invite(obj: dict[str, Any], lim: Limits) -> dict[str, Any]:
 
 _HOST_PAYLOADS: dict[str, tuple[Payload, frozenset[str]]] = {
     "announcement": (_announcement, frozenset({"text"})),
-    "product_card": (_product_card, frozenset({"product", "moment", "state"})),
+    "product_card": (_product_card, frozenset({"product", "moment", "state", "link"})),
     "guest_invite": (_guest_invite, frozenset({"viewer", "url"})),
     "poll_state": (
         _poll_state,

@@ -37,7 +37,7 @@ def test_demo_show_session_report_matches_what_viewers_did(studio_home: Path) ->
     ensure_gui_app()
     rundown_path = ensure_demo_rundown(size=(1280, 720))
     collection_path = Path(load_rundown(rundown_path).collection or "")
-    show = Show(load_collection(collection_path), relay_port=0, hub_port=0)
+    show = Show(load_collection(collection_path), collection_path, relay_port=0, hub_port=0)  # its catalogue beside it
     # seven viewers from one address in a few seconds: a venue's worth of new identities
     show.services = LocalServices(show.net, relay_port=0, hub_port=0, new_viewers_per_minute=60)
     live, card_live, chat = threading.Event(), threading.Event(), threading.Event()
@@ -105,7 +105,7 @@ def test_demo_show_session_report_matches_what_viewers_did(studio_home: Path) ->
     assert (switch.from_segment, switch.to_segment, switch.present, switch.stayed) == ("ending-b", "live", 6, 4)
     moments = {m.marker: (m.clicks, m.clickers) for m in figures.moments}
     assert moments["card-live"] == (3, 3) and moments.get("card-episode", (0, 0)) == (0, 0)
-    assert figures.clicks_by_product == {"商品卡 Product": 3}
+    assert figures.clicks_by_product == {"lipstick-666": 3}  # by the catalogue's id, not the card's name
     assert (figures.funnel.watched, figures.funnel.stayed, figures.funnel.clicked) == (6, 6, 3)
     assert figures.danmaku_total == 1 and figures.top_chatters[0][1] == HOSTILE
     assert figures.health_times, "no stream health samples"

@@ -132,6 +132,24 @@ def test_cards_follow_the_catalogue_and_the_moments_while_live() -> None:
     assert len(studio.commands) == 2  # closed: no more edits
 
 
+def test_a_moments_product_is_its_own_else_its_cards() -> None:
+    col, cat = old_collection(), demo_catalogue()
+    col.update_source("卡A", {"product_id": LIPSTICK})
+    r = Rundown("show")
+    live = LiveSegment("live", "Live", 20.0, segment_id="live")
+    live.add_marker(ProductMoment(1.0, "Live", "卡A", 5.0, id="bag", product="tote-bag"))
+    live.add_marker(ProductMoment(8.0, "Live", "卡A", 5.0, id="plain"))
+    live.add_marker(ProductMoment(9.0, "Live", "卡C", 5.0, id="typed"))
+    r.add_segment(live)
+    binder = CardBinder(Recorder(), col, cat, RundownEvents(), r)
+    try:
+        assert binder.product_for("bag", "卡A").id == "tote-bag"  # type: ignore[union-attr]
+        assert binder.product_for("plain", "卡A").id == LIPSTICK  # type: ignore[union-attr]
+        assert binder.product_for("typed", "卡C") is None  # a card typed in by hand: no product
+    finally:
+        binder.close()
+
+
 def test_a_show_opens_the_catalogue_beside_its_collection(tmp_path: Path) -> None:
     col = old_collection()
     path = tmp_path / "show.json"
