@@ -1,19 +1,22 @@
 """Dropped clips: what a drop carries (library ids from the library dock, or plain video files from
 the desktop) turned into library clips, and the edits that put a clip into a scene.
 
-The library dock's drags carry ``MIME_CLIP`` (library ids) beside the files' URLs; a drop from the
-desktop carries only URLs, so those files are added to the library first (probed now: a drop is a
-few files, and the probe is bounded) and then used the same way. A file that is not a video or
-cannot be played is refused with a message and changes nothing: its clip is not kept.
+The library dock's drags carry ``MIME_CLIP`` (library ids) beside the files' URLs: those are used at
+once. A drop from the desktop carries only URLs, so those files are added to the library first,
+probed on a ``clip-drop`` worker thread (a file on a stalled share must not freeze the window), and
+then used the same way on the UI thread. A file that is not a video or cannot be played is refused
+with a message and changes nothing: its clip is not kept.
 """
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData
+from PySide6.QtCore import QMimeData, QObject, Signal
 
 from scenes.model import SceneCollection
 from studio import commands as cmd
@@ -42,15 +45,17 @@ def carries_clips(mime: QMimeData) -> bool:
     return mime.hasFormat(MIME_CLIP) or any(u.isLocalFile() for u in mime.urls())
 
 
-def clips_from_drop(library: Library, mime: QMimeData) -> DroppedClips:
-    """The usable clips a drop carries; ids from the library dock win over the URLs beside them."""
+def clips_from_ids(library: Library, mime: QMimeData) -> DroppedClips:
+    """The usable library clips a drag from the library dock carries (no file I/O)."""
     found = DroppedClips()
-    if mime.hasFormat(MIME_CLIP):
-        ids = bytes(mime.data(MIME_CLIP).data()).decode("utf-8", "replace").split()
-        for clip_id in ids:
-            _keep(found, library.get(clip_id), clip_id)
-        return found
-    files = [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
+    for clip_id in bytes(mime.data(MIME_CLIP).data()).decode("utf-8", "replace").split():
+        _keep(found, library.get(clip_id), clip_id)
+    return found
+
+
+def clips_from_files(library: Library, files: list[Path]) -> DroppedClips:
+    """Dropped files as usable library clips, probed and added (and saved) when new: file I/O."""
+    found = DroppedClips()
     for path in files[:MAX_DROPPED]:
         _keep(found, _add_file(library, path, found), path.name)
     if len(files) > MAX_DROPPED:
@@ -87,6 +92,55 @@ def _add_file(library: Library, path: Path, found: DroppedClips) -> Clip | None:
     except (OSError, ValueError) as exc:  # the clip is in use; the library file is saved next time
         found.problems.append(tr("Library: {error}").format(error=exc))
     return clip
+
+
+class _Finished(QObject):
+    done = Signal(object, object)  # (DroppedClips, what to do with them), to the UI thread
+
+
+class DropResolver(QObject):
+    """Turns a drop into clips for ``then`` (always called on the UI thread): library ids at once,
+    desktop files after the worker has probed them. One drop's files at a time."""
+
+    def __init__(self, library: Library, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.library = library
+        self._worker: threading.Thread | None = None
+        self._finished = _Finished(self)
+        self._finished.done.connect(self._finish)
+
+    @property
+    def busy(self) -> bool:
+        return self._worker is not None
+
+    def resolve(self, mime: QMimeData, then: Callable[[DroppedClips], object]) -> None:
+        if mime.hasFormat(MIME_CLIP):  # ids from the library dock win over the URLs beside them
+            then(clips_from_ids(self.library, mime))
+            return
+        if self._worker is not None:
+            then(DroppedClips(problems=[tr("Still adding the files dropped before; try again in a moment")]))
+            return
+        files = [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]  # the drag data is gone later
+
+        def work() -> None:
+            try:
+                found = clips_from_files(self.library, files)
+            except Exception as exc:  # a library full or unwritable: said, never a crash
+                found = DroppedClips(problems=[tr("Library: {error}").format(error=exc)])
+            self._finished.done.emit(found, then)
+
+        self._worker = threading.Thread(target=work, name="clip-drop", daemon=True)
+        self._worker.start()
+
+    def _finish(self, found: DroppedClips, then: Callable[[DroppedClips], object]) -> None:
+        self.wait()
+        then(found)
+
+    def wait(self, timeout: float = 30.0) -> None:
+        """Let the worker finish (the window is closing)."""
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.join(timeout)
 
 
 # ---- a clip as a new media source in a scene ----------------------------------------------------

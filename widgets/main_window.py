@@ -25,6 +25,7 @@ from studio.secrets import SecretStoreError, redact
 from studio.show import Show
 from widgets.bridge import EngineBridge
 from widgets.chat_settings import ChatValues
+from widgets.clip_drop import DropResolver
 from widgets.docks.controls import ControlsPanel
 from widgets.docks.properties import PropertiesPanel
 from widgets.docks.scenes import ScenesPanel
@@ -209,7 +210,8 @@ class MainWindow(QMainWindow):
                                         update_source=lambda name, s: self.studio.submit(cmd.UpdateSource(name, s)))
         self.library_dock.status.setText(problem)
         # clips dropped on the Sources list or the preview become media sources (library ids)
-        self.sources.library = self.editor.library = library
+        self.clip_drops = DropResolver(library, self)
+        self.sources.drops = self.editor.drops = self.clip_drops
         self.editor.message.connect(self._show_message)
         self.docks["library"] = self.add_dock("Asset Library", "libraryDock", self.library_dock,
                                               Qt.DockWidgetArea.RightDockWidgetArea)
@@ -519,6 +521,7 @@ class MainWindow(QMainWindow):
                 return
             self.binding.close()
         self.save_settings()
+        self.clip_drops.wait()  # a dropped file being probed
         self.library_dock.shutdown()  # an import stops after its current file
         if self.multiview is not None:
             self.multiview.close()

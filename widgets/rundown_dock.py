@@ -45,7 +45,7 @@ from studio.rundown.events import RundownStatus
 from studio.rundown.executor import RundownExecutor
 from studio.rundown.model import DramaSegment, Rundown, Segment
 from studio.rundown.persistence import load_rundown, save_rundown
-from widgets.clip_drop import carries_clips, clips_from_drop
+from widgets.clip_drop import DroppedClips, DropResolver, carries_clips
 from widgets.i18n import bind, on_change, tr
 
 REFRESH_MS = 250
@@ -63,6 +63,7 @@ class _Inverse:
     segment: str
     path: str | None = None
     clip: str | None = None
+
 
 StartRundown = Callable[[Path], RundownExecutor]
 # (rundown file, go, cancel) -> False when no check could start; calls go or cancel later (UI thread)
@@ -127,6 +128,7 @@ class RundownDock(QDockWidget):
         self._starter.changed.connect(self._show_segments)
         self._starting: threading.Thread | None = None
         self.library = library  # clips dropped on the segment list are looked up (or added) here
+        self.drops = DropResolver(library, self) if library is not None else None
         self.rundown: Rundown | None = None  # the one on air, else the chosen file's
         self._unsubscribe: Callable[[], None] = lambda: None
         self._undo: list[list[_Inverse]] = []  # the dock's own clip edits, newest last
@@ -463,25 +465,29 @@ class RundownDock(QDockWidget):
         return "insert", row + 1
 
     def drop_clips(self, mime: QMimeData, pos: QPoint) -> bool:
-        """Clips dropped on the segment list at ``pos``: replace a segment's clip or add segments."""
-        if self.library is None:
+        """Clips dropped on the segment list at ``pos``: replace a segment's clip or add segments
+        (desktop files are added to the library first, on a worker; then this goes on)."""
+        if self.drops is None:
             return False
         if self.rundown is None:
             self.message_label.setText(tr("Open a rundown first"))
             return False
-        dropped = clips_from_drop(self.library, mime)
+        target = self.drop_target(pos)
+        self.drops.resolve(mime, lambda dropped: self._use_dropped(dropped, *target))
+        return True
+
+    def _use_dropped(self, dropped: DroppedClips, what: str, where: int | str) -> None:
         problems = dropped.message
         steps = len(self._undo)
         try:
             if dropped.clips:
-                what, where = self.drop_target(pos)
                 if what == "replace":
                     first, *rest = dropped.clips
                     self.replace_clip(str(where), first)
                     if rest:  # the rest follow the replaced segment
                         self.add_clips(rest, self.index_after_selection())
-                else:
-                    self.add_clips(dropped.clips, int(where))
+                else:  # the list may have changed while files were probed
+                    self.add_clips(dropped.clips, min(int(where), len(self._require().segments)))
         except ValueError as exc:
             problems = "; ".join(p for p in (problems, str(exc)) if p)
         if len(self._undo) > steps + 1:  # one drop, one undo step
@@ -490,9 +496,10 @@ class RundownDock(QDockWidget):
             self._push(merged)
         if problems:
             self.message_label.setText(problems)
-        return bool(dropped.clips) and not problems
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt naming
         self._timer.stop()
+        if self.drops is not None:
+            self.drops.wait()
         self._show_rundown(None)
         super().closeEvent(event)

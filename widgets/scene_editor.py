@@ -32,9 +32,8 @@ from PySide6.QtWidgets import QMenu
 from scenes.compositor import ItemSnapshot, Placement
 from scenes.model import SceneItem
 from studio import commands as cmd
-from studio.library.library import Library
 from widgets import edit_geometry as geo
-from widgets.clip_drop import add_clips_batch, carries_clips, clips_from_drop
+from widgets.clip_drop import DroppedClips, DropResolver, add_clips_batch, carries_clips
 from widgets.editor_state import EditorState
 from widgets.frame_view import FrameView
 from widgets.i18n import tr
@@ -80,7 +79,7 @@ class SceneEditor(QObject):
     def __init__(self, state: EditorState, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.state = state
-        self.library: Library | None = None  # the asset library: dropped clips become media sources
+        self.drops: DropResolver | None = None  # the asset library's: dropped clips become media sources
         self.view: FrameView | None = None
         self.show_safe_areas = True
         self._drag: _Drag | None = None
@@ -132,7 +131,7 @@ class SceneEditor(QObject):
             self._context_menu(event)
             return True
         if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove) and isinstance(event, QDragEnterEvent | QDragMoveEvent):
-            if self.library is None or self.state.scene is None or not carries_clips(event.mimeData()):
+            if self.drops is None or self.state.scene is None or not carries_clips(event.mimeData()):
                 return False
             event.setDropAction(Qt.DropAction.CopyAction)
             event.accept()
@@ -142,22 +141,27 @@ class SceneEditor(QObject):
         return False
 
     def drop_clips(self, event: QDropEvent) -> bool:
-        """Library clips (or desktop video files, added to the library first) dropped on the view:
-        new media sources in the edited scene, centred where they were dropped, one undo step."""
+        """Library clips (or desktop video files, added to the library first, on a worker) dropped on
+        the view: new media sources in the edited scene, centred where they were dropped, one undo step."""
         scene = self.state.scene
-        if self.view is None or self.library is None or scene is None or not carries_clips(event.mimeData()):
+        if self.view is None or self.drops is None or scene is None or not carries_clips(event.mimeData()):
             return False
         event.setDropAction(Qt.DropAction.CopyAction)
         event.accept()
-        dropped = clips_from_drop(self.library, event.mimeData())
+        centre = self.view.to_canvas(event.position())
+        self.drops.resolve(event.mimeData(), lambda dropped: self._add_dropped(dropped, scene, centre))
+        return True
+
+    def _add_dropped(self, dropped: DroppedClips, scene: str, centre: tuple[float, float]) -> None:
         if dropped.problems:
             self.message.emit(dropped.message)
-        if dropped.clips:
-            batch, ids = add_clips_batch(self.state.studio.collection, scene, dropped.clips,
-                                         centre=self.view.to_canvas(event.position()))
-            self.state.studio.submit(batch)
-            self.state.select(ids[-1])
-        return True
+        collection = self.state.studio.collection
+        with collection.lock:
+            if not dropped.clips or not collection.has_scene(scene):
+                return
+        batch, ids = add_clips_batch(collection, scene, dropped.clips, centre=centre)
+        self.state.studio.submit(batch)
+        self.state.select(ids[-1])
 
     def _canvas(self, event: QMouseEvent) -> geo.Point:
         assert self.view is not None

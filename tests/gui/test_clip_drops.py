@@ -18,6 +18,7 @@ from studio.library import Library
 from studio.library.clip import Clip
 from studio.rundown import DramaSegment, LiveSegment, Rundown, load_rundown, save_rundown
 from studio.rundown.model import SegmentChanged
+from widgets.clip_drop import DropResolver
 from widgets.library_dock import MIME_CLIP, LibraryDock
 from widgets.main_window import MainWindow
 from widgets.rundown_dock import RundownDock
@@ -25,6 +26,8 @@ from widgets.rundown_dock import RundownDock
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 from library_clips import make_clip, not_video, truncate  # noqa: E402
 from test_outputs_ui import START_S, show_window  # noqa: E402, F401 - the window-on-a-show fixture
+
+WAIT_MS = 30_000
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +83,12 @@ def drop_on_widget(widget: QWidget, pos: QPointF, mime: QMimeData) -> bool:
     return event.isAccepted()
 
 
+def settle(qtbot, drops: DropResolver | None) -> None:  # type: ignore[no-untyped-def]
+    """Desktop files are probed on a worker: wait until their clips have been used."""
+    assert drops is not None
+    qtbot.waitUntil(lambda: not drops.busy, timeout=WAIT_MS)
+
+
 def messages(window: MainWindow) -> str:
     return window.statusBar().currentMessage()
 
@@ -131,11 +140,13 @@ def test_a_clip_dropped_on_the_preview_lands_where_it_was_dropped(make_window, f
     assert [it.id for it in scene.items] == ["bg-a", "box-a"]
 
 
-def test_a_desktop_video_goes_into_the_library_first(make_window, files: dict[str, Path]) -> None:  # type: ignore[no-untyped-def]
+def test_a_desktop_video_goes_into_the_library_first(make_window, qtbot, files: dict[str, Path]) -> None:  # type: ignore[no-untyped-def]
     window = make_window()
     library: Library = window.library_dock.library
     assert library.by_path(files["other"]) is None
     drop_on_widget(window.preview_view, window.preview_view.to_widget(200, 200), desktop_mime(files["other"]))
+    assert window.clip_drops.busy  # probed on the worker, not on the UI thread
+    settle(qtbot, window.clip_drops)
     render(window)
     clip = library.by_path(files["other"])
     assert clip is not None and clip.usable
@@ -145,13 +156,15 @@ def test_a_desktop_video_goes_into_the_library_first(make_window, files: dict[st
 
 @pytest.mark.parametrize("name", ["cut", "text", "doc"])
 def test_a_broken_or_non_video_file_gives_a_message_and_changes_nothing(
-        make_window, files: dict[str, Path], name: str) -> None:  # type: ignore[no-untyped-def]
+        make_window, qtbot, files: dict[str, Path], name: str) -> None:  # type: ignore[no-untyped-def]
     window = make_window()
     library: Library = window.library_dock.library
     col = window.studio.collection
     before = (len(library), sorted(col.sources), [it.id for it in col.scene("Scene A").items])
     drop_on_view(window.sources.tree, None, desktop_mime(files[name]))
+    settle(qtbot, window.clip_drops)
     drop_on_widget(window.preview_view, window.preview_view.to_widget(200, 200), desktop_mime(files[name]))
+    settle(qtbot, window.clip_drops)
     render(window)
     assert (len(library), sorted(col.sources), [it.id for it in col.scene("Scene A").items]) == before
     assert files[name].name in messages(window)
@@ -234,10 +247,11 @@ def test_a_clip_dropped_between_segments_is_a_new_drama_segment(
 
 
 def test_a_desktop_video_dropped_on_the_rundown_joins_the_library(
-        rundown_dock: RundownDock, files: dict[str, Path]) -> None:
+        qtbot, rundown_dock: RundownDock, files: dict[str, Path]) -> None:  # type: ignore[no-untyped-def]
     dock = rundown_dock
     assert dock.library is not None and dock.rundown is not None
     drop_on_view(dock.segment_list, None, desktop_mime(files["other"]))
+    settle(qtbot, dock.drops)
     clip = dock.library.by_path(files["other"])
     assert clip is not None
     assert getattr(dock.rundown.segments[-1], "clip", None) == clip.id
@@ -245,7 +259,8 @@ def test_a_desktop_video_dropped_on_the_rundown_joins_the_library(
 
 @pytest.mark.parametrize("name", ["cut", "text", "short"])
 def test_a_broken_file_or_a_too_short_clip_changes_nothing_in_the_rundown(
-        rundown_dock: RundownDock, files: dict[str, Path], tmp_path: Path, name: str) -> None:
+        qtbot, rundown_dock: RundownDock, files: dict[str, Path], tmp_path: Path,  # type: ignore[no-untyped-def]
+        name: str) -> None:
     dock = rundown_dock
     assert dock.library is not None and dock.rundown is not None and dock.path is not None
     if name == "short":  # a 0.2 s clip cannot play a segment whose out point is 0.8 s
@@ -255,6 +270,7 @@ def test_a_broken_file_or_a_too_short_clip_changes_nothing_in_the_rundown(
     clips_before, saved_before = len(dock.library), dock.path.read_bytes()
     state = [(s.id, getattr(s, "clip", None)) for s in dock.rundown.segments]
     drop_on_view(dock.segment_list, 0, mime, "middle")
+    settle(qtbot, dock.drops)
     assert [(s.id, getattr(s, "clip", None)) for s in dock.rundown.segments] == state
     assert dock.path.read_bytes() == saved_before
     assert len(dock.library) == clips_before

@@ -26,8 +26,7 @@ from PySide6.QtWidgets import (
 from scenes.model import ItemChanged, ModelEvent, SceneItem, SceneItemsChanged, ScenesChanged, SourceChanged
 from scenes.registry import all_types, get_type
 from studio import commands as cmd
-from studio.library.library import Library
-from widgets.clip_drop import add_clips_batch, carries_clips, clips_from_drop
+from widgets.clip_drop import DroppedClips, DropResolver, add_clips_batch, carries_clips
 from widgets.docks.common import button_row, drop_row, tool_button
 from widgets.editor_state import EditorState
 from widgets.i18n import on_change, tr
@@ -95,7 +94,7 @@ class SourcesPanel(QWidget):
         self.studio = state.studio
         self.collection = state.studio.collection
         self.extend_menu: Callable[[QMenu], None] | None = None  # the window's copy/paste/group actions
-        self.library: Library | None = None  # the asset library: dropped clips become media sources
+        self.drops: DropResolver | None = None  # the asset library's: dropped clips become media sources
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         self.tree = ItemTree(self.drop_item, self)
@@ -287,23 +286,26 @@ class SourcesPanel(QWidget):
         if position != row:
             self.studio.submit(cmd.MoveItem(scene, rows[row], len(rows) - 1 - position))
 
-    def drop_clips(self, mime: QMimeData, before: int) -> list[str]:
-        """Library clips (or desktop video files, added to the library first) dropped in front of
-        list row ``before``: new media sources there, one undo step. The new items' ids."""
+    def drop_clips(self, mime: QMimeData, before: int) -> bool:
+        """Library clips (or desktop video files, added to the library first, on a worker) dropped in
+        front of list row ``before``: new media sources there, one undo step."""
         scene = self.state.scene
-        if scene is None or self.library is None:
-            return []
-        dropped = clips_from_drop(self.library, mime)
+        if scene is None or self.drops is None:
+            return False
+        self.drops.resolve(mime, lambda dropped: self._add_dropped(dropped, scene, before))
+        return True
+
+    def _add_dropped(self, dropped: DroppedClips, scene: str, before: int) -> None:
         if dropped.problems:
             self.message.emit(dropped.message)
-        if not dropped.clips:
-            return []
-        rows = len(self.items())
+        with self.collection.lock:
+            if not dropped.clips or not self.collection.has_scene(scene):
+                return
+            rows = len(self.collection.scene(scene).items)
         index = rows - max(0, min(before, rows))  # list rows are top-most first, the stack bottom first
         batch, ids = add_clips_batch(self.collection, scene, dropped.clips, index=index)
         self.studio.submit(batch)
         self.state.select(ids[-1])
-        return ids
 
     def _context_menu(self, pos: QPoint) -> None:
         self.build_menu().exec(self.tree.viewport().mapToGlobal(pos))
