@@ -3,9 +3,11 @@ product question, one click announces it to every viewer (``InteractionService.a
 host's announcement path), an optional auto-reply (off by default, rate-limited:
 studio.catalogue.autoreply) and the questions it could not answer, for the host.
 
-The assistant runs on the UI thread (a fraction of a millisecond a message); only jieba's
-dictionary load happens on a worker thread (``FaqAssistant.start_loading``). Everything shown is
-plain text: table items never interpret markup, tooltips go through ``widgets.plain_text``.
+Matching runs off the UI thread: each network read's danmaku go from the service's thread straight
+to a ``studio.catalogue.question_queue.QuestionQueue`` (its ``faq-match`` thread; questions first,
+sampled when behind) and only suggestions reach the UI thread. jieba's dictionary loads on a worker
+thread too (``FaqAssistant.start_loading``). Everything shown is plain text: table items never
+interpret markup, tooltips go through ``widgets.plain_text``.
 """
 
 from __future__ import annotations
@@ -32,31 +34,39 @@ from PySide6.QtWidgets import (
 from studio.catalogue.assistant import FaqAssistant, Suggestion, Unanswered
 from studio.catalogue.autoreply import AutoReply
 from studio.catalogue.model import CatalogueChanged
+from studio.catalogue.question_queue import Asked, QuestionQueue, Suggested
 from studio.interaction.moderation import DanmakuEvent
 from studio.interaction.service import InteractionService
 from widgets.i18n import bind, on_change, tr
 from widgets.plain_text import tooltip
 
 MAX_SUGGESTIONS = 50
-MAX_PER_BATCH = 100  # messages of one network read matched (about 0.05 ms each)
 COLUMNS = ("Question", "Suggested answer", "")
 
 
-class FaqBridge(QObject):
-    """The service's and assistant's events as Qt signals (queued to the UI thread)."""
+def offer_batch(questions: QuestionQueue, events: tuple[DanmakuEvent, ...]) -> None:
+    """One read's danmaku to the matcher, on the service's thread (flagged ones are never answered)."""
+    questions.offer([Asked(e.message.text, e.message.display_name) for e in events if not e.flags])
 
-    danmaku = Signal(object)  # tuple[DanmakuEvent, ...]
+
+class FaqBridge(QObject):
+    """The service's danmaku to the question queue; the matcher's and assistant's events as Qt
+    signals (queued to the UI thread)."""
+
+    suggested = Signal(object)  # Suggested
     unanswered = Signal(object)  # tuple[Unanswered, ...]
     ready = Signal(bool)
     catalogue = Signal(object)  # CatalogueChanged
 
-    def __init__(self, service: InteractionService, assistant: FaqAssistant, parent: QObject | None = None) -> None:
+    def __init__(self, service: InteractionService, assistant: FaqAssistant, questions: QuestionQueue,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
-        # one queued Qt event per network read when the service batches danmaku (busy rooms)
+        self.questions = questions
         batch = getattr(service, "danmaku_batch", None)
         self._disconnects: list[Callable[[], None]] = [
-            batch.connect(self.danmaku.emit) if batch is not None
-            else service.danmaku.connect(lambda event: self.danmaku.emit((event,))),
+            batch.connect(lambda events: offer_batch(questions, events)) if batch is not None
+            else service.danmaku.connect(lambda event: offer_batch(questions, (event,))),
+            questions.suggested.connect(self.suggested.emit),
             assistant.unanswered_changed.connect(self.unanswered.emit),
             assistant.ready_changed.connect(self.ready.emit),
             assistant.catalogue.changed.connect(self.catalogue.emit),
@@ -66,6 +76,7 @@ class FaqBridge(QObject):
         for disconnect in self._disconnects:
             disconnect()
         self._disconnects.clear()
+        self.questions.close()
 
 
 class FaqPanel(QWidget):
@@ -77,7 +88,7 @@ class FaqPanel(QWidget):
         self.assistant = assistant
         self.auto_reply = auto_reply or AutoReply(self._announce_text)
         self.suggestions: list[Suggestion] = []  # row order of the table
-        self.skipped = 0  # messages of bursts not matched
+        self.questions = QuestionQueue(assistant)
 
         self.title = QLabel(self)
         self.title.setTextFormat(Qt.TextFormat.PlainText)
@@ -133,8 +144,8 @@ class FaqPanel(QWidget):
         layout.addWidget(self.unanswered)
         layout.addWidget(self.status)
 
-        self.bridge = FaqBridge(service, assistant, self)
-        self.bridge.danmaku.connect(self.on_batch)
+        self.bridge = FaqBridge(service, assistant, self.questions, self)
+        self.bridge.suggested.connect(self._on_suggested)
         self.bridge.unanswered.connect(self._show_unanswered)
         self.bridge.ready.connect(self._on_ready)
         self.bridge.catalogue.connect(lambda _c: self._fill_products())
@@ -170,24 +181,16 @@ class FaqPanel(QWidget):
     def _on_ready(self, _ok: bool) -> None:
         bind(self.title, "setText", "Product questions")
 
-    def on_batch(self, events: tuple[DanmakuEvent, ...]) -> None:
-        # a platform burst (thousands a second) must not hold the UI thread: the first
-        # MAX_PER_BATCH of a read are matched, the rest counted (the dock samples them too)
-        for event in events[:MAX_PER_BATCH]:
-            self.on_danmaku(event)
-        self.skipped += max(0, len(events) - MAX_PER_BATCH)
+    @property
+    def skipped(self) -> int:
+        """Messages of bursts not matched (sampled out by the question queue)."""
+        return self.questions.skipped
 
-    def on_danmaku(self, event: DanmakuEvent) -> Suggestion | None:
-        """Suggest an answer for one message (flagged messages are not answered)."""
-        if event.flags:
-            return None
-        suggestion = self.assistant.suggest(event.message.text)
-        if suggestion is None:
-            return None
-        self._add(suggestion, event.message.display_name)
-        if self.auto_reply.offer(suggestion):
-            self.status.setText(tr("Auto-replied: {answer}").format(answer=suggestion.answer))
-        return suggestion
+    def _on_suggested(self, suggested: Suggested) -> None:
+        s = suggested.suggestion
+        self._add(s, suggested.who)
+        if self.auto_reply.offer(s):
+            self.status.setText(tr("Auto-replied: {answer}").format(answer=s.answer))
 
     def _add(self, s: Suggestion, who: str) -> None:
         row = self.table.rowCount()
