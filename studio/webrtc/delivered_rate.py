@@ -16,7 +16,9 @@ worth) after they left: at 40 % or more it is a capped link, and what was not NA
 through, within a few hundred milliseconds of the cap.
 
 Sizes are RTP payload bytes (what the encoder's bitrate counts); the header overhead is the rate
-controller's business. Packets the history no longer holds count at the mean size of those it does.
+controller's business. Retransmissions cross the same link: what we resent over the range counts
+as delivered too, at the range's loss (at 50 % loss they were a third of what a 1 Mbit/s link
+carried, and leaving them out put the link at half its rate). Packets the history no longer holds count at the mean size of those it does.
 """
 
 from __future__ import annotations
@@ -50,10 +52,13 @@ class DeliveredRate:
     """Feed it one receiver report block at a time (one SSRC); use on one thread."""
 
     def __init__(self, payload_size: Callable[[int], int | None],
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 resent_between: Callable[[float, float], int] = lambda start, end: 0) -> None:
         """``payload_size(sequence_number)``: bytes of payload we sent with that 16-bit sequence
-        number, or None when no longer known."""
+        number, or None when no longer known; ``resent_between(start, end)``: payload bytes we
+        retransmitted then (they crossed the same link: a capped link's capacity is theirs too)."""
         self._payload_size = payload_size
+        self._resent_between = resent_between
         self._clock = clock
         self._last: tuple[float, int, int] | None = None  # (time, extended highest seq, cumulative lost)
 
@@ -76,7 +81,8 @@ class DeliveredRate:
         if mean is None:
             return None
         received = expected - lost
-        return Delivery(int(received * mean * 8 / interval), lost / expected, expected, interval,
+        resent = self._resent_between(then, now) * (1 - lost / expected)  # as likely lost as the rest
+        return Delivery(int((received * mean + resent) * 8 / interval), lost / expected, expected, interval,
                         int(expected * mean * 8 / interval))
 
     def _mean_size(self, first: int, last: int) -> float | None:
@@ -90,9 +96,12 @@ class NackedShare:
     """What got through over the last window, from the receiver's NACKs; use on one thread."""
 
     def __init__(self, sent_between: Callable[[float, float], list[tuple[int, int]]],
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        """``sent_between(start, end)``: (sequence number, payload bytes) of what we sent then."""
+                 clock: Callable[[], float] = time.monotonic,
+                 resent_between: Callable[[float, float], int] = lambda start, end: 0) -> None:
+        """``sent_between(start, end)``: (sequence number, payload bytes) of what we sent then;
+        ``resent_between``: as for :class:`DeliveredRate`."""
         self._sent_between = sent_between
+        self._resent_between = resent_between
         self._clock = clock
         self._nacked: OrderedDict[int, float] = OrderedDict()  # sequence number -> first NACKed
         self._measured = -1e9
@@ -113,7 +122,9 @@ class NackedShare:
         self._measured = now
         lost = [size for seq, size in window if seq in self._nacked]
         total = sum(size for _, size in window)
-        return Delivery(int((total - sum(lost)) * 8 / NACK_WINDOW_S), len(lost) / len(window), len(window),
+        share = len(lost) / len(window)
+        resent = self._resent_between(end - NACK_WINDOW_S, end) * (1 - share)
+        return Delivery(int((total - sum(lost) + resent) * 8 / NACK_WINDOW_S), share, len(window),
                         NACK_WINDOW_S, int(total * 8 / NACK_WINDOW_S))
 
 

@@ -100,8 +100,12 @@ def attach(
         history = getattr(sender, internals.SENDER_HISTORY, None)
         return history.sent_between(start, end) if isinstance(history, RtpHistory) else []
 
-    delivered = DeliveredRate(payload_size)
-    nacked = NackedShare(sent_between)
+    def resent_between(start: float, end: float) -> int:
+        history = getattr(sender, internals.SENDER_HISTORY, None)
+        return history.resent_between(start, end) if isinstance(history, RtpHistory) else 0
+
+    delivered = DeliveredRate(payload_size, resent_between=resent_between)
+    nacked = NackedShare(sent_between, resent_between=resent_between)
 
     def report_of(block: RtcpReceiverInfo) -> ReceiverReport:
         rtt = None

@@ -15,7 +15,7 @@ and keys by the packet's own sequence number. Reading goes through our ``_retran
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -59,6 +59,7 @@ class RtpHistory:
         self.max_packets = max_packets
         self._clock = clock
         self._entries: OrderedDict[int, _Entry] = OrderedDict()
+        self._resent: deque[tuple[float, int]] = deque()  # (time, payload bytes) of retransmissions
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -90,6 +91,17 @@ class RtpHistory:
         """Payload bytes sent with this sequence number, while kept (``delivered_rate`` reads it)."""
         entry = self._entries.get(sequence_number)
         return None if entry is None else len(entry.packet.payload)
+
+    def note_resent(self, payload_bytes: int) -> None:
+        """A retransmission left: it took the link's capacity too (``delivered_rate`` counts it)."""
+        now = self._clock()
+        self._resent.append((now, payload_bytes))
+        while self._resent and now - self._resent[0][0] > self.max_age_s:
+            self._resent.popleft()
+
+    def resent_between(self, start: float, end: float) -> int:
+        """Payload bytes retransmitted in ``[start, end]`` (the last ``max_age_s`` are kept)."""
+        return sum(size for t, size in self._resent if start <= t <= end)
 
     def sent_between(self, start: float, end: float) -> list[tuple[int, int]]:
         """(sequence number, payload bytes) of the packets first sent in ``[start, end]``, newest first."""
@@ -148,6 +160,7 @@ def attach(
             setattr(sender, internals.SENDER_RTX_SEQUENCE_NUMBER, uint16_add(rtx_seq, 1))
         data = packet.serialize(getattr(sender, internals.SENDER_HEADER_EXTENSIONS_MAP))
         counters.retransmissions += 1
+        history.note_resent(len(entry.packet.payload))
         await sender.transport._send_rtp(data)
 
     setattr(sender, "_retransmit", retransmit)  # noqa: B010 (instance override)

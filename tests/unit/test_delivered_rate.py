@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from studio.webrtc.delivered_rate import MAX_INTERVAL_S, DeliveredRate
+from studio.webrtc.delivered_rate import MAX_INTERVAL_S, DeliveredRate, NackedShare
 
 
 class Clock:
@@ -59,3 +59,27 @@ def test_reports_far_apart_start_over() -> None:
     clock.now += 1.0
     got = rate.on_report(1100, 10)
     assert got is not None and got.expected == 100 and got.bps == 90 * 1000 * 8
+
+
+def test_retransmissions_took_the_link_too() -> None:
+    clock = Clock()
+    rate = DeliveredRate(lambda seq: 1000, clock, resent_between=lambda start, end: 50_000)
+    rate.on_report(0, 0)
+    clock.now += 1.0
+    got = rate.on_report(100, 50)  # half of 100 lost; 50 kB resent in that second, half of it lost too
+    assert got is not None and got.bps == (50 * 1000 + 25_000) * 8
+    assert got.sent_bps == 100 * 1000 * 8  # what the encoder sent, originals only
+
+
+def test_a_window_of_nacks_says_what_got_through_one_round_trip_later() -> None:
+    clock = Clock()
+    sent = [(clock.now - 0.5 + i * 0.005, i, 1000) for i in range(100)]  # 200 packets/s for 0.5 s
+
+    def sent_between(start: float, end: float) -> list[tuple[int, int]]:
+        return [(seq, size) for t, seq, size in sent if start <= t <= end]
+
+    share = NackedShare(sent_between, clock)
+    got = share.on_nack(range(0, 100, 2), rtt_s=0.02)  # every other packet NACKed
+    assert got is not None and got.expected >= 40
+    assert abs(got.loss - 0.5) < 0.05 and abs(got.bps - got.sent_bps * (1 - got.loss)) <= 8
+    assert share.on_nack([1], rtt_s=0.02) is None  # measured at most every 0.1 s

@@ -54,3 +54,16 @@ def test_history_survives_the_sequence_number_wrap() -> None:
 def test_history_settings_are_checked() -> None:
     with pytest.raises(ValueError, match="max_age_s"):
         RtpHistory(max_age_s=0)
+
+
+def test_retransmissions_are_kept_by_time_for_the_delivered_rate() -> None:
+    clock = Clock()
+    history = RtpHistory(clock=clock)
+    history.note_resent(1000)
+    clock.now += 0.5
+    history.note_resent(500)
+    assert history.resent_between(clock.now - 1.0, clock.now) == 1500
+    assert history.resent_between(clock.now - 0.1, clock.now) == 500
+    clock.now += 2.0
+    history.note_resent(10)
+    assert history.resent_between(0.0, clock.now) == 10  # older than the history's age: gone
