@@ -39,6 +39,19 @@ X264_PRESETS = (
 
 MAX_KEYFRAME_INTERVAL_S = 2.0
 
+# The main encode's bitrate when the user sets none: ~0.08 bit per pixel, so 1080p30 keeps its
+# 5000 kbit/s and a 2160p30 recording gets ~20 Mbit/s (at 5000 it was blocky on any motion).
+# Never below 5000 (what every smaller canvas had: small shows keep their quality) nor above 50000.
+DEFAULT_BITRATE_KBPS = 5000
+DEFAULT_BITS_PER_PIXEL = 0.08
+MAX_DEFAULT_BITRATE_KBPS = 50_000
+
+
+def default_bitrate_kbps(width: int, height: int, fps: int) -> int:
+    """The default bitrate for this pixel rate (rounded to 100 kbit/s, within the bounds above)."""
+    kbps = round(width * height * fps * DEFAULT_BITS_PER_PIXEL / 100_000) * 100
+    return int(min(MAX_DEFAULT_BITRATE_KBPS, max(DEFAULT_BITRATE_KBPS, kbps)))
+
 
 def _check(cond: bool, field: str, message: str) -> None:
     if not cond:
@@ -53,7 +66,7 @@ class VideoEncoderSettings:
     width: int = 1920
     height: int = 1080
     fps: int = 30
-    bitrate_kbps: int = 5000
+    bitrate_kbps: int = DEFAULT_BITRATE_KBPS
     rate_control: RateControl = "cbr"
     max_bitrate_kbps: int = 0  # VBR peak; 0 = 1.5x bitrate. CBR always uses the bitrate.
     keyframe_interval_s: float = 1.0

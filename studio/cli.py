@@ -32,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     headless.add_argument("--token-env", metavar="VAR", help="environment variable holding the WHIP bearer token")
     headless.add_argument("--key-env", metavar="VAR",
                           help="environment variable holding the RTMP stream key / SRT passphrase")
+    headless.add_argument("--stream-max-height", type=int, metavar="N",
+                          help="the stream's largest height, e.g. 1080 or 720; 0: the canvas (default: 1080 "
+                               "above 1080p; the recording keeps the canvas)")
     headless.add_argument("--seconds", type=float, help="stop after this long (default: until Ctrl-C)")
     headless.add_argument("--rundown", type=Path, help="run this rundown (markers, polls, branches) on air")
     headless.add_argument("--strict", action="store_true",

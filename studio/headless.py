@@ -30,7 +30,7 @@ from studio.net.ports import can_listen
 from studio.outputs.destinations import DestinationStats
 from studio.outputs.health import network_health
 from studio.outputs.output_plan import plan_outputs
-from studio.outputs.output_scaling import DEFAULT_STREAM_MAX_HEIGHT
+from studio.outputs.output_scaling import DEFAULT_STREAM_MAX_HEIGHT, check_stream_max_height
 from studio.outputs.pipeline import PipelineStats
 from studio.outputs.whip_events import OutputState, OutputStatus, WhipStats
 from studio.rundown.preflight import preflight_file
@@ -118,6 +118,11 @@ def run_headless(args: argparse.Namespace, local_show: bool = False) -> int:
         print("studio: not going live (--strict): fix the files above, or run without --strict",
               file=sys.stderr, flush=True)
         return 2
+    try:
+        stream_cap = check_stream_max_height(getattr(args, "stream_max_height", None))
+    except ValueError as exc:
+        print(f"studio: --stream-max-height: {exc}", file=sys.stderr, flush=True)
+        return 2
     streams = [args.stream] if isinstance(args.stream, str) else list(args.stream or [])
     destinations = destinations_from_args(streams, args.token_env, getattr(args, "key_env", None))
     control = control_config(args)
@@ -125,6 +130,7 @@ def run_headless(args: argparse.Namespace, local_show: bool = False) -> int:
     show_log = getattr(args, "show_log", None)
     show = Show(collection, serve_locally=local_show or not streams, control=control, chat=chat,
                 show_log=Path(show_log) if show_log is not None else None)
+    show.pipeline.stream_max_height = stream_cap
     for source in chat:
         say(f"studio: chat from {source.name}")
     stop = threading.Event()
@@ -175,7 +181,7 @@ def run_headless(args: argparse.Namespace, local_show: bool = False) -> int:
         urls = show.start()
         # above 1080p: measured with the compositor running, as on air (seconds); the recording
         # follows what this machine keeps
-        plan = plan_outputs((show.studio.width, show.studio.height), show.studio.fps)
+        plan = plan_outputs((show.studio.width, show.studio.height), show.studio.fps, stream_cap=stream_cap)
         if plan.canvas[1] > DEFAULT_STREAM_MAX_HEIGHT:
             show.pipeline.set_encode_size(*plan.record)
             say(f"studio: 4K: {plan.summary}")

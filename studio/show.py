@@ -156,7 +156,7 @@ class Show:
             # 2-core machine the relay's delay-based estimate reads CPU stalls as congestion (the
             # stream fell to 360p on a clean loopback). So it gets the full picture at a fixed rate;
             # weak viewers are served by the relay's low layer instead.
-            full = self.pipeline.video_settings.bitrate_kbps
+            full = self.pipeline.stream_bitrate_kbps()  # the capped size's rate (a 4K show streams 1080p)
             target = StreamTarget(self.urls.whip, low_layer_url=low_layer_url(self.urls.whip),
                                   min_bitrate_kbps=full, max_bitrate_kbps=full, adaptive_resolution=False)
         self.pipeline.start_streaming(target)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from encoders import capability, probe
 from encoders.capability import EncodeCapability
 from encoders.settings import DEFAULT_X264_PRESET, SOFTWARE_ENCODER
-from studio.outputs.output_scaling import DEFAULT_STREAM_MAX_HEIGHT
+from studio.outputs.output_scaling import DEFAULT_STREAM_MAX_HEIGHT, stream_max_height
 
 # libx264 must keep this much above real time: the cores are shared with the compositor, sources
 # and the network, and busy scenes cost more than the probe's picture
@@ -67,24 +67,24 @@ def _size_at(canvas: tuple[int, int], height: int) -> tuple[int, int]:
 
 
 def choose_plan(canvas: tuple[int, int], fps: int, *, hardware: str | None,
-                capability: EncodeCapability | None) -> OutputPlan:
-    """The plan for this canvas, given the hardware encoder that opens here (None: libx264 only)
-    and libx264's measured figure (None: not measured; the canvas is then recorded as is)."""
+                capability: EncodeCapability | None, stream_cap: int | None = None) -> OutputPlan:
+    """The plan for this canvas, given the hardware encoder that opens here (None: libx264 only),
+    libx264's measured figure (None: not measured; the canvas is then recorded as is) and the
+    user's stream resolution (``stream_cap``: None 1080p, 0 the canvas, else that height)."""
     width, height = canvas
-    cap = DEFAULT_STREAM_MAX_HEIGHT if height > DEFAULT_STREAM_MAX_HEIGHT else None
-    if cap is None or hardware is not None or capability is None:
+    if height <= DEFAULT_STREAM_MAX_HEIGHT or hardware is not None or capability is None:
+        cap = stream_max_height(height, stream_cap) if height > DEFAULT_STREAM_MAX_HEIGHT else None
         return OutputPlan(canvas, fps, canvas, cap, hardware or SOFTWARE_ENCODER, capability, False)
-    stream = _size_at(canvas, cap)
     heights = [height] + [h for h in RECORD_HEIGHTS if h < height]
     for h in heights:
         record = _size_at(canvas, h)
+        cap = stream_max_height(record[1], stream_cap)
         # seconds of encoding per second of show: the recording, plus the stream's own encode
         load = fps / capability.fps_at(*record)
-        if record[1] > cap:
-            load += fps / capability.fps_at(*stream)
+        if cap is not None:
+            load += fps / capability.fps_at(*_size_at(canvas, cap))
         if load * HEADROOM <= 1.0:
-            return OutputPlan(canvas, fps, record, cap if record[1] > cap else None, SOFTWARE_ENCODER,
-                              capability, record != canvas)
+            return OutputPlan(canvas, fps, record, cap, SOFTWARE_ENCODER, capability, record != canvas)
     record = _size_at(canvas, heights[-1])
     return OutputPlan(canvas, fps, record, None, SOFTWARE_ENCODER, capability, True)
 
@@ -102,6 +102,7 @@ def plan_outputs(
     budget_s: float = capability.DEFAULT_BUDGET_S,
     usable: Callable[[], list[str]] = probe.usable_encoders,
     measure: Callable[..., EncodeCapability] = capability.cached_capability,
+    stream_cap: int | None = None,
 ) -> OutputPlan:
     """Probe the encoders and, with libx264 only, measure it at the canvas size. Blocks for up to
     ``budget_s`` plus the probe: a worker thread's job."""
@@ -109,4 +110,4 @@ def plan_outputs(
         return choose_plan(canvas, fps, hardware=None, capability=None)
     hardware = hardware_encoder(usable())
     found = None if hardware is not None else measure(*canvas, preset=preset, budget_s=budget_s)
-    return choose_plan(canvas, fps, hardware=hardware, capability=found)
+    return choose_plan(canvas, fps, hardware=hardware, capability=found, stream_cap=stream_cap)

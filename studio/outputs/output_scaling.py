@@ -19,6 +19,21 @@ from encoders.settings import VideoEncoderSettings
 from studio.outputs.ladder import Rung, build_ladder
 
 DEFAULT_STREAM_MAX_HEIGHT = 1080
+# the user's "Stream resolution" choices (Settings), besides None (automatic: 1080p above 1080p)
+# and 0 (the canvas: no cap); any even height in STREAM_HEIGHT_RANGE is valid (headless flag)
+STREAM_HEIGHT_CHOICES = (2160, 1440, 1080, 720, 480)
+STREAM_HEIGHT_RANGE = (144, 4320)
+
+
+def check_stream_max_height(value: object) -> int | None:
+    """None, 0 or an even height within ``STREAM_HEIGHT_RANGE``; ValueError naming the field otherwise."""
+    if value is None:
+        return None
+    low, high = STREAM_HEIGHT_RANGE
+    if isinstance(value, bool) or not isinstance(value, int) or \
+            not (value == 0 or (low <= value <= high and value % 2 == 0)):
+        raise ValueError(f"stream_max_height: {value!r} is not 0 (the canvas) or an even height in {low}..{high}")
+    return value
 
 
 def stream_max_height(main_height: int, setting: int | None) -> int | None:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from encoders.audio import AudioEncoderWorker
 from encoders.fanout import PacketFanout
-from encoders.settings import AudioEncoderSettings, VideoEncoderSettings
+from encoders.settings import AudioEncoderSettings, VideoEncoderSettings, default_bitrate_kbps
 from encoders.video import FallbackEvent, VideoEncoderStats, VideoEncoderWorker
 from scenes.events import Signal
 from studio.audio.mixer import AudioMixer, MixedBlock
@@ -35,6 +35,7 @@ from studio.outputs.destination_set import DestinationSet
 from studio.outputs.ladder import Ladder
 from studio.outputs.low_layer import LOW_LAYER_MIN_MAIN_KBPS, LowLayer, low_layer_size
 from studio.outputs.output_scaling import shares_main, stream_info, stream_ladder
+from studio.outputs.output_scaling import stream_max_height as capped_height
 from studio.outputs.ratecontrol import RateController
 from studio.outputs.recorder import Recorder, RecorderEvent, RecorderStats
 from studio.outputs.stream_rendition import StreamRendition
@@ -73,8 +74,9 @@ class StreamTarget:
     # our own relay only: a second, small layer published there (``low_layer``) for weak viewers.
     # Without it, a layer starts only where a live session's server advertises one (our relay does)
     low_layer_url: str | None = None
-    # the stream's largest height (None: 1080 when the main encode is larger, 0: no cap): above
-    # it the stream gets its own scaled encode and the recording keeps the full picture (output_scaling)
+    # the stream's largest height (0: no cap; None: the pipeline's ``stream_max_height``, the user's
+    # "Stream resolution"): above it the stream gets its own scaled encode and the recording keeps
+    # the full picture (output_scaling)
     max_height: int | None = None
 
 
@@ -94,6 +96,10 @@ class OutputPipeline:
         self.mixer = mixer
         self.video_settings = video or default_video_settings(studio)
         self._check_encode_size(self.video_settings)
+        # no bitrate given: it follows the main encode's size (an output plan's scaled recording)
+        self._auto_bitrate = video is None
+        # the user's "Stream resolution" for streams that name none (None: 1080 above 1080p, 0: the canvas)
+        self.stream_max_height: int | None = None
         self._net = net
         self._own_net = False
         self.video_fanout = PacketFanout()
@@ -169,12 +175,12 @@ class OutputPipeline:
         with self._lock:
             if self.stream is not None:
                 raise ValueError("already streaming")
-            start_kbps = min(max(self.video_settings.bitrate_kbps, target.min_bitrate_kbps),
+            start_kbps = min(max(self.stream_bitrate_kbps(target), target.min_bitrate_kbps),
                              target.max_bitrate_kbps)
             video = self._ensure_video()
             opus = self._ensure_opus()
             s = self.video_settings
-            rungs = stream_ladder(s, target.max_height)
+            rungs = stream_ladder(s, self._stream_cap(target))
             config = WhipConfig(url=target.url, token=target.token, video=stream_info(video.stream_info, s, rungs[0]),
                                 audio=opus.stream_info, min_bitrate_bps=target.min_bitrate_kbps * 1000,
                                 max_bitrate_bps=target.max_bitrate_kbps * 1000,
@@ -350,8 +356,22 @@ class OutputPipeline:
             if self._video is not None:
                 raise ValueError("the main encode is running: stop the outputs first")
             settings = dataclasses.replace(self.video_settings, width=width, height=height)
+            if self._auto_bitrate:
+                settings = settings.with_bitrate(default_bitrate_kbps(width, height, settings.fps))
             self._check_encode_size(settings)
             self.video_settings = settings
+
+    def _stream_cap(self, target: StreamTarget) -> int | None:
+        return self.stream_max_height if target.max_height is None else target.max_height
+
+    def stream_bitrate_kbps(self, target: StreamTarget | None = None) -> int:
+        """The stream's bitrate on its top rung: the main encode's when it shares it or the user set
+        one, else the default for the capped size (a 4K show streams 1080p at 1080p's rate)."""
+        s = self.video_settings
+        cap = capped_height(s.height, self.stream_max_height if target is None else self._stream_cap(target))
+        if cap is None or not self._auto_bitrate:
+            return s.bitrate_kbps
+        return default_bitrate_kbps(round(s.width * cap / s.height), cap, s.fps)
 
     def _check_encode_size(self, settings: VideoEncoderSettings) -> None:
         if settings.width > self.studio.width or settings.height > self.studio.height:
@@ -414,5 +434,7 @@ class OutputPipeline:
 
 
 def default_video_settings(studio: Studio) -> VideoEncoderSettings:
-    """The live rendition: the canvas size and rate with the encoder defaults (auto, low latency)."""
-    return VideoEncoderSettings(width=studio.width, height=studio.height, fps=studio.fps)
+    """The live rendition: the canvas size and rate with the encoder defaults (auto, low latency)
+    and the bitrate for its pixel rate."""
+    return VideoEncoderSettings(width=studio.width, height=studio.height, fps=studio.fps,
+                                bitrate_kbps=default_bitrate_kbps(studio.width, studio.height, studio.fps))
