@@ -3,7 +3,9 @@ countdown, and the winner highlighted once the poll is closed.
 
 The interaction service (``studio/interaction/overlays.py``) hands over a :class:`PollView` from
 any thread with ``set_state``; the ``video-clock`` thread re-renders in ``tick`` only when what is
-shown changes (counts, the displayed second, closing), never per frame.
+shown changes (counts, the displayed second, closing), at most once a frame however often votes
+come. A re-render draws only what votes change: the panel with its question is kept (``_base``)
+and copied, the bars' shapes are kept, only the option rows' bars, figures and the footer are drawn.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -24,6 +27,14 @@ from scenes.text_raster import TextStyle, blit_over, render_text
 
 MAX_OPTIONS = 10
 _UNSET = object()
+
+
+@lru_cache(maxsize=16)
+def _coverage(width: int, height: int, radius: float) -> np.ndarray:
+    """A rounded rectangle's coverage, kept (the panel and bar shapes repeat every re-render)."""
+    cov = rounded_rect_coverage(width, height, radius)[:, :, None]
+    cov.flags.writeable = False
+    return cov
 
 
 @dataclass(frozen=True)
@@ -85,10 +96,14 @@ class PollOverlaySource(Source):
         self._key: tuple[object, ...] | None = None
         self._frame: VideoFrame | None = None
         self.renders = 0  # how many times the picture was drawn (re-render only on change)
+        self._base_key: tuple[object, ...] | None = None
+        self._base: tuple[np.ndarray, int] | None = None  # the panel with its question, where rows start
+        self.base_renders = 0  # how many times the panel and question were drawn
 
     def update(self, settings: dict[str, Any]) -> None:
         super().update(settings)
         self._key = None  # force a re-render at the next tick
+        self._base_key = None
         with self._lock:
             if self._pending is _UNSET:
                 self._pending = self._view
@@ -129,25 +144,43 @@ class PollOverlaySource(Source):
 
     # ---- drawing ----
 
-    def _render(self, view: PollView) -> np.ndarray:
+    def _layout(self, n: int) -> tuple[int, float]:
+        """The margin and the text unit for ``n`` options."""
+        w, h = int(self.settings["width"]), int(self.settings["height"])
+        m = max(6, round(min(w, h) * 0.05))
+        # vertical budget: question (2 lines) + n option rows (label + bar) + countdown line
+        return m, max(8.0, (h - 2 * m) / (2.6 + n * 2.0 + 1.2))
+
+    def _panel(self, view: PollView) -> tuple[np.ndarray, int]:
+        """The panel with the question (unchanged by votes: drawn once per question and settings)."""
         s = self.settings
         w, h = int(s["width"]), int(s["height"])
-        n = len(view.options)
-        m = max(6, round(min(w, h) * 0.05))
+        key = (w, h, s["panel_color"], s["text_color"], view.question, len(view.options))
+        if self._base is not None and key == self._base_key:
+            return self._base
+        m, unit = self._layout(len(view.options))
         canvas = solid(w, h, parse_color(s["panel_color"]))
-        cov = rounded_rect_coverage(w, h, min(w, h) * 0.06)
-        canvas = (canvas.astype(np.float32) * cov[:, :, None] + 0.5).astype(np.uint8)
-        # vertical budget: question (2 lines) + n option rows (label + bar) + countdown line
-        unit = max(8.0, (h - 2 * m) / (2.6 + n * 2.0 + 1.2))
+        canvas = (canvas.astype(np.float32) * _coverage(w, h, min(w, h) * 0.06) + 0.5).astype(np.uint8)
+        q_style = TextStyle(size_px=max(8, round(unit * 0.9)), bold=True, color=s["text_color"], max_lines=2)
+        question = render_text(q_style, view.question, max(8, w - 2 * m))
+        blit_over(canvas, question.pixels, m, m)
+        canvas.flags.writeable = False
+        self._base, self._base_key = (canvas, m + max(question.height, round(unit * 2.4))), key
+        self.base_renders += 1
+        return self._base
+
+    def _render(self, view: PollView) -> np.ndarray:
+        s = self.settings
+        w = int(s["width"])
+        h = int(s["height"])
+        base, y = self._panel(view)
+        canvas = base.copy()
+        m, unit = self._layout(len(view.options))
         text, accent, win = s["text_color"], s["accent_color"], s["winner_color"]
-        q_style = TextStyle(size_px=max(8, round(unit * 0.9)), bold=True, color=text, max_lines=2)
         o_style = TextStyle(size_px=max(8, round(unit * 0.75)), color=text, max_lines=1)
         w_style = TextStyle(size_px=max(8, round(unit * 0.75)), bold=True, color=win, max_lines=1)
         f_style = TextStyle(size_px=max(8, round(unit * 0.7)), bold=True, color=accent)
         inner = max(8, w - 2 * m)
-        question = render_text(q_style, view.question, inner)
-        blit_over(canvas, question.pixels, m, m)
-        y = m + max(question.height, round(unit * 2.4))
         percents = view.percentages()
         row_h = round(unit * 2.0)
         bar_h = max(4, round(unit * 0.55))
@@ -183,8 +216,7 @@ class PollOverlaySource(Source):
             track[:, :fill_w] = solid(fill_w, h, parse_color(colour))
         if strong:  # the winner's bar gets a bright rim
             track[:1], track[-1:], track[:, :1], track[:, -1:] = 255, 255, 255, 255
-        cov = rounded_rect_coverage(w, h, h / 2)
-        blit_over(canvas, (track.astype(np.float32) * cov[:, :, None] + 0.5).astype(np.uint8), x, y)
+        blit_over(canvas, (track.astype(np.float32) * _coverage(w, h, h / 2) + 0.5).astype(np.uint8), x, y)
 
 
 POLL_OVERLAY = register(

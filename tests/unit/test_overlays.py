@@ -458,6 +458,33 @@ def test_poll_winner_is_highlighted_when_closed() -> None:
     assert rows.min() > 220 // 2 - 20  # the highlight is on the second option, in the lower half
 
 
+def test_poll_votes_redraw_once_a_frame_and_keep_the_panel() -> None:
+    ov = poll()
+    for votes in range(1, 51):  # a vote update every 20 ms arriving within one frame: drawn once
+        ov.set_state(PollView("她该原谅他吗？", ("原谅", "不原谅"), (votes, 2), 42.0))
+    ov.tick(0)
+    assert ov.renders == 1 and ov.base_renders == 1
+    for frame in range(1, 4):  # new counts each frame: the rows are redrawn, the panel and question kept
+        ov.set_state(PollView("她该原谅他吗？", ("原谅", "不原谅"), (50 + frame, 2 * frame), 42.0))
+        ov.tick(frame * FRAME)
+    assert ov.renders == 4 and ov.base_renders == 1
+    fresh = poll()  # the kept panel draws the same picture as drawing everything anew
+    fresh.set_state(ov.view)
+    fresh.tick(0)
+    assert np.array_equal(pixels(ov), pixels(fresh))
+    ov.set_state(PollView("选哪个结局？", ("A 结局", "B 结局"), (2, 5), 0.0, closed=True, winner=1))
+    ov.tick(4 * FRAME)
+    assert ov.base_renders == 2  # a new question: a new panel
+    ov.update({**ov.settings, "panel_color": "#C0301018"})
+    ov.tick(5 * FRAME)
+    assert ov.base_renders == 3  # new settings: a new panel too
+    fresh = poll()
+    fresh.update({**fresh.settings, "panel_color": "#C0301018"})
+    fresh.set_state(ov.view)
+    fresh.tick(0)
+    assert np.array_equal(pixels(ov), pixels(fresh))
+
+
 def test_poll_view_percentages_and_validation() -> None:
     assert PollView("q", ("a", "b", "c"), (1, 1, 1), 5).percentages() == (34, 33, 33)
     assert sum(PollView("q", ("a", "b", "c", "d"), (7, 3, 9, 2), 5).percentages()) == 100
