@@ -47,6 +47,9 @@ SINGLE_CHAR_WEIGHT = 0.3  # a product's own name words in a question (口红 in 
 # 吃饭 over the threshold), weaker than a word, and a lone character weaker than a pair.
 CHAR_WEIGHT = 0.5
 UNIGRAMS = 0.5
+# a character pair that is not in the entry but sounds like one that is (斜跨 / 斜挎: xie kua):
+# danmaku is typed with a pinyin input method, so a typo is most often a homophone
+PINYIN_WEIGHT = 1.0
 # answers made from the product's fields (price, stock, selling points) back up the shop's own FAQ;
 # where both match, the FAQ entry written for the question should win
 FIELD_WEIGHT = 0.8
@@ -214,6 +217,12 @@ class FaqAssistant:
         tokens = self._tokeniser.cut(canonicalise(text))
         return [t for t in tokens if t.strip() and t not in STOPWORDS]
 
+    def _sounds(self, pair: str) -> str:
+        """A character pair's pinyin as an index term ("~" never starts a character gram); "" without
+        pypinyin (then no pair sounds like another)."""
+        syllables = [self._tokeniser.syllable(ch) for ch in pair]
+        return "~" + " ".join(syllables) if all(syllables) else ""
+
     def _rebuild(self) -> None:
         docs: list[_Doc] = []
         bags: list[dict[str, float]] = []
@@ -235,8 +244,12 @@ class FaqAssistant:
                     bag[t] += ANSWER_WEIGHT * (NAME_WEIGHT if t in names[product.id] else _weight(t))
                 for g in char_grams([t for t in question if t not in names[product.id]]):
                     chars[g] += QUESTION_WEIGHT
+                    if len(g) == 2 and (sound := self._sounds(g)):
+                        chars[sound] += QUESTION_WEIGHT
                 for g in char_grams([t for t in answer if t not in names[product.id]]):
                     chars[g] += ANSWER_WEIGHT
+                    if len(g) == 2 and (sound := self._sounds(g)):
+                        chars[sound] += ANSWER_WEIGHT
                 docs.append(_Doc(product.id, entry, FIELD_WEIGHT if entry in fields else 1.0))
                 bags.append(bag)
                 char_bags.append(chars)
@@ -268,6 +281,7 @@ class FaqAssistant:
         on_screen = on_screen if on_screen is not None else self._on_screen
         product = self._product_for(terms, on_screen)
         query = [t for t in terms if product is None or t not in names.get(product, frozenset())] or terms
+        sound_of = {g: self._sounds(g) for g in char_grams(query) if len(g) == 2}  # once, not per entry
         scored = []
         for i, doc in enumerate(docs):
             if product is not None and doc.product != product:
@@ -276,8 +290,11 @@ class FaqAssistant:
             unmatched = char_grams([t for t in query if t not in index.docs[i]])
             unigrams = [g for g in unmatched if len(g) == 1]
             bigrams = [g for g in unmatched if len(g) == 2]
+            # the sound of a pair only where the pair itself is not in the entry
+            sounds = [sound for g in bigrams if g not in char_index.docs[i] and (sound := sound_of.get(g, ""))]
             score = doc.weight * (index.score(query, i) + CHAR_WEIGHT * (
-                UNIGRAMS * char_index.score(unigrams, i) + char_index.score(bigrams, i)))
+                UNIGRAMS * char_index.score(unigrams, i) + char_index.score(bigrams, i)
+                + PINYIN_WEIGHT * char_index.score(sounds, i)))
             if score > 0:
                 p = self.catalogue.get(doc.product)
                 scored.append((score, Suggestion(text, doc.product, p.name if p else doc.product, doc.entry.id,

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from studio.catalogue.normalise import STOPWORDS, SYNONYMS
+
+log = logging.getLogger(__name__)
 
 # words of shop questions jieba's general dictionary splits (小样 -> 小/样); the canonical words
 # of the synonym table stay whole too
@@ -18,6 +21,8 @@ class Tokeniser:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._jieba = None  # jieba.Tokenizer, created by load()
+        self._pinyin: Callable[[str], list[str]] | None = None
+        self._syllables: dict[str, str] = {}
 
     def load(self) -> None:
         with self._lock:
@@ -33,6 +38,12 @@ class Tokeniser:
             for word in (*DOMAIN_WORDS, *SYNONYMS, *(w for w in STOPWORDS if len(w) > 1)):
                 tk.add_word(word, freq=20000)
             self._jieba = tk
+            try:  # homophone typos (斜跨 for 斜挎): same syllables, other characters
+                from pypinyin import Style, lazy_pinyin
+            except ImportError:  # optional: without it characters alone back up the words
+                log.info("pypinyin is not installed: no homophone matching")
+            else:
+                self._pinyin = lambda ch: lazy_pinyin(ch, style=Style.NORMAL, errors="ignore")
 
     @property
     def loaded(self) -> bool:
@@ -44,6 +55,17 @@ class Tokeniser:
             raise RuntimeError("the tokeniser is not loaded yet (call load() first, off the UI thread)")
         # no HMM: its new-word guessing glues a product noun to the next character (包有, 包重)
         return [t for t in tk.lcut(text, HMM=False) if t.strip()]
+
+
+    def syllable(self, ch: str) -> str:
+        """The toneless pinyin of one Chinese character ("" without pypinyin or for other text)."""
+        convert = self._pinyin
+        if convert is None:
+            return ""
+        found = self._syllables.get(ch)
+        if found is None:
+            found = self._syllables[ch] = "".join(convert(ch))
+        return found
 
 
 _shared = Tokeniser()

@@ -54,6 +54,14 @@ def test_characters_back_up_words_the_segmenter_cut_apart(assistant: FaqAssistan
     assert assistant.suggest("淋了雨会坏吗", BAG, remember=False) is None
 
 
+def test_a_homophone_typo_finds_the_entry(assistant: FaqAssistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 斜跨 typed for 斜挎 (both xie kua, the pinyin input method's first choice can be either)
+    s = assistant.suggest("可以斜跨背吗", BAG, remember=False)
+    assert s is not None and s.faq_id == "strap"
+    monkeypatch.setattr("studio.catalogue.assistant.PINYIN_WEIGHT", 0.0)
+    assert assistant.suggest("可以斜跨背吗", BAG, remember=False) is None
+
+
 def test_the_shops_faq_entry_beats_an_answer_made_from_the_product_fields(assistant: FaqAssistant) -> None:
     ranked = assistant.rank("能装电脑吗", BAG)
     assert [s.faq_id for _, s in ranked[:2]] == ["size", "points"]  # points: the selling points (能装13寸电脑)
@@ -113,6 +121,7 @@ def test_new_faq_entries_are_found_after_an_edit(assistant: FaqAssistant) -> Non
 
 def test_normalisation() -> None:
     assert normalise("有沒有小樣！！😍") == "有没有小样"
+    assert normalise("乾皮") == "干皮"  # 乾 (dry) is the traditional form of 干
     assert "价格" in canonicalise("多少钱") and "价格" in canonicalise("几块") and "价格" in canonicalise("price")
     assert canonicalise("什么色号").split() == ["什么", "色号"]  # a canonical word is kept whole
     assert looks_like_question("多少钱") and looks_like_question("ok?") and not looks_like_question("哈哈")
