@@ -3,11 +3,15 @@ moderation), poll results as they change, the rundown's segments, branches and p
 and a stream health sample every few seconds.
 
 Every listener only queues a row (``SessionWriter.add``): nothing here waits on the disk, so the
-clock thread (rundown events) and the net loop (messages) run as before.
+clock thread (rundown events) and the net loop (messages) run as before. Viewer messages are
+queued once per turn of the net loop (one network read's messages together), as the interaction
+service batches them: a busy room costs one queue operation per read, and a row waits at most
+that loop turn before the writer's next commit (kill -9 still loses under a second).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -65,6 +69,7 @@ class RecordingAdapter(Adapter):
         self.inner = inner
         self.writer = writer
         self.name = inner.name
+        self._pending: list[Event] = []  # this loop turn's rows
 
     async def start(self) -> None:
         await self.inner.start()
@@ -73,12 +78,22 @@ class RecordingAdapter(Adapter):
         return self._messages()
 
     async def _messages(self) -> AsyncIterator[Message]:
-        async for message in self.inner:
-            if isinstance(message, ViewerMessage):
-                event = message_event(message)
-                if event is not None:
-                    self.writer.add_event(event)
-            yield message
+        loop = asyncio.get_running_loop()
+        try:
+            async for message in self.inner:
+                if isinstance(message, ViewerMessage):
+                    event = message_event(message)
+                    if event is not None:
+                        if not self._pending:  # the first of this read: hand them over when the loop turns
+                            loop.call_soon(self._hand_over)
+                        self._pending.append(event)
+                yield message
+        finally:
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        pending, self._pending = self._pending, []
+        self.writer.add_events(pending)
 
     async def send(self, frame: HostFrame) -> bool:
         return await self.inner.send(frame)

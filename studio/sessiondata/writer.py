@@ -1,7 +1,8 @@
 """The session database's writer: callers queue events (never block), one thread writes them.
 
 ``add`` puts a row on a bounded queue and returns at once; a full queue drops the row and counts
-it (``dropped``) rather than stall the clock or the net loop. The ``session-writer`` thread takes
+it (``dropped``) rather than stall the clock or the net loop. ``add_events`` queues a network read's
+rows as one item (a busy room: one queue operation per read, not per message). The ``session-writer`` thread takes
 what is queued in batches and commits each batch in one transaction at least every
 ``commit_s`` (0.25 s): with WAL, a committed batch survives a kill -9, so a crash loses well
 under the last second.
@@ -15,6 +16,7 @@ import queue
 import sqlite3
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -22,8 +24,8 @@ from studio.sessiondata.schema import open_database
 
 log = logging.getLogger(__name__)
 COMMIT_S = 0.25
-QUEUE_MAX = 100_000  # 100 s of 1,000 events/s: only a stuck disk fills it
-BATCH_MAX = 5_000
+QUEUE_MAX = 100_000  # items (a row, or one read's rows): only a stuck disk fills it
+BATCH_MAX = 5_000  # rows a commit gathers before writing
 
 
 class Event(NamedTuple):
@@ -53,8 +55,16 @@ class _Flush(NamedTuple):
     done: threading.Event
 
 
+class _Events(NamedTuple):
+    rows: tuple[Event, ...]
+
+
 _STOP = object()
-_Item = Event | _Health | _Meta | _Flush | object
+_Item = Event | _Events | _Health | _Meta | _Flush | object
+
+
+def _rows(item: _Item) -> int:
+    return len(item.rows) if isinstance(item, _Events) else 1
 
 
 class SessionWriter:
@@ -82,6 +92,11 @@ class SessionWriter:
     def add_event(self, event: Event) -> None:
         self._put(event)
 
+    def add_events(self, events: Sequence[Event]) -> None:
+        """Queue several rows as one item (dropped together, and counted, when the queue is full)."""
+        if events:
+            self._put(_Events(tuple(events)))
+
     def health(self, bitrate_bps: int, lagged: int, viewers: int, *, t: float | None = None) -> None:
         self._put(_Health(time.time() if t is None else t, int(bitrate_bps), int(lagged), int(viewers)))
 
@@ -94,7 +109,7 @@ class SessionWriter:
         try:
             self._queue.put_nowait(item)
         except queue.Full:
-            self.dropped += 1
+            self.dropped += _rows(item)
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until everything queued so far is committed."""
@@ -127,9 +142,10 @@ class SessionWriter:
                 batch.append(self._queue.get(timeout=1.0))
             except queue.Empty:
                 continue
+            rows = _rows(batch[0])
             deadline = time.monotonic() + self._commit_s
             # gather for one commit interval (or until a flush/stop asks for it now)
-            while len(batch) < BATCH_MAX and not isinstance(batch[-1], _Flush) and batch[-1] is not _STOP:
+            while rows < BATCH_MAX and not isinstance(batch[-1], _Flush) and batch[-1] is not _STOP:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
@@ -137,12 +153,18 @@ class SessionWriter:
                     batch.append(self._queue.get(timeout=left))
                 except queue.Empty:
                     break
+                rows += _rows(batch[-1])
             stop = batch[-1] is _STOP
             self._write(batch)
             self.cpu_s = time.thread_time()
 
     def _write(self, batch: list[_Item]) -> None:
-        events = [b for b in batch if isinstance(b, Event)]
+        events: list[Event] = []
+        for b in batch:
+            if isinstance(b, Event):
+                events.append(b)
+            elif isinstance(b, _Events):
+                events.extend(b.rows)
         health = [b for b in batch if isinstance(b, _Health)]
         metas = [b for b in batch if isinstance(b, _Meta)]
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import re
@@ -10,16 +11,20 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
 
+from studio.interaction.adapters import Adapter
 from studio.interaction.messages import (
+    Announcement,
     Danmaku,
     Enter,
     Gift,
     Leave,
     Like,
+    Message,
     ProductClick,
     SuperChat,
     Vote,
@@ -30,7 +35,8 @@ from studio.report.export import csv_tables, render_html, write_csv
 from studio.report.figures import load_figures
 from studio.report.language import translator_for
 from studio.sessiondata import SCHEMA_VERSION, SessionWriter, open_database
-from studio.sessiondata.recorder import message_event
+from studio.sessiondata.recorder import RecordingAdapter, message_event
+from studio.sessiondata.writer import Event
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = 1_700_000_000.0
@@ -92,6 +98,72 @@ def test_every_event_is_written_or_counted_as_dropped(tmp_path: Path) -> None:
     assert writer.written + writer.dropped == 2000 and writer.errors == 0
     db = open_database(tmp_path / "s.sqlite", readonly=True)
     assert db.execute("SELECT COUNT(*) FROM events").fetchone() == (writer.written,)
+    db.close()
+
+
+def test_batches_are_written_or_counted_as_dropped_row_by_row(tmp_path: Path) -> None:
+    writer = SessionWriter(tmp_path / "s.sqlite", queue_max=3)
+    for b in range(200):
+        writer.add_events([Event(T0 + b, "danmaku", "bilibili", f"u{b}-{i}", value=i) for i in range(50)])
+    writer.add_events([])  # nothing to queue
+    writer.flush()
+    writer.close()
+    assert writer.written + writer.dropped == 200 * 50 and writer.errors == 0
+    assert writer.written % 50 == 0 and writer.dropped % 50 == 0  # a read's rows go (or are dropped) together
+    db = open_database(tmp_path / "s.sqlite", readonly=True)
+    assert db.execute("SELECT COUNT(*) FROM events").fetchone() == (writer.written,)
+    db.close()
+
+
+class _Reads(Adapter):
+    """A source whose messages arrive in reads: the loop turns only between reads."""
+
+    def __init__(self, reads: list[list[Message]]) -> None:
+        self.reads = reads
+
+    def __aiter__(self) -> AsyncIterator[Message]:
+        return self._messages()
+
+    async def _messages(self) -> AsyncIterator[Message]:
+        for read in self.reads:
+            await asyncio.sleep(0)
+            for message in read:
+                yield message
+
+    async def close(self) -> None:
+        return None
+
+
+class _CountingWriter(SessionWriter):
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.handed: list[int] = []
+
+    def add_events(self, events: Sequence[Event]) -> None:
+        self.handed.append(len(events))
+        super().add_events(events)
+
+
+def test_recording_adapter_queues_one_batch_per_read(tmp_path: Path) -> None:
+    reads: list[list[Message]] = [
+        [Danmaku(user=f"a{i}", platform="bilibili", text="hi") for i in range(3)] + [Gift(user="g", name="花")],
+        [Like(user="l", count=2), Announcement(text="公告")],  # not a viewer message: passed on, not recorded
+        [Danmaku(user="z", text="last")],
+    ]
+    writer = _CountingWriter(tmp_path / "s.sqlite")
+    adapter = RecordingAdapter(_Reads(reads), writer)
+
+    async def consume() -> list[Message]:
+        return [m async for m in adapter]
+
+    passed = asyncio.run(consume())
+    assert passed == [m for read in reads for m in read]
+    writer.flush()
+    writer.close()
+    assert [n for n in writer.handed if n] == [4, 1, 1]
+    db = open_database(tmp_path / "s.sqlite", readonly=True)
+    assert [k for (k,) in db.execute("SELECT kind FROM events ORDER BY id")] == ["danmaku"] * 3 + [
+        "gift", "like", "danmaku"]
     db.close()
 
 
