@@ -12,6 +12,7 @@ do (no recording, rundown or local show) ends the run at once.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -20,6 +21,7 @@ import time
 from pathlib import Path
 
 from scenes.model import SceneCollection
+from studio.catalogue.files import catalogue_ids
 from studio.control.password import ensure_password
 from studio.control.server import DEFAULT_PORT, LOCAL_HOST, ControlConfig
 from studio.display import use_offscreen_qt
@@ -33,7 +35,8 @@ from studio.outputs.output_plan import plan_outputs
 from studio.outputs.output_scaling import DEFAULT_STREAM_MAX_HEIGHT, check_stream_max_height
 from studio.outputs.pipeline import PipelineStats
 from studio.outputs.whip_events import OutputState, OutputStatus, WhipStats
-from studio.rundown.preflight import preflight_file
+from studio.rundown.persistence import load_rundown
+from studio.rundown.preflight import MissingProduct, Problem, missing_products, preflight_file
 from studio.secrets import Secret, SecretStoreError, redact
 from studio.session import open_collection
 from studio.show import Show
@@ -65,10 +68,14 @@ def stream_line(stats: WhipStats, state: OutputState | None) -> str:
             f"  pli {stats.plis}{ladder}{age}")
 
 
-def report_preflight(rundown: Path, collection: SceneCollection) -> int:
+def report_preflight(rundown: Path, collection: SceneCollection, products: list[str] | None = None) -> int:
     """Before going live: every clip and image the rundown (all branches) and the scenes can reach,
+    and (with the catalogue's ``products``) cards and product moments naming a product it lacks;
     one line per problem. Returns the number of problems."""
-    problems = preflight_file(rundown, collection)
+    problems: list[Problem | MissingProduct] = [*preflight_file(rundown, collection)]
+    if products is not None:
+        with contextlib.suppress(OSError, ValueError):  # preflight_file has said why the rundown does not load
+            problems += missing_products(load_rundown(rundown), collection, set(products))
     for problem in problems:
         say(f"studio: pre-flight: {problem}")
     say(f"studio: pre-flight: {len(problems)} problem(s)" if problems else "studio: pre-flight: every file plays")
@@ -113,7 +120,8 @@ def chat_adapters(specs: list[str]) -> list[Adapter]:
 def run_headless(args: argparse.Namespace, local_show: bool = False) -> int:
     use_offscreen_qt()
     collection, path = open_collection(args.collection, args.scene)
-    if getattr(args, "rundown", None) is not None and report_preflight(Path(args.rundown), collection) \
+    if getattr(args, "rundown", None) is not None \
+            and report_preflight(Path(args.rundown), collection, catalogue_ids(path)) \
             and getattr(args, "strict", False):
         print("studio: not going live (--strict): fix the files above, or run without --strict",
               file=sys.stderr, flush=True)

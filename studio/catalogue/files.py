@@ -23,6 +23,18 @@ def catalogue_beside(collection_path: Path | None) -> Path | None:
     return found[0] if found else None
 
 
+def catalogue_ids(collection_path: Path | None) -> list[str] | None:
+    """The product ids of the catalogue beside a collection, for a check before the show opens
+    it (None: no catalogue file, or a damaged one the show will report)."""
+    path = catalogue_beside(collection_path)
+    if path is None:
+        return None
+    try:
+        return [p.id for p in load_catalogue(path).products]
+    except (DamagedFileError, OSError):
+        return None
+
+
 @dataclass
 class ShowCatalogue:
     catalogue: Catalogue

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from scenes.model import SceneCollection, SceneItem, VideoFormat
 from studio.catalogue.demo import BAG, LIPSTICK, demo_catalogue
+from studio.catalogue.files import catalogue_ids
+from studio.catalogue.persistence import save_catalogue
+from studio.headless import report_preflight
 from studio.rundown.markers import ProductMoment
 from studio.rundown.model import LiveSegment, Rundown
 from studio.rundown.persistence import save_rundown
@@ -55,3 +60,21 @@ def test_the_pre_live_check_names_them_beside_the_files(tmp_path: Path) -> None:
     save_rundown(r, path)
     assert [m.product for m in run_checks(col, path, products=ids()).products] == ["gone-cup", "old-bag"]
     assert run_checks(col, r).products == ()  # no catalogue open: nothing to compare with
+
+
+def test_headless_pre_flight_names_them_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    col, r = show()
+    path = tmp_path / "show.rundown.json"
+    save_rundown(r, path)
+    found = report_preflight(path, col, sorted(ids()))
+    lines = [line for line in capsys.readouterr().out.splitlines() if "catalogue" in line]
+    assert lines == ["studio: pre-flight: product card 卡B: product 'gone-cup' is not in the catalogue",
+                     "studio: pre-flight: product moment m-gone (segment live 直播, card 卡A): product 'old-bag' "
+                     "is not in the catalogue"]
+    assert report_preflight(path, col) == found - 2  # without a catalogue: the other problems alone
+
+
+def test_the_catalogue_beside_a_collection_gives_the_ids(tmp_path: Path) -> None:
+    assert catalogue_ids(tmp_path / "show.json") is None  # no catalogue: nothing to compare with
+    save_catalogue(demo_catalogue(), tmp_path / "show-catalogue.json")
+    assert set(catalogue_ids(tmp_path / "show.json") or ()) == {LIPSTICK, BAG}
