@@ -124,8 +124,8 @@ def test_the_distance_follows_the_reported_loss_up_at_once_and_down_after_a_hold
     policy = RedDistance(hold_s=10.0)
     assert policy.update(0.0, 0) == 0  # a clean link pays nothing
     assert policy.update(3.0, 1) == 1
-    assert policy.update(15.0, 2) == 2
-    assert policy.update(6.0, 3) == 2  # above half of 10 %: stays
+    assert policy.update(7.0, 2) == 2
+    assert policy.update(3.0, 3) == 2  # above half of 5 %: stays
     assert policy.update(2.0, 4) == 2  # below: the hold starts
     assert policy.update(0.0, 13.9) == 2
     assert policy.update(0.0, 14.0) == 1
