@@ -437,7 +437,8 @@ class MainWindow(QMainWindow):
         s = self.settings
         dialog = SettingsDialog(
             translator().language, video, running, self.hotkeys.bindings(), self,
-            stream=StreamValues(s.stream_local_relay, s.stream_url, s.stream_min_kbps, s.stream_max_kbps),
+            stream=StreamValues(s.stream_local_relay, s.stream_url, s.stream_min_kbps, s.stream_max_kbps,
+                                s.stream_max_height),
             recording=RecordingValues(s.recording_folder, s.recording_container),
             session_token=self.binding.session_token if self.binding is not None else None,
             control=ControlValues(s.control_enabled, s.control_port, s.control_lan, s.control_auth),
@@ -475,8 +476,10 @@ class MainWindow(QMainWindow):
         self.settings.stream_min_kbps, self.settings.stream_max_kbps = stream.min_kbps, stream.max_kbps
         self.settings.recording_folder = recording.folder
         self.settings.recording_container = recording.container
+        self.settings.stream_max_height = stream.max_height
         if self.binding is not None:
             self.binding.session_token = values.session_token  # never saved
+            self.binding.show.pipeline.stream_max_height = stream.max_height  # from the next stream start
         self._apply_control(values.control)
         values.chat.store_into(self.settings)  # platform chat: from the next start of the show
         self.save_settings()

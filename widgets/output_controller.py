@@ -162,7 +162,8 @@ class OutputController(QObject):
         if studio.height <= DEFAULT_STREAM_MAX_HEIGHT:
             return
         try:
-            plan = plan_outputs((studio.width, studio.height), studio.fps)
+            plan = plan_outputs((studio.width, studio.height), studio.fps,
+                                stream_cap=self.show.pipeline.stream_max_height)
             self.show.pipeline.set_encode_size(*plan.record)
         except Exception:  # the outputs still start at the canvas size: say why in the log
             log.exception("the 4K output plan failed")

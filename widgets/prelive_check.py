@@ -44,9 +44,10 @@ class PreLiveFindings:
 
 def run_checks(collection: SceneCollection, rundown: Rundown | Path | None,
                cancelled: Callable[[], bool] = lambda: False,
-               products: Collection[str] | None = None) -> PreLiveFindings:
+               products: Collection[str] | None = None, stream_cap: int | None = None) -> PreLiveFindings:
     """Every pre-live check (worker thread: it opens and decodes files). ``products``: the
-    catalogue's product ids (None: no catalogue, cards and moments are not checked)."""
+    catalogue's product ids (None: no catalogue, cards and moments are not checked); ``stream_cap``:
+    the user's stream resolution (the output plan's)."""
     words = tuple(scan_collection(collection))
     if isinstance(rundown, Path):
         problems = preflight_file(rundown, collection, cancelled)
@@ -61,16 +62,16 @@ def run_checks(collection: SceneCollection, rundown: Rundown | Path | None,
             except (OSError, ValueError):
                 loaded = None  # preflight_file has reported it
         missing = missing_products(loaded if isinstance(loaded, Rundown) else None, collection, products)
-    return PreLiveFindings(words, tuple(problems), output_plan_for(collection), tuple(missing))
+    return PreLiveFindings(words, tuple(problems), output_plan_for(collection, stream_cap), tuple(missing))
 
 
-def output_plan_for(collection: SceneCollection) -> OutputPlan | None:
+def output_plan_for(collection: SceneCollection, stream_cap: int | None = None) -> OutputPlan | None:
     """Above 1080p, what this machine keeps: probes the encoders and times libx264 at the canvas
     size (seconds, the first time in a process; worker thread only)."""
     video = collection.video
     if video.height <= DEFAULT_STREAM_MAX_HEIGHT:
         return None
-    return plan_outputs((video.width, video.height), video.fps)
+    return plan_outputs((video.width, video.height), video.fps, stream_cap=stream_cap)
 
 
 def describe_plan(plan: OutputPlan) -> str:
@@ -123,10 +124,12 @@ class PreLiveCheck(QObject):
     _done = Signal(object)  # worker -> UI thread
 
     def __init__(self, collection: SceneCollection, parent: QWidget,
-                 products: Callable[[], Collection[str] | None] = lambda: None) -> None:
+                 products: Callable[[], Collection[str] | None] = lambda: None,
+                 stream_cap: Callable[[], int | None] = lambda: None) -> None:
         super().__init__(parent)
         self.collection = collection
         self._products = products  # the catalogue's product ids now (None: no catalogue)
+        self._stream_cap = stream_cap  # the user's stream resolution now (output_scaling)
         self._parent = parent
         self._thread: threading.Thread | None = None
         self._closing = threading.Event()  # stops a check between two files when the window closes
@@ -149,10 +152,11 @@ class PreLiveCheck(QObject):
         collection, done = self.collection, self._done
         ids = self._products()
         products = frozenset(ids) if ids is not None else None  # a snapshot: the catalogue is edited on this thread
+        stream_cap = self._stream_cap()
 
         def work() -> None:
             try:
-                findings = run_checks(collection, rundown, self._closing.is_set, products)
+                findings = run_checks(collection, rundown, self._closing.is_set, products, stream_cap)
             except Exception as exc:  # noqa: BLE001 - a check that breaks must still answer the UI
                 findings = PreLiveFindings(problems=(Problem("", f"the pre-live check failed: {exc}", "check"),))
             done.emit(findings)

@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
 
 from scenes.model import CANVAS_SIZES, FRAME_RATES, VideoFormat
 from studio.control.password import load_password
+from studio.outputs.output_scaling import STREAM_HEIGHT_CHOICES
 from studio.paths import recordings_dir
 from studio.secrets import (
     Secret,
@@ -75,6 +76,8 @@ from widgets.settings_store import (
 KEYS_SHOWN = 2  # key + alternate key per action
 RESTART_NOTE = "Changing the canvas or frame rate restarts the engine: the new format applies the next time the studio starts."
 CONTAINER_NAMES = {"mkv": "MKV (Matroska)", "mp4": "MP4 (fragmented)"}
+STREAM_RESOLUTION_HINT = ("Above this height the stream gets its own scaled encode; the recording keeps the "
+                          "canvas. Takes effect the next time the stream starts.")
 TOKEN_FILE_WARNING = ("Less safe than a keyring: {path} is readable only by your user account, but any program "
                       "you run, and your backups, can read it.")
 
@@ -85,6 +88,7 @@ class StreamValues:
     url: str = ""
     min_kbps: int = DEFAULT_MIN_KBPS
     max_kbps: int = DEFAULT_MAX_KBPS
+    max_height: int | None = None  # the stream's largest height (None: 1080p above 1080p, 0: the canvas)
 
 
 @dataclass(frozen=True)
@@ -310,6 +314,9 @@ class SettingsDialog(QDialog):
         form.addRow(self._label(page, "Bearer token"), token_row)
         form.addRow(self._label(page, "Minimum bitrate"), self.min_kbps)
         form.addRow(self._label(page, "Maximum bitrate"), self.max_kbps)
+        self.stream_resolution = self._stream_resolution_box(page, stream.max_height)
+        form.addRow(self._label(page, "Stream resolution"), self.stream_resolution)
+        form.addRow(_hint(page, STREAM_RESOLUTION_HINT))
         form.addRow(_hint(page, "The token is kept in the system keyring, never in the settings file."))
         # no keyring: say so once, here, and let the user choose where the token lives
         self.keyring_missing = not keyring_available()
@@ -343,6 +350,24 @@ class SettingsDialog(QDialog):
         self.stream_url.textChanged.connect(lambda _t: self._check_stream())
         self._check_stream()
         return page
+
+    def _stream_resolution_box(self, page: QWidget, max_height: int | None) -> QComboBox:
+        """Automatic (1080p above 1080p), the canvas, or a height; a height set elsewhere (headless,
+        the settings file) is kept as its own entry."""
+        box = QComboBox(page)
+        box.addItem("", "auto")
+        box.addItem("", 0)
+        heights = sorted({*STREAM_HEIGHT_CHOICES, *([max_height] if max_height else [])}, reverse=True)
+        for height in heights:
+            box.addItem(f"{height}p", height)
+        box.setCurrentIndex(box.findData("auto" if max_height is None else max_height))
+
+        def retranslate() -> None:
+            box.setItemText(0, tr("Automatic (1080p when the canvas is larger)"))
+            box.setItemText(1, tr("Canvas (no scaling)"))
+
+        on_change(box, retranslate)
+        return box
 
     def _retranslate_token_storage(self) -> None:
         self.token_storage.setItemText(0, tr("For this session only"))
@@ -483,8 +508,10 @@ class SettingsDialog(QDialog):
         return not problem
 
     def stream_values(self) -> StreamValues:
+        height = self.stream_resolution.currentData()
         return StreamValues(self.local_relay.isChecked(), self.stream_url.text().strip(),
-                            self.min_kbps.value(), self.max_kbps.value())
+                            self.min_kbps.value(), self.max_kbps.value(),
+                            None if height == "auto" else int(height))
 
     def recording_values(self) -> RecordingValues:
         return RecordingValues(self.recording_folder.text().strip(), str(self.container.currentData()))

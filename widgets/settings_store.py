@@ -21,6 +21,7 @@ from scenes.model import VideoFormat
 from scenes.transitions import TransitionKind
 from studio.control.password import ensure_password
 from studio.control.server import ControlConfig
+from studio.outputs.output_scaling import check_stream_max_height
 from studio.paths import data_dir
 from studio.storage import (
     DamagedFileError,
@@ -61,6 +62,8 @@ class UISettings:
     stream_url: str = ""  # WHIP endpoint used when stream_local_relay is off
     stream_min_kbps: int = DEFAULT_MIN_KBPS
     stream_max_kbps: int = DEFAULT_MAX_KBPS
+    # the stream's largest height (None: 1080p above 1080p, 0: the canvas); the recording keeps the canvas
+    stream_max_height: int | None = None
     recording_folder: str = ""  # "": the default recordings folder
     recording_container: str = "mkv"
     # the obs-websocket v5 remote control (its password lives in the OS keyring, never here)
@@ -109,6 +112,7 @@ class UISettings:
         if self.stream_url:
             check_whip_url(self.stream_url)
         check_bitrates(self.stream_min_kbps, self.stream_max_kbps)
+        check_stream_max_height(self.stream_max_height)
         if self.recording_container not in CONTAINERS:
             raise ValueError(f"recording_container: {self.recording_container!r} is not one of mkv, mp4")
         for name in ("control_enabled", "control_lan", "control_auth"):

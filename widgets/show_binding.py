@@ -64,9 +64,11 @@ class ShowBinding(QObject):
         self.window = window
         self.show = show
         self.controls = window.controls
+        show.pipeline.stream_max_height = window.settings.stream_max_height  # before the output plan
         self.outputs = OutputController(show, self)
         # before going live: extreme words on screen and every file the show can reach (worker thread)
-        self.prelive = PreLiveCheck(show.collection, window, self._catalogue_ids)
+        self.prelive = PreLiveCheck(show.collection, window, self._catalogue_ids,
+                                    lambda: show.pipeline.stream_max_height)
         self.prelive.checked.connect(self._apply_output_plan)  # before ``go``: the encode's size first
         self.outputs.output_plan.connect(lambda plan: self.window.statusBar().showMessage(describe_plan(plan)))
         self.session_token: tuple[str, Secret] | None = None  # a token the keyring could not keep
