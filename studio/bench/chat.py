@@ -1,6 +1,6 @@
 """`studio bench chat`: platform chat at platform rates into the running studio.
 
-A fake Bilibili room (loopback) sends ``--rate`` messages a second (default 2,000) for ``--seconds``
+A fake Bilibili room (loopback, a process of its own) sends ``--rate`` messages a second (default 2,000) for ``--seconds``
 (default 30) from ``--users`` distinct users (default 10,000) while a poll is open, into the 1080p30
 demo with the window (offscreen). Reports ``received``, ``votes_counted`` (must equal
 ``distinct_voters``), ``gifts_lost`` (0), ``ui_max_gap_ms`` (<= 50), ``lagged_pct`` (< 0.5) and
@@ -54,10 +54,10 @@ def measure_path(seconds: float = 30.0, rate: int = 2000, users: int = 10_000, s
 
     from scenes.registry import get_type
     from scenes.sources.danmaku_overlay import DanmakuOverlaySource
+    from studio.bench._chat_room import BATCH_S, ChatLoad
     from studio.interaction.bilibili import BilibiliAdapter
     from studio.interaction.overlays import OverlayBinding
     from studio.interaction.service import InteractionService
-    from widgets.chat_bench import BATCH_S, ChatLoad
     from widgets.danmaku_dock import DanmakuDock
 
     app = QApplication.instance() or QApplication([])

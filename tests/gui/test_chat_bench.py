@@ -10,8 +10,9 @@ def test_chat_bench_counts_every_voter_and_gift() -> None:
     assert result["sent"] == result["received"] and result["malformed"] == 0
     assert result["votes_counted"] == result["distinct_voters"] == 160  # one user in five does not vote
     assert result["gifts_lost"] == 0 and result["gifts_sent"] > 0
-    for key in ("ui_max_gap_ms", "lagged_pct", "overlay_max_on_screen", "dock_sampled_out"):
+    for key in ("ui_max_gap_ms", "lagged_pct", "overlay_max_on_screen", "dock_sampled_out", "process_cpu_s"):
         assert key in result
+    assert isinstance(result["thread_cpu_s"], dict)  # the busiest threads by name (empty off Linux)
 
 
 def test_chat_path_bench_counts_every_voter_and_gift_and_times_each_stage() -> None:
