@@ -106,6 +106,13 @@ def _weight(term: str) -> float:
     return SINGLE_CHAR_WEIGHT if len(term) == 1 else 1.0
 
 
+def _nouns(name: frozenset[str]) -> frozenset[str]:
+    """The product noun among a product's name words: the head nouns the index adds (包, 包包) and
+    the name words ending in one (托特包)."""
+    heads = {w for w in name if len(w) == 1}
+    return frozenset(w for w in name if w[-1] in heads)
+
+
 def _is_cjk(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff"
 
@@ -280,7 +287,10 @@ class FaqAssistant:
             return []
         on_screen = on_screen if on_screen is not None else self._on_screen
         product = self._product_for(terms, on_screen)
-        query = [t for t in terms if product is None or t not in names.get(product, frozenset())] or terms
+        name = names.get(product, frozenset()) if product is not None else frozenset()
+        # a question made only of the product's name words (包包是真皮吗: 真皮 is in 真皮通勤托特包) asks
+        # about the descriptive ones, not the product noun (包, 包包) every entry of it shares
+        query = [t for t in terms if t not in name] or [t for t in terms if t not in _nouns(name)] or terms
         sound_of = {g: self._sounds(g) for g in char_grams(query) if len(g) == 2}  # once, not per entry
         scored = []
         for i, doc in enumerate(docs):

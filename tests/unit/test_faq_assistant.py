@@ -62,6 +62,13 @@ def test_a_homophone_typo_finds_the_entry(assistant: FaqAssistant, monkeypatch: 
     assert assistant.suggest("可以斜跨背吗", BAG, remember=False) is None
 
 
+@pytest.mark.parametrize("text", ["托特包是真皮的吗", "包包真皮的不"])
+def test_a_question_of_name_words_asks_about_the_descriptive_one(assistant: FaqAssistant, text: str) -> None:
+    # 真皮 and 托特包 are both words of the bag's name (真皮通勤托特包): the question is about 真皮
+    s = assistant.suggest(text, BAG, remember=False)
+    assert s is not None and s.faq_id == "material"
+
+
 def test_the_shops_faq_entry_beats_an_answer_made_from_the_product_fields(assistant: FaqAssistant) -> None:
     ranked = assistant.rank("能装电脑吗", BAG)
     assert [s.faq_id for _, s in ranked[:2]] == ["size", "points"]  # points: the selling points (能装13寸电脑)
