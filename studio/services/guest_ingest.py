@@ -50,7 +50,7 @@ from studio.services import whep_offer
 from studio.services.access import bearer
 from studio.services.guest_link import GuestCodec, GuestEndReason, GuestMediaSink, GuestPacket
 from studio.services.guests import Guest, GuestBook, GuestRefused
-from studio.webrtc import feedback, passthrough, playout_delay, sender_setup
+from studio.webrtc import audio_red, feedback, passthrough, playout_delay, sender_setup
 from studio.webrtc.codecs import h264_preferences, opus_preferences
 from studio.webrtc.feedback import FeedbackCounters
 from studio.webrtc.frame_size import frame_size
@@ -410,6 +410,8 @@ class GuestIngest:
                 transceivers[kind] = transceiver
                 peer.receivers[kind] = transceiver.receiver
             await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+            if "audio" in transceivers:  # a browser's RED (63, 111/111) answered in its own numbers
+                audio_red.pin_red(transceivers["audio"], offer)
             for kind, transceiver in transceivers.items():
                 passthrough.make_passthrough(transceiver.receiver)
                 peer.codecs[kind] = _codec_of(transceiver._codecs[0].name)
