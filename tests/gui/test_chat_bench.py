@@ -21,5 +21,7 @@ def test_chat_path_bench_counts_every_voter_and_gift_and_times_each_stage() -> N
     result = measure_path(seconds=2.0, rate=400, users=200)
     assert result["sent"] == result["received"] == 800
     assert result["votes_counted"] == result["distinct_voters"] == 160 and result["gifts_lost"] == 0
-    assert set(result["cpu_s"]) == {"adapter+service+binding", "overlay tick+sprites", "dock"}
+    assert set(result["cpu_s"]) == {"adapter+service+binding", "overlays tick+sprites", "faq matching", "dock"}
+    assert result["poll_renders"] > 0 and result["poll_panel_renders"] == 1
+    assert result["faq_matched"] + result["faq_skipped"] == result["faq_offered"] > 0
     assert result["overlay_shown"] + result["overlay_not_shown"] <= 800 and result["dock_rows"] > 0
