@@ -3,13 +3,18 @@ follows the encode's pixel rate (a 4K recording is not held to 1080p's 5000 kbit
 
 from __future__ import annotations
 
+import argparse
+from pathlib import Path
+
 import pytest
 
 from encoders.capability import EncodeCapability
 from encoders.settings import VideoEncoderSettings, default_bitrate_kbps
-from scenes.model import SceneCollection, VideoFormat
+from scenes.model import SceneCollection, SceneItem, VideoFormat
 from studio.audio.mixer import AudioMixer
+from studio.collections import save_collection
 from studio.engine import Studio
+from studio.headless import run_headless
 from studio.outputs.output_plan import choose_plan
 from studio.outputs.output_scaling import check_stream_max_height
 from studio.outputs.pipeline import OutputPipeline, StreamTarget
@@ -83,3 +88,17 @@ def test_the_recording_bitrate_follows_the_plan_and_a_user_bitrate_wins() -> Non
         assert user.stream_bitrate_kbps() == 12000
     finally:
         user.close()
+
+
+def test_headless_refuses_a_bad_stream_resolution_before_the_show_starts(
+        tmp_path: Path, studio_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "show.json"
+    col = SceneCollection("small", VideoFormat(1280, 720, 30))
+    col.add_source("bg", "color", {"color": "#FF203040", "width": 320, "height": 180})
+    col.add_scene("Show").add_item(SceneItem("bg"))
+    save_collection(col, path)
+    args = argparse.Namespace(collection=path, scene=None, record=None, stream=None, token_env=None,
+                              seconds=None, stream_max_height=-720)
+    assert run_headless(args) == 2
+    out, err = capsys.readouterr()
+    assert "--stream-max-height" in err and "stream_max_height: -720" in err and "headless show of" not in out
