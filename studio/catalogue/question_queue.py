@@ -6,8 +6,10 @@ microseconds to a millisecond a message) must neither hold the UI thread nor run
 them with a cheap check for question words (``may_be_question``: the assistant's question markers
 after traditional -> simplified, no segmenting): questions wait in a bounded queue and are matched
 first; other chat (a product asked about without a question word: 口红色号) is matched only while no
-question waits and at most ``other_per_s`` a second. When the worker falls behind, the oldest
-waiting messages are dropped and counted (``skipped``): sampling, as the dock and overlay do.
+question waits and at most ``other_per_s`` a second. The worker matches at most ``per_s`` messages
+a second in all (a host reads a few suggestions a second; a flood of 多少钱 must not take a core
+from the studio's other threads): meanwhile the oldest waiting messages are dropped and counted
+(``skipped``): sampling, as the dock and overlay do.
 
 Suggestions come out on ``suggested`` (on the worker thread: a widget queues them to its own).
 """
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 MAX_QUESTIONS = 64  # questions waiting; beyond that the oldest go (a flood of 多少钱 says the same)
 MAX_OTHER = 8  # chat without a question word waiting: only the newest are worth a look
 OTHER_PER_S = 10.0
+PER_S = 50.0  # matches a second in all (about 0.1-1 ms each)
 
 _MARKERS = re.compile("|".join(re.escape(m) for m in (*QUESTION_MARKERS, "？")), re.IGNORECASE)
 
@@ -56,18 +59,20 @@ class Suggested:
 
 class QuestionQueue:
     def __init__(self, assistant: FaqAssistant, *, max_questions: int = MAX_QUESTIONS, max_other: int = MAX_OTHER,
-                 other_per_s: float = OTHER_PER_S, clock: Callable[[], float] = time.monotonic,
-                 start: bool = True) -> None:
-        if max_questions < 1 or max_other < 0 or other_per_s < 0:
-            raise ValueError("question queue: max_questions >= 1, max_other >= 0, other_per_s >= 0")
+                 other_per_s: float = OTHER_PER_S, per_s: float = PER_S,
+                 clock: Callable[[], float] = time.monotonic, start: bool = True) -> None:
+        if max_questions < 1 or max_other < 0 or other_per_s < 0 or per_s <= 0:
+            raise ValueError("question queue: max_questions >= 1, max_other >= 0, other_per_s >= 0, per_s > 0")
         self.assistant = assistant
         self.other_per_s = other_per_s
+        self.per_s = per_s
         self._clock = clock
         self._questions: deque[Asked] = deque(maxlen=max_questions)
         self._other: deque[Asked] = deque(maxlen=max_other)
         self._cond = threading.Condition()
         self._closed = False
         self._other_due = clock()  # the next time a non-question may be matched
+        self._due = clock() - 1.0  # the next time anything may be matched
         self.offered = 0
         self.skipped = 0  # dropped unmatched: the queue was full, or chat over the rate
         self.matched = 0  # messages the assistant looked at
@@ -91,19 +96,31 @@ class QuestionQueue:
             self._cond.notify()
 
     def take(self) -> Asked | None:
-        """The next message to match: a question first, else other chat within its rate."""
+        """The next message to match: a question first, else other chat within its rate; None
+        when nothing waits or the overall rate says not yet (``due_in``)."""
         with self._cond:
-            if self._questions:
-                return self._questions.popleft()
-            if not self._other:
-                return None
             now = self._clock()
-            if self.other_per_s <= 0 or now < self._other_due:
+            if now < self._due:
+                return None
+            if self._questions:
+                asked = self._questions.popleft()
+            elif not self._other:
+                return None
+            elif self.other_per_s <= 0 or now < self._other_due:
                 self.skipped += len(self._other)  # over the rate: sampled out
                 self._other.clear()
                 return None
-            self._other_due = max(self._other_due, now - 1.0) + 1.0 / self.other_per_s
-            return self._other.pop()  # the newest
+            else:
+                self._other_due = max(self._other_due, now - 1.0) + 1.0 / self.other_per_s
+                asked = self._other.pop()  # the newest
+            # a token bucket of one second: ``per_s`` at once after a quiet spell, then one per 1/per_s
+            self._due = max(self._due, now - 1.0 + 1.0 / self.per_s) + 1.0 / self.per_s
+            return asked
+
+    def due_in(self) -> float:
+        """Seconds until the overall rate lets the next message be matched (0: now)."""
+        with self._cond:
+            return max(0.0, self._due - self._clock())
 
     def match(self, asked: Asked) -> Suggestion | None:
         """Match one message now on the calling thread and announce a suggestion."""
@@ -137,6 +154,10 @@ class QuestionQueue:
                     self._cond.wait()
                 if self._closed:
                     return
+                wait = self._due - self._clock()
+                if wait > 0:
+                    self._cond.wait(wait)  # the rate: meanwhile the queue samples what arrives
+                    continue
             asked = self.take()
             if asked is not None:
                 self.match(asked)

@@ -36,7 +36,7 @@ def test_question_words_are_found_cheaply_traditional_too() -> None:
 
 def test_questions_first_then_the_newest_other_chat_within_its_rate(assistant: FaqAssistant) -> None:
     now = [100.0]
-    q = QuestionQueue(assistant, other_per_s=2, clock=lambda: now[0], start=False)
+    q = QuestionQueue(assistant, other_per_s=2, per_s=1000, clock=lambda: now[0], start=False)
     q.offer(asked("主播好看", "多少钱", "口红色号", "有小样吗"))
     assert [a.text for a in (q.take(), q.take(), q.take())] == ["多少钱", "有小样吗", "口红色号"]  # type: ignore[union-attr]
     q.offer(asked("色号好看"))
@@ -49,10 +49,22 @@ def test_questions_first_then_the_newest_other_chat_within_its_rate(assistant: F
 
 
 def test_a_full_queue_drops_its_oldest_and_counts_them(assistant: FaqAssistant) -> None:
-    q = QuestionQueue(assistant, max_questions=3, max_other=1, start=False)
+    q = QuestionQueue(assistant, max_questions=3, max_other=1, per_s=1000, clock=lambda: 0.0, start=False)
     q.offer(asked("1吗", "2吗", "3吗", "4吗", "5吗", "a", "b"))
     assert q.skipped == 3  # two questions and one other over the bounds
     assert [q.take().text for _ in range(4)] == ["3吗", "4吗", "5吗", "b"]  # type: ignore[union-attr]
+
+
+def test_at_most_per_s_matches_a_second_in_all(assistant: FaqAssistant) -> None:
+    now = [0.0]
+    q = QuestionQueue(assistant, per_s=4, clock=lambda: now[0], start=False)
+    q.offer(asked(*(f"{i}吗" for i in range(10))))
+    taken = []
+    while (a := q.take()) is not None:  # a burst of up to a second's worth
+        taken.append(a.text)
+    assert len(taken) == 4 and q.due_in() > 0 and q.waiting == 6
+    now[0] += q.due_in()
+    assert q.take() is not None and q.take() is None  # then one per 1/per_s
 
 
 def test_the_worker_matches_and_suggests_on_its_thread_then_closes(assistant: FaqAssistant) -> None:
