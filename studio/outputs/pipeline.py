@@ -196,7 +196,9 @@ class OutputPipeline:
                                 on_bitrate_estimate=rate.on_remb,
                                 on_receiver_report=lambda r: rate.on_receiver_report(
                                     r.fraction_lost, r.rtt_s, r.delivered.bps if r.delivered else None,
-                                    r.measured_s, r.delivered.sent_bps if r.delivered else None))
+                                    # a burst shows only in a short window: the NACKs' (an RTCP
+                                    # report's second spans the cut it may have caused)
+                                    r.measured_s, r.delivered.sent_bps if r.delivered and r.from_nacks else None))
             rendition.switch.set_sink(stream)
             stream.state_changed.connect(self.stream_state.emit)
             stream.stats_changed.connect(self._on_stream_stats)

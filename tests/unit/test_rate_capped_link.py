@@ -144,7 +144,7 @@ def run(cap_at_s: float, cap_bps: int, seconds: float, picture_bps: int = 2_000_
             last_lost, last_expected = lost, highest + 1
             got = delivered.on_report(highest, lost)
             rc.on_receiver_report(fraction, BASE_RTT_S + path.link.queue_delay(now), got.bps if got else None,
-                                  got.interval_s if got else 0.0, got.sent_bps if got else None)
+                                  got.interval_s if got else 0.0)  # as the pipeline: bursts only from NACKs
         if tick % 1000 == 999:  # the stats poll: what we sent this second
             rc.on_send_rate(path.sent_bytes * 8)
             seconds_log.append((round(now + 0.001), path.sent_bytes * 8, rc.target_kbps))
