@@ -280,7 +280,7 @@ class WhipOutput:
         # the video's reports (about 1/s; a browser reports on audio every ~5 s) say the path's loss
         # sooner: RED's distance follows them too
         if self.audio_red is not None:
-            self.audio_red.on_loss(report.fraction_lost * 100)
+            self.audio_red.on_loss(report.fraction_lost * 100, report.rtt_s)
         if self.on_receiver_report is not None:
             self.on_receiver_report(report)
 

@@ -539,7 +539,7 @@ class RelayServer:
     def _on_viewer_report(stream: RelayStream, viewer: _Viewer, report: feedback.ReceiverReport) -> None:
         stream.decide_layer(viewer)  # a weak link: low at once
         if viewer.red is not None:  # the video's reports (~1/s) say this viewer's loss sooner than audio's
-            viewer.red.on_loss(report.fraction_lost * 100)
+            viewer.red.on_loss(report.fraction_lost * 100, report.rtt_s)
 
     # --- the program for co-host guests (guest_ingest.ProgramFeed) ------------------------------
 

@@ -156,10 +156,11 @@ class RedSenderState:
         self.encoder: RedEncoder | None = None  # set when RED was negotiated
         self.loss_pct = 0.0
 
-    def on_loss(self, loss_pct: float) -> None:
-        """A loss report about this path (this sender's own, or another stream's on the same link)."""
+    def on_loss(self, loss_pct: float, rtt_s: float | None = None) -> None:
+        """A loss report about this path (this sender's own, or another stream's on the same link),
+        with its round trip when known (a queue: congestion, where copies only add to the loss)."""
         self.loss_pct = loss_pct
-        self.policy.update(loss_pct, self._clock())
+        self.policy.update(loss_pct, self._clock(), rtt_s)
 
     @property
     def active(self) -> bool:

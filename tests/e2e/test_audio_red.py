@@ -419,8 +419,8 @@ def test_reported_loss_turns_the_redundancy_on(net: NetLoop) -> None:
         reached = threading.Event()
         update = state.policy.update
 
-        def watched(loss_pct: float, now: float) -> int:
-            distance = update(loss_pct, now)
+        def watched(loss_pct: float, now: float, rtt_s: float | None = None) -> int:
+            distance = update(loss_pct, now, rtt_s)
             if distance == 2:
                 reached.set()
             return distance

@@ -206,3 +206,15 @@ def test_the_answer_speaks_the_offers_red_and_opus_numbers() -> None:
     # RED of another payload type than the Opus offered: answered with plain Opus
     text, kept = asyncio.run(answer(offer.replace("a=fmtp:63 111/111", "a=fmtp:63 0/0")))
     assert not kept and "red/" not in text
+
+
+def test_loss_with_a_queue_takes_copies_away_instead_of_adding_them() -> None:
+    policy = RedDistance(hold_s=10.0)
+    assert policy.update(20.0, 0, rtt_s=0.02) == 2  # random loss on a short path: two copies
+    assert policy.update(20.0, 1, rtt_s=0.03) == 2  # some jitter: still random loss
+    assert policy.update(18.0, 2, rtt_s=0.12) == 1  # the round trip stands 100 ms above its floor
+    assert policy.update(18.0, 3, rtt_s=0.12) == 0
+    assert policy.congested_reports == 2
+    assert policy.update(15.0, 4, rtt_s=0.02) == 0  # the queue has drained: no new copies for the hold
+    assert policy.update(15.0, 14, rtt_s=0.02) == 2
+    assert policy.update(0.0, 15, rtt_s=0.2) == 2  # no loss: a long round trip alone says nothing
