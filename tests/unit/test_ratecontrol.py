@@ -254,3 +254,24 @@ def test_one_late_report_with_random_loss_is_not_taken_for_a_cap() -> None:
     rc.on_receiver_report(0.12, 0.070, delivered_bps=700_000)  # a busy relay read it late, 12 % lost
     # the classic cut from the estimate, not 0.8x the little we happened to send
     assert abs(rc.target_kbps - (int((before + OTHER) * 0.94) - OTHER) // 1000) <= 1
+
+
+def test_an_encoder_sending_over_its_target_on_a_measured_link_is_asked_for_less() -> None:
+    rc, clock = make_session()
+    rc.on_send_rate(2_000_000)
+    rc.on_receiver_report(0.5, 0.01, delivered_bps=800_000)  # the link: 998 kbit/s, 798 allowed
+    target = rc.target_kbps
+    clock.now += 1.0
+    rc.on_send_rate(1_000_000)  # the second of the cut itself: the encoder is still retargeting
+    assert rc.target_kbps == target
+    clock.now += 2.0
+    rc.on_send_rate(1_000_000)  # the encoder makes 1.4x its target (plus audio): over the link's share
+    assert rc.target_kbps < target
+    lowered = rc.target_kbps
+    rc.on_send_rate(1_000_000)  # once a second at most
+    assert rc.target_kbps == lowered
+    for _ in range(10):
+        clock.now += 1.0
+        rc.on_send_rate(700_000)  # fits now: no more cuts, and no growth past the link's share
+        rc.on_receiver_report(0.0, 0.01, delivered_bps=600_000)
+    assert rc.target_kbps == lowered
