@@ -60,12 +60,13 @@ def stream_line(stats: WhipStats, state: OutputState | None) -> str:
     rtt = f"{stats.rtt_ms:.0f} ms" if stats.rtt_ms is not None else "-"
     age = f" fb {stats.feedback_age_s:.1f} s" if stats.feedback_age_s is not None else ""
     ladder = f" ladder {stats.ladder_step}" if stats.ladder_step else ""
+    red = f" red {stats.audio_red_copies}" if stats.audio_red_copies is not None else ""
     why = f" ({health.summary()})" if health is not None and health.reasons else ""
     return (f"studio: net {level}{why}  {_kbps(stats.bitrate_bps)}/{_kbps(stats.target_bitrate_bps)} kb/s"
             f" (max {_kbps(stats.max_bitrate_bps)}, delay {_kbps(stats.delay_target_bps)},"
             f" loss {_kbps(stats.loss_target_bps)})  rtt {rtt}  loss {stats.packet_loss_pct:.1f} %"
             f"  nack {stats.nacks} rtx {stats.retransmissions} unanswered {stats.nacks_unanswered}"
-            f"  pli {stats.plis}{ladder}{age}")
+            f"  pli {stats.plis}{ladder}{red}{age}")
 
 
 def report_preflight(rundown: Path, collection: SceneCollection, products: list[str] | None = None) -> int:

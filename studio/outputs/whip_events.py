@@ -42,4 +42,5 @@ class WhipStats:
     delay_target_bps: int | None = None  # delay-based (REMB) estimate
     loss_target_bps: int | None = None  # loss-based estimate
     ladder_step: str = ""  # current rung of the resolution/frame-rate ladder, e.g. "720p30"
+    audio_red_copies: int | None = None  # redundant copies per Opus packet (RED); None: no RED
     feedback_age_s: float | None = None  # seconds since the last RTCP from the receiver (liveness)

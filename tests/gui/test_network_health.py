@@ -45,11 +45,12 @@ def test_stats_rows_and_the_badge_follow_the_stream(make_window, qtbot) -> None:
     healthy = WhipStats(bitrate_bps=5_800_000, target_bitrate_bps=6_000_000, max_bitrate_bps=6_000_000,
                         rtt_ms=18.0, packet_loss_pct=0.2, nacks=4, retransmissions=3, packets_sent=1000,
                         delay_target_bps=6_000_000, loss_target_bps=5_500_000, ladder_step="1080p30",
-                        feedback_age_s=0.4)
+                        feedback_age_s=0.4, audio_red_copies=1)
     stats.show_pipeline(snapshot(healthy, LIVE))
     values = {key: label.text() for key, label in stats.values.items()}
     assert values["target"] == "6000 / 6000 kb/s" and values["controllers"] == "6000 / 5500 kb/s"
     assert values["ladder"] == "1080p30" and values["retransmissions"] == "3 (0.3 %)"
+    assert values["audio_red"] == "1"  # one redundant copy per Opus packet
     assert values["rtt"] == "18 ms" and values["feedback"] == "0.4 s" and values["nacks"] == "4"
     assert values["health"] == "Network good" and stats.values["health"].property("level") == "ok"
     assert badge.isVisible() and badge.text() == "● Network good" and badge.property("health") == "good"
@@ -63,6 +64,7 @@ def test_stats_rows_and_the_badge_follow_the_stream(make_window, qtbot) -> None:
     assert stats.values["target"].property("level") == "warn"
     assert stats.values["unanswered"].text() == "7" and stats.values["unanswered"].property("level") == "warn"
     assert stats.values["ladder"].text() == "—" and stats.values["controllers"].text() == "—"  # not measured
+    assert stats.values["audio_red"].text() == "—"  # the server took plain Opus
 
     # the same verdict in the window's language
     translator().set_language("zh_CN")

@@ -173,11 +173,11 @@ def test_headless_network_line_is_compact_and_never_stale() -> None:
     stats = WhipStats(bitrate_bps=2_400_000, target_bitrate_bps=2_500_000, max_bitrate_bps=6_000_000,
                       rtt_ms=35.0, packet_loss_pct=1.2, nacks=9, retransmissions=7, nacks_unanswered=1,
                       delay_target_bps=2_500_000, loss_target_bps=3_000_000, ladder_step="720p30",
-                      feedback_age_s=0.5)
+                      feedback_age_s=0.5, audio_red_copies=2)
     line = stream_line(stats, OutputState(OutputStatus.LIVE))
     assert line.startswith("studio: net fair (bitrate held at 2500 of 6000 kb/s)  2400/2500 kb/s")
     for part in ("delay 2500", "loss 3000", "rtt 35 ms", "loss 1.2 %", "nack 9", "rtx 7", "unanswered 1",
-                 "ladder 720p30", "fb 0.5 s"):
+                 "ladder 720p30", "red 2", "fb 0.5 s"):
         assert part in line, part
     waiting = stream_line(stats, OutputState(OutputStatus.RECONNECTING, "gone", 2.0))
     assert waiting == "studio: net poor (reconnecting)"

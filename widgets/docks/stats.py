@@ -50,6 +50,7 @@ RIGHT = (
     ("nacks", "NACKs"),
     ("retransmissions", "Retransmissions"),
     ("unanswered", "NACKs unanswered"),
+    ("audio_red", "Audio RED copies"),
     ("feedback", "Last receiver report"),
 )
 COLUMNS = (LEFT, MIDDLE, RIGHT)
@@ -232,6 +233,8 @@ class StatsPanel(QWidget):
         share = rtx / sent if sent else 0.0
         self._set("retransmissions", f"{rtx} ({share * 100:.1f} %)", level_for(share))
         self._set("unanswered", str(stream.nacks_unanswered), "warn" if stream.nacks_unanswered else "ok")
+        copies = stream.audio_red_copies  # None: the server took plain Opus
+        self._set("audio_red", DASH if copies is None else str(copies))
         age = stream.feedback_age_s
         self._set("feedback", f"{age:.1f} s" if age is not None else DASH,
                   "bad" if age is not None and age > STALE_FEEDBACK_S else "ok")
