@@ -11,6 +11,8 @@ Its pictures are the main encoder's I420 pictures, scaled on the main encoder's 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import replace
 
 from encoders.packets import EncodedPacket
@@ -26,9 +28,13 @@ LOW_LAYER_HEIGHT = 360
 LOW_LAYER_KBPS = 500
 # The low layer shares the studio's uplink with the main stream. When the main stream's target falls
 # below this the uplink cannot carry both (a 1 Mbit/s link: 300 + 500 + audio saturated it and froze
-# the stream), and the main stream is then small enough for weak viewers itself: the low layer stops
-# for the rest of the stream.
+# the stream), and the main stream is then small enough for weak viewers itself: the low layer stops.
 LOW_LAYER_MIN_MAIN_KBPS = 1500
+# It comes back once the main target has stayed at or above this for LOW_LAYER_RESUME_S (one dip
+# must not leave weak viewers without it for the rest of the show; the gap to the stop threshold and
+# the wait keep a link near 1.5 Mbit/s from starting and stopping it over and over)
+LOW_LAYER_RESUME_MAIN_KBPS = 2000
+LOW_LAYER_RESUME_S = 10.0
 LOW_SUFFIX = ".low"
 
 
@@ -42,6 +48,31 @@ def low_layer_size(width: int, height: int) -> tuple[int, int] | None:
     if height <= LOW_LAYER_HEIGHT:
         return None
     return max(2, round(width * LOW_LAYER_HEIGHT / height / 2) * 2), LOW_LAYER_HEIGHT
+
+
+class LowLayerGate:
+    """Whether the uplink has room for the low layer beside the main stream, from the main
+    stream's target: no as soon as it dips below ``LOW_LAYER_MIN_MAIN_KBPS``, yes again once it has
+    stayed at or above ``LOW_LAYER_RESUME_MAIN_KBPS`` for ``LOW_LAYER_RESUME_S``. Not thread-safe
+    (the pipeline calls it under its lock)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self.allowed = True
+        self._above_since: float | None = None
+
+    def update(self, main_kbps: int) -> bool:
+        if main_kbps < LOW_LAYER_MIN_MAIN_KBPS:
+            self.allowed, self._above_since = False, None
+        elif not self.allowed:
+            now = self._clock()
+            if main_kbps < LOW_LAYER_RESUME_MAIN_KBPS:
+                self._above_since = None
+            elif self._above_since is None:
+                self._above_since = now
+            elif now - self._above_since >= LOW_LAYER_RESUME_S:
+                self.allowed, self._above_since = True, None
+        return self.allowed
 
 
 class LowLayer:

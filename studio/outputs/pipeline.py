@@ -18,6 +18,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +35,7 @@ from studio.net.loop import NetLoop
 from studio.outputs.audio_routing import ClipAudioRouter
 from studio.outputs.destination_set import DestinationSet
 from studio.outputs.ladder import Ladder
-from studio.outputs.low_layer import LOW_LAYER_MIN_MAIN_KBPS, LowLayer, low_layer_size
+from studio.outputs.low_layer import LowLayer, LowLayerGate, low_layer_size
 from studio.outputs.output_scaling import shares_main, stream_info, stream_ladder
 from studio.outputs.output_scaling import stream_max_height as capped_height
 from studio.outputs.ratecontrol import RateController
@@ -53,6 +55,26 @@ FEEDBACK_FRESH_S = 2.5
 # RTP/UDP/IP headers of the session (~50 audio + ~100 video packets/s at 60 bytes): the rate
 # estimates cover them, so the video target leaves room for them and for the audio
 HEADERS_BPS = 70_000
+OPUS_BPS = AudioEncoderSettings("opus").bitrate_kbps * 1000
+
+
+def other_bps(red_copies: int) -> int:
+    """What the stream sends besides video: the Opus rate once per copy RED carries of each packet
+    (each redundant block is a whole earlier packet), plus the packets' headers."""
+    return OPUS_BPS * (1 + max(0, red_copies)) + HEADERS_BPS
+
+
+def opus_expected_loss(loss_pct: float, red_copies: int) -> float:
+    """The loss Opus in-band FEC is told to protect against: none while RED carries a copy (that
+    copy already restores a lost packet whole; FEC would spend the packet's bits on a coarse second
+    one), else the reported loss."""
+    return 0.0 if red_copies > 0 else loss_pct
+
+
+def red_copies(stream: WhipOutput) -> int | None:
+    """Redundant copies per audio packet the session sends now (None: RED not negotiated)."""
+    red = stream.audio_red
+    return red.policy.distance if red is not None and red.active else None
 
 
 @dataclass(frozen=True)
@@ -91,8 +113,9 @@ class PipelineStats:
 
 class OutputPipeline:
     def __init__(self, studio: Studio, mixer: AudioMixer, video: VideoEncoderSettings | None = None,
-                 net: NetLoop | None = None) -> None:
+                 net: NetLoop | None = None, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.studio = studio
+        self._clock = clock  # the low layer's comeback wait (tests step it)
         self.mixer = mixer
         self.video_settings = video or default_video_settings(studio)
         self._check_encode_size(self.video_settings)
@@ -122,7 +145,10 @@ class OutputPipeline:
         self._low_layer: LowLayer | None = None
         self._low_layer_starter: threading.Thread | None = None
         self._low_layer_stopper: threading.Thread | None = None
-        self._starter_lock = threading.Lock()  # guards only _low_layer_starter (taken on the net thread)
+        self._low_layer_gate: LowLayerGate | None = None  # room for the low layer on the uplink
+        # guards only _low_layer_starter and _low_layer_url (taken on the net thread; after _lock)
+        self._starter_lock = threading.Lock()
+        self._low_layer_url: str | None = None  # where this stream's low layer goes (given or advertised)
         self._last_stream_stats: WhipStats | None = None
         self._timeline_set = False
         self._router = ClipAudioRouter(mixer, studio.sources)
@@ -187,8 +213,11 @@ class OutputPipeline:
                                 playout_delay=target.playout_delay)
             self._ladder = Ladder(rungs if target.adaptive_resolution else rungs[:1])
             self._ladder.start(start_kbps)
+            self._low_layer_gate = gate = LowLayerGate(self._clock)
+            with self._starter_lock:
+                self._low_layer_url = target.low_layer_url or None
             rate = RateController(self._apply_stream_rate, target.min_bitrate_kbps, target.max_bitrate_kbps,
-                                  start_kbps, other_bps=AudioEncoderSettings("opus").bitrate_kbps * 1000 + HEADERS_BPS)
+                                  start_kbps, other_bps=other_bps(0))
             self._rate = rate
             rendition = StreamRendition(video, s, self._recording_kbps, on_fallback=self._fallback)
             self._rendition = rendition
@@ -209,7 +238,7 @@ class OutputPipeline:
                 self.video_fanout.add_sink("whip", rendition.main_input)
             self.opus_fanout.add_sink("whip", stream)
             self.stream = stream
-            if target.low_layer_url and low_layer_size(s.width, s.height) is not None:
+            if target.low_layer_url and low_layer_size(s.width, s.height) is not None and gate.allowed:
                 self._low_layer = LowLayer(video, s, target.low_layer_url, target.token, self._ensure_net(),
                                            on_fallback=self._fallback)
             low_layer = self._low_layer
@@ -229,8 +258,9 @@ class OutputPipeline:
             low_layer, self._low_layer = self._low_layer, None
             with self._starter_lock:
                 starter, self._low_layer_starter = self._low_layer_starter, None
+                self._low_layer_url = None
             stopper, self._low_layer_stopper = self._low_layer_stopper, None
-            self._rate = self._ladder = None
+            self._rate = self._ladder = self._low_layer_gate = None
             if self._video is not None and (self.recorder is not None or self.destinations.needs_main_encode()):
                 self._video.set_bitrate(self.video_settings.bitrate_kbps)  # the recording's own rate again
         if rendition is not None:
@@ -256,22 +286,35 @@ class OutputPipeline:
             self._net.stop()
 
     def _low_layer_advertised(self, stream: WhipOutput, url: str) -> None:
-        """The server (our relay) asks for a low layer: start it once, off the net thread (the
-        encoder opens on the caller's thread). The net thread never waits for ``_lock`` here:
-        encoders open under it."""
+        """The server (our relay) asks for a low layer: start it, off the net thread (the encoder
+        opens on the caller's thread). The net thread never waits for ``_lock`` here: encoders open
+        under it."""
         with self._starter_lock:
-            if self._low_layer_starter is not None:
-                return
-            starter = threading.Thread(target=self._start_low_layer, args=(stream, url), name="low-layer-start",
-                                       daemon=True)
-            starter.start()  # before anyone can see it: stop_streaming joins it
-            self._low_layer_starter = starter
+            if self._low_layer_url is not None:
+                return  # once per stream
+            self._low_layer_url = url
+            self._spawn_low_layer_starter(stream)
 
-    def _start_low_layer(self, stream: WhipOutput, url: str) -> None:
+    def _spawn_low_layer_starter(self, stream: WhipOutput) -> None:
+        """(``_starter_lock`` held) Start the low layer on its own thread unless one is starting."""
+        running = self._low_layer_starter
+        if running is not None and running.is_alive():
+            return
+        starter = threading.Thread(target=self._start_low_layer, args=(stream,), name="low-layer-start",
+                                   daemon=True)
+        starter.start()  # before anyone can see it: stop_streaming joins it
+        self._low_layer_starter = starter
+
+    def _start_low_layer(self, stream: WhipOutput) -> None:
+        stopper = self._low_layer_stopper
+        if stopper is not None:  # a layer stopped before: its tap must go before the new one's comes
+            stopper.join()
         with self._lock:  # held through the start: stop_streaming either comes first or stops it
-            video, s = self._video, self.video_settings
-            if self.stream is not stream or self._low_layer is not None or video is None \
-                    or low_layer_size(s.width, s.height) is None:
+            video, s, gate = self._video, self.video_settings, self._low_layer_gate
+            with self._starter_lock:
+                url = self._low_layer_url
+            if self.stream is not stream or self._low_layer is not None or video is None or url is None \
+                    or gate is None or not gate.allowed or low_layer_size(s.width, s.height) is None:
                 return
             token = stream.config.token
             layer = LowLayer(video, self.video_settings, url, token if isinstance(token, Secret) else None,
@@ -296,11 +339,15 @@ class OutputPipeline:
         if rate is not None:
             # a receiver report has arrived (and the receiver still talks): its loss counts
             fresh = stats.feedback_age_s is None or stats.feedback_age_s < FEEDBACK_FRESH_S
+            stream = self.stream
+            copies = red_copies(stream) if stream is not None else None
+            rate.set_other_bps(other_bps(copies or 0))  # RED's copies are audio bits too
             rate.on_send_rate(stats.bitrate_bps)
-            if stats.rtt_ms is not None and fresh:  # (the rate hears each receiver report itself)
-                opus = self._opus
-                if opus is not None:  # Opus in-band FEC follows the reported loss too
-                    opus.set_expected_loss(stats.packet_loss_pct)
+            opus = self._opus
+            if opus is not None and copies:
+                opus.set_expected_loss(opus_expected_loss(stats.packet_loss_pct, copies))  # RED covers it
+            elif opus is not None and stats.rtt_ms is not None and fresh:  # (the rate hears each report itself)
+                opus.set_expected_loss(stats.packet_loss_pct)  # Opus in-band FEC follows the reported loss
             self._apply_stream_rate(rate.target_kbps)  # the ladder's step-up hold needs a regular look
             estimate = rate.estimate()
             with self._lock:
@@ -308,7 +355,7 @@ class OutputPipeline:
                 step = rendition.rung.label if rendition is not None and rendition.rung is not None else ""
             stats = dataclasses.replace(stats, target_bitrate_bps=estimate.target_bps,
                                         delay_target_bps=estimate.delay_bps, loss_target_bps=estimate.loss_bps,
-                                        ladder_step=step)
+                                        ladder_step=step, audio_red_copies=copies)
         self._last_stream_stats = stats
         self.stream_stats.emit(stats)
 
@@ -322,12 +369,19 @@ class OutputPipeline:
             rung = ladder.update(kbps)
             if rung != rendition.rung or kbps != rendition.kbps:
                 rendition.apply(rung, shares_main(rung, self.video_settings), kbps)
-            if kbps < LOW_LAYER_MIN_MAIN_KBPS and self._low_layer is not None:
+            gate, stream = self._low_layer_gate, self.stream
+            room = gate is None or gate.update(kbps)
+            if not room and self._low_layer is not None:
                 # the uplink cannot carry both: stop it off this thread (the net thread: stop waits on it)
                 layer, self._low_layer = self._low_layer, None
                 self._low_layer_stopper = threading.Thread(target=layer.stop, name="low-layer-stop", daemon=True)
                 self._low_layer_stopper.start()
                 log.info("low layer stopped: the stream's target %d kbps leaves no room for it", kbps)
+            elif room and self._low_layer is None and stream is not None \
+                    and low_layer_size(self.video_settings.width, self.video_settings.height) is not None:
+                with self._starter_lock:
+                    if self._low_layer_url is not None:  # it had one: back, now that there is room again
+                        self._spawn_low_layer_starter(stream)
 
     def _recording_kbps(self) -> int | None:
         keep = self.recorder is not None or self.destinations.needs_main_encode()  # platforms: steady rate

@@ -252,6 +252,18 @@ class RateController:
                 self._last_growth = now
         self._update()
 
+    def set_other_bps(self, bps: int) -> None:
+        """What the session sends besides video changed (audio RED adds a copy of the Opus rate per
+        redundant block): both estimates are of the whole session, so the video gets what is left."""
+        with self._lock:
+            self._other = max(0, int(bps))
+        self._update()
+
+    @property
+    def other_bps(self) -> int:
+        with self._lock:
+            return self._other
+
     # --- state ----------------------------------------------------------------------------------
 
     def estimate(self) -> RateEstimate:

@@ -19,7 +19,7 @@ from pattern_show import pattern_collection
 from studio.audio.mixer import AudioMixer
 from studio.engine import Studio
 from studio.net.loop import NetLoop
-from studio.outputs.low_layer import LOW_LAYER_MIN_MAIN_KBPS
+from studio.outputs.low_layer import LOW_LAYER_MIN_MAIN_KBPS, LOW_LAYER_RESUME_MAIN_KBPS, LOW_LAYER_RESUME_S
 from studio.outputs.pipeline import OutputPipeline, StreamTarget
 from studio.outputs.whip_events import OutputState, OutputStatus
 from studio.outputs.whip_http import LOW_LAYER_REL, parse_low_layer
@@ -28,12 +28,21 @@ from studio.services.relay import RelayServer
 WAIT = 60.0
 
 
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 class Rig:
     def __init__(self, net: NetLoop) -> None:
         col = pattern_collection()
         self.studio = Studio(col)
         self.mixer = AudioMixer()
-        self.pipeline = OutputPipeline(self.studio, self.mixer, net=net)
+        self.clock = Clock()  # the low layer's comeback wait
+        self.pipeline = OutputPipeline(self.studio, self.mixer, net=net, clock=self.clock)
         self.live = threading.Event()
         self.pipeline.stream_state.connect(self._state)
 
@@ -60,7 +69,7 @@ def rig(net: NetLoop) -> Iterator[Rig]:
     rig.close()
 
 
-def test_a_plain_stream_to_our_relay_publishes_the_advertised_low_layer_until_the_uplink_is_weak(net: NetLoop, rig: Rig) -> None:
+def test_a_plain_stream_to_our_relay_publishes_the_advertised_low_layer_while_the_uplink_has_room(net: NetLoop, rig: Rig) -> None:
     relay = RelayServer(port=0, keyframe_request_interval_s=0.0)
     net.run(relay.start())
     try:
@@ -105,6 +114,30 @@ def test_a_plain_stream_to_our_relay_publishes_the_advertised_low_layer_until_th
         with changed:
             assert changed.wait_for(lambda: relay.streams["live.low"].ingest is None, WAIT)
         assert main.ingest is not None and rig.pipeline.stream is stream  # the main stream goes on
+
+        # the uplink recovers: once the target has stayed at 2 Mbit/s for 10 s, the layer comes back
+        rig.pipeline._rate = None  # the targets are the test's from here (stats ticks keep to the ladder)
+        rig.pipeline._apply_stream_rate(LOW_LAYER_RESUME_MAIN_KBPS)
+        assert rig.pipeline._low_layer is None
+        rig.clock.now += LOW_LAYER_RESUME_S
+        rig.pipeline._apply_stream_rate(LOW_LAYER_RESUME_MAIN_KBPS)
+        restarter = rig.pipeline._low_layer_starter
+        assert restarter is not None and restarter is not starter
+        restarter.join(WAIT)
+        back = rig.pipeline._low_layer
+        assert back is not None and back is not layer and back.output is not None
+        assert back.output.config.url == relay.url("/whip/live.low")
+        back.output.state_changed.connect(notify)
+        back.output.stats_changed.connect(notify)
+
+        def low_again() -> bool:
+            low = relay.streams.get("live.low")
+            return low is not None and low.ingest is not None and main.low is low and low.keyframes_in > 0
+
+        with changed:
+            assert changed.wait_for(low_again, WAIT), relay.streams
+        video = rig.pipeline._video
+        assert video is not None and video.tap_names.count("low-layer") == 1  # the new layer's feed only
     finally:
         rig.close()
         net.run(relay.stop())

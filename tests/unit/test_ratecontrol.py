@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from studio.outputs.pipeline import OPUS_BPS, opus_expected_loss, other_bps
 from studio.outputs.ratecontrol import RateController
 
 
@@ -275,3 +276,19 @@ def test_an_encoder_sending_over_its_target_on_a_measured_link_is_asked_for_less
         rc.on_send_rate(700_000)  # fits now: no more cuts, and no growth past the link's share
         rc.on_receiver_report(0.0, 0.01, delivered_bps=600_000)
     assert rc.target_kbps == lowered
+
+
+def test_audio_red_copies_come_out_of_the_video_target() -> None:
+    rc, clock = make_session(start_kbps=1000)
+    rc.set_other_bps(other_bps(0))
+    plain = rc.target_kbps
+    rc.set_other_bps(other_bps(2))  # RED: each packet carries two earlier ones, Opus's rate twice more
+    assert rc.other_bps == other_bps(0) + 2 * OPUS_BPS
+    assert rc.target_kbps == plain - 2 * OPUS_BPS // 1000  # the session's estimate is unchanged
+    rc.set_other_bps(other_bps(0))
+    assert rc.target_kbps == plain  # the copies' share goes back to the video
+
+
+def test_opus_fec_is_off_while_red_carries_a_copy() -> None:
+    assert opus_expected_loss(12.0, 0) == 12.0
+    assert opus_expected_loss(12.0, 1) == opus_expected_loss(30.0, 2) == 0.0
