@@ -30,6 +30,7 @@ from encoders.settings import (
 log = logging.getLogger(__name__)
 
 PROBE_WIDTH, PROBE_HEIGHT = 320, 240
+VBV_INIT = 0.5  # libx264's initial VBV fill, a share of the buffer (x264's own: 0.9; see codec_options)
 
 
 def available_in_build(name: str) -> bool:
@@ -61,7 +62,13 @@ def codec_options(name: str, settings: VideoEncoderSettings) -> dict[str, str]:
     if name == "libx264":
         # No nal-hrd: x264 refuses to change VBV parameters under NAL HRD, and the live bitrate
         # changes (encoders.video) need that; maxrate == bitrate keeps the rate constant anyway.
-        params = ["repeat-headers=1", "scenecut=0", "bframes=0", "force-cfr=1"]
+        # vbv-init: x264 opens with its VBV buffer 90 % full, i.e. 0.9 s of allowance on top of the
+        # rate, which a fresh rate control (starting at a low QP) spends. Mid-stream opens are
+        # common (a new rate's VBV at the next IDR, a ladder step's size, a scaled rendition started
+        # when the link turns weak), and the stream before has used its buffer already: the 360p30
+        # rendition sent 1.13-1.19x its target in the seconds after each; half a buffer keeps it
+        # within 5 % (tests/unit/test_stream_rendition_rate.py)
+        params = ["repeat-headers=1", "scenecut=0", "bframes=0", "force-cfr=1", f"vbv-init={VBV_INIT:g}"]
         return {
             "preset": settings.preset or DEFAULT_X264_PRESET,
             "tune": "zerolatency",
