@@ -169,8 +169,9 @@ class RateController:
             settled = now - self._capacity_at >= ENCODER_RETARGET_S + BACKOFF_TAKES_S + 1.0
             if allowed is not None and settled and now - self._capacity_at < CAPACITY_HOLD_S \
                     and sent > allowed and now - self._last_overshoot >= GROWTH_INTERVAL_S:
-                # the encoder sends more than its target (measured: a 360p30 rendition at 1.4-1.7x
-                # its target on the 1 Mbit/s uplink): ask for less, until what leaves fits the link
+                # more leaves than the budget says (measured: 1.4-1.7x a 360p30 rendition's target on
+                # the 1 Mbit/s uplink: Opus and RED's copies of it, which the budget did not count
+                # before ``set_other_bps``, and x264's fresh VBV after each reopen): ask for less
                 # (the ladder's last rung, 360p at half rate, is what a very small link gets)
                 self._loss_bps = max(self.min_bps + self._other, int(self._loss_bps * allowed / sent))
                 self._ceiling_bps = self._loss_bps
