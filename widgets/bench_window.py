@@ -97,6 +97,11 @@ class GapProbe:
         self._timer.timeout.connect(self._probe)
         self._timer.start(PROBE_MS)
 
+    def start(self) -> None:
+        """Measure from now: the first gap counts from this moment, not from the last tick before it."""
+        self._last = time.perf_counter()
+        self.measuring = True
+
     def _probe(self) -> None:
         now = time.perf_counter()
         if self.measuring:
@@ -173,7 +178,7 @@ def measure(seconds: float = 10.0, warmup: float = 1.0, collection: Path | None 
             directing.start(700)
 
             def start_measuring() -> None:
-                probe.measuring = True
+                probe.start()
                 for view in (window.preview_view, window.program_view):
                     view.paint_ms.clear()
                 stats.clear()
