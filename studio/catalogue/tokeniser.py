@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import Callable
@@ -38,6 +39,9 @@ class Tokeniser:
             for word in (*DOMAIN_WORDS, *SYNONYMS, *(w for w in STOPWORDS if len(w) > 1)):
                 tk.add_word(word, freq=20000)
             self._jieba = tk
+            # half a million dictionary entries live as long as the process: out of every full
+            # collection from now on (the show freezes its start-up heap the same way)
+            gc.freeze()
             try:  # homophone typos (斜跨 for 斜挎): same syllables, other characters
                 from pypinyin import Style, lazy_pinyin
             except ImportError:  # optional: without it characters alone back up the words
