@@ -16,7 +16,7 @@ def test_chat_bench_counts_every_voter_and_gift() -> None:
 
 
 def test_chat_path_bench_counts_every_voter_and_gift_and_times_each_stage() -> None:
-    from studio.bench.chat import measure_path
+    from widgets.chat_bench import measure_path
 
     result = measure_path(seconds=2.0, rate=400, users=200)
     assert result["sent"] == result["received"] == 800
