@@ -18,6 +18,7 @@ import av
 import numpy as np
 
 from studio.services.guest_link import GuestEndReason, GuestMediaSink, GuestPacket
+from studio.webrtc.synthetic import encode_picture, low_latency_h264
 
 VIDEO_TB = Fraction(1, 90000)
 AUDIO_TB = Fraction(1, 48000)
@@ -31,19 +32,17 @@ class SyntheticGuestVideo:
                  bitrate: int = 2_000_000, gop: int | None = None) -> None:
         self.codec: Literal["h264", "vp8"] = codec
         self.width, self.height, self.fps = width, height, fps
-        ctx = cast(av.VideoCodecContext, av.CodecContext.create("libx264" if codec == "h264" else "libvpx", "w"))
-        ctx.width, ctx.height = width, height
-        ctx.pix_fmt = "yuv420p"
-        ctx.time_base = Fraction(1, fps)
-        ctx.framerate = Fraction(fps, 1)
-        ctx.bit_rate = bitrate
-        ctx.gop_size = gop or fps * 2
+        gop_size = gop or fps * 2
         if codec == "h264":
-            ctx.max_b_frames = 0
-            ctx.profile = "Baseline"
-            ctx.options = {"preset": "ultrafast", "tune": "zerolatency",
-                           "x264-params": "repeat-headers=1:bframes=0:scenecut=0"}
+            ctx = low_latency_h264(width, height, fps, bitrate, gop_size)
         else:
+            ctx = cast(av.VideoCodecContext, av.CodecContext.create("libvpx", "w"))
+            ctx.width, ctx.height = width, height
+            ctx.pix_fmt = "yuv420p"
+            ctx.time_base = Fraction(1, fps)
+            ctx.framerate = Fraction(fps, 1)
+            ctx.bit_rate = bitrate
+            ctx.gop_size = gop_size
             ctx.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0", "error-resilient": "1"}
         self._ctx = ctx
         self._index = 0
@@ -54,14 +53,11 @@ class SyntheticGuestVideo:
 
     def encode(self, bgr: np.ndarray) -> list[GuestPacket]:
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(bgr), format="bgr24").reformat(format="yuv420p")
-        frame.pts = self._index
-        frame.time_base = self._ctx.time_base
-        if self._force_key:
-            self._force_key = False
-            frame.pict_type = av.video.frame.PictureType.I
+        packets = encode_picture(self._ctx, frame, self._index, self._force_key)
+        self._force_key = False
         self._index += 1
         out = []
-        for packet in self._ctx.encode(frame):
+        for packet in packets:
             # as the depayloader hands it on: 90 kHz pts, the time base set
             pts = (packet.pts or 0) * 90000 // self.fps
             copy = av.Packet(bytes(packet))

@@ -32,6 +32,36 @@ def profile_level_id(annexb: bytes) -> str | None:
     return None
 
 
+def low_latency_h264(width: int, height: int, fps: int, bitrate: int, gop: int) -> av.VideoCodecContext:
+    """libx264 as browsers and our encoder send it over WebRTC: baseline, no B-frames, zerolatency,
+    Annex B with SPS/PPS before every IDR."""
+    ctx = av.CodecContext.create("libx264", "w")
+    assert isinstance(ctx, av.VideoCodecContext)
+    ctx.width, ctx.height = width, height
+    ctx.pix_fmt = "yuv420p"
+    ctx.time_base = Fraction(1, fps)
+    ctx.framerate = Fraction(fps, 1)
+    ctx.bit_rate = bitrate
+    ctx.max_b_frames = 0
+    ctx.gop_size = gop
+    ctx.profile = "Baseline"
+    ctx.options = {
+        "preset": "ultrafast",
+        "tune": "zerolatency",
+        "x264-params": "repeat-headers=1:bframes=0:scenecut=0",
+    }
+    return ctx
+
+
+def encode_picture(ctx: av.VideoCodecContext, frame: av.VideoFrame, index: int, keyframe: bool) -> list[av.Packet]:
+    """One yuv420p picture into ``ctx`` as frame number ``index`` (an I-frame when asked)."""
+    frame.pts = index
+    frame.time_base = ctx.time_base
+    if keyframe:
+        frame.pict_type = av.video.frame.PictureType.I
+    return list(ctx.encode(frame))
+
+
 class SyntheticH264:
     """Encodes numbered test frames; ``encode_next()`` returns the packets for one frame."""
 
@@ -49,21 +79,7 @@ class SyntheticH264:
             raise ValueError(f"SyntheticH264: fps must be 1..120, got {fps}")
         self.width, self.height, self.fps = width, height, fps
         self._overlay = overlay  # draws into the HxWx3 picture before encoding (e.g. a time stamp)
-        ctx = av.CodecContext.create("libx264", "w")
-        assert isinstance(ctx, av.VideoCodecContext)
-        ctx.width, ctx.height = width, height
-        ctx.pix_fmt = "yuv420p"
-        ctx.time_base = Fraction(1, fps)
-        ctx.framerate = Fraction(fps, 1)
-        ctx.bit_rate = bitrate
-        ctx.max_b_frames = 0
-        ctx.gop_size = fps
-        ctx.profile = "Baseline"
-        ctx.options = {
-            "preset": "ultrafast",
-            "tune": "zerolatency",
-            "x264-params": "repeat-headers=1:bframes=0:scenecut=0",
-        }
+        ctx = low_latency_h264(width, height, fps, bitrate, gop=fps)
         self._ctx = ctx
         self._index = 0
         self._force_key = False
@@ -82,14 +98,11 @@ class SyntheticH264:
         if self._overlay is not None:
             self._overlay(img, self._index)
         frame = av.VideoFrame.from_ndarray(img, format="rgb24").reformat(format="yuv420p")
-        frame.pts = self._index
-        frame.time_base = self._ctx.time_base
-        if self._force_key:
-            self._force_key = False
-            frame.pict_type = av.video.frame.PictureType.I
+        packets = encode_picture(self._ctx, frame, self._index, self._force_key)
+        self._force_key = False
         self._index += 1
         out = []
-        for packet in self._ctx.encode(frame):
+        for packet in packets:
             data = bytes(packet)
             if not self.profile_level_id:
                 self.profile_level_id = profile_level_id(data) or ""
