@@ -173,3 +173,26 @@ def valid_backup(path: Path) -> Path | None:
     """The ``.bak`` of ``path`` when it is there and parses."""
     bak = backup_path(Path(path))
     return bak if bak.exists() and _is_valid_json(bak) else None
+
+
+def path_for_file(path: str, base: Path | None) -> str:
+    """``path`` as a saved file keeps it: relative to the file's folder ``base`` when it lies
+    inside it (the folder can move with its media), else as given."""
+    if base is None or not path:
+        return path
+    try:
+        p = Path(path)
+        if p.is_absolute() and p.resolve().is_relative_to(base.resolve()):
+            return p.resolve().relative_to(base.resolve()).as_posix()
+    except (OSError, ValueError):
+        pass
+    return path
+
+
+def path_from_file(path: Any, base: Path | None) -> Any:
+    """A path read from a file saved in ``base``: relative ones resolved against it (anything else,
+    a non-string included, is handed back for the caller's validation)."""
+    if base is None or not isinstance(path, str) or not path or Path(path).is_absolute():
+        return path
+    return os.path.normpath(str(base / path))
+

@@ -4,39 +4,28 @@ folder are stored relative to it, so a show folder moves as a whole."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from studio.catalogue.model import Catalogue, FaqEntry, Product
-from studio.storage import DamagedFileError, backup_path, keep_known_good, read_json_bytes, write_json_atomic
+from studio.storage import (
+    DamagedFileError,
+    backup_path,
+    keep_known_good,
+    path_for_file,
+    path_from_file,
+    read_json_bytes,
+    write_json_atomic,
+)
 
 SCHEMA_VERSION = 1
 KIND = "drama-live-studio/catalogue"
 
 
-def _rel(path: str, base: Path | None) -> str:
-    if base is None or not path:
-        return path
-    try:
-        p = Path(path)
-        if p.is_absolute() and p.resolve().is_relative_to(base.resolve()):
-            return p.resolve().relative_to(base.resolve()).as_posix()
-    except (OSError, ValueError):
-        pass
-    return path
-
-
-def _abs(path: str, base: Path | None) -> str:
-    if base is None or not path or Path(path).is_absolute():
-        return path
-    return os.path.normpath(str(base / path))
-
-
 def product_to_dict(p: Product, base: Path | None = None) -> dict[str, Any]:
     return {
         "id": p.id, "name": p.name, "price": p.price, "original_price": p.original_price,
-        "image": _rel(p.image, base), "stock": p.stock, "link": p.link,
+        "image": path_for_file(p.image, base), "stock": p.stock, "link": p.link,
         "selling_points": list(p.selling_points),
         "faq": [{"id": e.id, "question": e.question, "answer": e.answer} for e in p.faq],
     }
@@ -63,7 +52,7 @@ def product_from_dict(data: Any, where: str, base: Path | None = None) -> Produc
         if "id" not in data or "name" not in data:
             raise ValueError("missing field 'id' or 'name'")
         return Product(data["id"], data["name"], data.get("price", 0.0), data.get("original_price", 0.0),
-                       _abs(data.get("image", ""), base), data.get("stock", 0), data.get("link", ""),
+                       path_from_file(data.get("image", ""), base), data.get("stock", 0), data.get("link", ""),
                        tuple(points), tuple(faq))
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from None

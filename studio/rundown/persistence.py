@@ -8,31 +8,25 @@ show folder can be moved as a whole.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from studio.rundown.markers import BranchPoint, Marker, ProductMoment, VotePoint
 from studio.rundown.model import DramaSegment, LiveSegment, Rundown, Segment
-from studio.storage import DamagedFileError, backup_path, read_json, write_json_atomic
+from studio.storage import (
+    DamagedFileError,
+    backup_path,
+    path_for_file,
+    path_from_file,
+    read_json,
+    write_json_atomic,
+)
 
 SCHEMA_VERSION = 1
 KIND = "drama-live-studio/rundown"
 
 
 # ---- to JSON ----------------------------------------------------------------------------------
-
-
-def _rel(path: str, base: Path | None) -> str:
-    if base is None:
-        return path
-    try:
-        p = Path(path)
-        if p.is_absolute() and p.resolve().is_relative_to(base.resolve()):
-            return p.resolve().relative_to(base.resolve()).as_posix()
-    except (OSError, ValueError):
-        pass
-    return path
 
 
 def marker_to_dict(m: Marker) -> dict[str, Any]:
@@ -52,7 +46,7 @@ def marker_to_dict(m: Marker) -> dict[str, Any]:
 def segment_to_dict(s: Segment, base: Path | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"type": s.kind, "id": s.id, "title": s.title, "then": s.then}
     if isinstance(s, DramaSegment):
-        out.update(path=_rel(s.path, base), in_s=s.in_s, out_s=s.out_s, scene=s.scene)
+        out.update(path=path_for_file(s.path, base), in_s=s.in_s, out_s=s.out_s, scene=s.scene)
         if s.clip is not None:
             out["clip"] = s.clip  # the library id; "path" stays as the fallback (older files have only it)
     elif isinstance(s, LiveSegment):
@@ -69,7 +63,7 @@ def rundown_to_dict(rundown: Rundown, base: Path | None = None) -> dict[str, Any
             "name": rundown.name,
             "drama_source": rundown.drama_source,
             "drama_scene": rundown.drama_scene,
-            "collection": None if rundown.collection is None else _rel(rundown.collection, base),
+            "collection": None if rundown.collection is None else path_for_file(rundown.collection, base),
             "segments": [segment_to_dict(s, base) for s in rundown.segments],
         }
 
@@ -87,12 +81,6 @@ def _get(obj: dict[str, Any], key: str, where: str) -> Any:
     if key not in obj:
         raise ValueError(f"{where}: missing field {key!r}")
     return obj[key]
-
-
-def _abs(path: str, base: Path | None) -> str:
-    if base is None or not isinstance(path, str) or Path(path).is_absolute():
-        return path
-    return os.path.normpath(str(base / path))
 
 
 def marker_from_dict(data: Any, where: str) -> Marker:
@@ -126,7 +114,7 @@ def segment_from_dict(data: Any, where: str, base: Path | None = None) -> Segmen
     try:
         segment: Segment
         if kind == "drama":
-            segment = DramaSegment(_get(d, "title", where), _abs(_get(d, "path", where), base),
+            segment = DramaSegment(_get(d, "title", where), path_from_file(_get(d, "path", where), base),
                                    d.get("in_s", 0.0), d.get("out_s", 0.0), scene=d.get("scene"),
                                    segment_id=_get(d, "id", where), then=d.get("then"), clip=d.get("clip"))
         elif kind == "live":
@@ -162,7 +150,7 @@ def rundown_from_dict(data: Any, base: Path | None = None) -> Rundown:
     collection = d.get("collection")
     rundown = Rundown(d.get("name", "Untitled show"), d.get("drama_source", "剧集 Episode"),
                       d.get("drama_scene", "Drama"),
-                      None if collection is None else _abs(collection, base))
+                      None if collection is None else path_from_file(collection, base))
     segments = d.get("segments", [])
     if not isinstance(segments, list):
         raise ValueError("segments must be a list")
