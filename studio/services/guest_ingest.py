@@ -201,12 +201,10 @@ class GuestPeer:
         now = time.monotonic()
         if receiver is None or self.ended_reason is not None or now - self._last_pli < KEYFRAME_INTERVAL_S:
             return
-        sources = receiver.getSynchronizationSources()
-        if not sources:
+        if not passthrough.send_pli(receiver):
             return
         self._last_pli = now
         self.plis_sent += 1
-        asyncio.ensure_future(receiver._send_rtcp_pli(sources[0].source))
 
     def _push_return(self, packet: av.Packet) -> None:
         track = self.return_audio

@@ -163,14 +163,10 @@ class RelayStream:
         if ingest is None or now - self._last_pli < self._interval:
             return
         receiver = ingest.receivers.get("video")
-        if receiver is None:
-            return
-        sources = receiver.getSynchronizationSources()
-        if not sources:
+        if receiver is None or not passthrough.send_pli(receiver):
             return
         self._last_pli = now
         self.plis_upstream += 1
-        asyncio.ensure_future(receiver._send_rtcp_pli(sources[0].source))
 
 
 def _media_kinds(sdp: str) -> list[str]:

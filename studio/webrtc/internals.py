@@ -50,7 +50,7 @@ PATCHED: tuple[Patched, ...] = (
     Patched("aiortc", "aiortc.rtcrtpreceiver", "RTCRtpReceiver", RECEIVER_JITTER_BUFFER, True, "passthrough"),
     Patched("aiortc", "aiortc.rtcrtpreceiver", "RTCRtpReceiver", RECEIVER_NACK_GENERATOR, True, "nack_retry"),
     Patched("aiortc", "aiortc.rtcrtpreceiver", "RTCRtpReceiver", "_send_rtcp_nack", used_by="nack_retry"),
-    Patched("aiortc", "aiortc.rtcrtpreceiver", "RTCRtpReceiver", "_send_rtcp_pli", used_by="relay"),
+    Patched("aiortc", "aiortc.rtcrtpreceiver", "RTCRtpReceiver", "_send_rtcp_pli", used_by="passthrough.send_pli"),
     Patched("aiortc", "aiortc.rtcrtpreceiver", "RTCRtpReceiver", "stop", used_by="nack_retry"),
     Patched("aiortc", "aiortc.rtcrtpreceiver", "NackGenerator", "add", used_by="nack_retry"),
     Patched("aiortc", "aiortc.jitterbuffer", "JitterBuffer", "_origin", True, "passthrough"),

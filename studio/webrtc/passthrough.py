@@ -42,6 +42,16 @@ _FLAG = "_studio_passthrough"
 _NAL_IDR = 5
 
 
+def send_pli(receiver: RTCRtpReceiver) -> bool:
+    """Ask the sender behind ``receiver`` for a keyframe (one PLI to its first SSRC); False when it
+    has sent nothing yet. Rate limits are the caller's."""
+    sources = receiver.getSynchronizationSources()
+    if not sources:
+        return False
+    asyncio.ensure_future(receiver._send_rtcp_pli(sources[0].source))
+    return True
+
+
 def h264_is_keyframe(annexb: bytes) -> bool:
     """True when an Annex B access unit holds an IDR slice."""
     i = annexb.find(b"\x00\x00\x01")
