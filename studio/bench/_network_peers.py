@@ -86,6 +86,23 @@ _PC_HOOK = """
 })();
 """
 
+# --no-av-sync: each m-section of the answer in a media stream of its own (aiortc names one for all), so
+# Chromium's A/V sync does not hold video back to the audio's jitter buffer (a latency A/B).
+_SPLIT_STREAMS = """
+(() => {
+  const native = RTCPeerConnection.prototype.setRemoteDescription;
+  RTCPeerConnection.prototype.setRemoteDescription = function (desc, ...rest) {
+    if (desc && desc.sdp) {
+      const parts = desc.sdp.split(/(?=^m=)/m);
+      const sdp = parts.map((part, i) => part.replace(/^(a=msid:|a=ssrc:\\d+ msid:)(\\S+)/gm,
+                                                      (m, head, id) => head + id + '-' + i)).join('');
+      desc = { type: desc.type, sdp };
+    }
+    return native.call(this, desc, ...rest);
+  };
+})();
+"""
+
 # Every presented frame (requestVideoFrameCallback): display time, the stamp's value (scaled for a
 # smaller picture from the rate ladder), height, presentedFrames; and a getStats poll every 500 ms.
 _PROBE = """
@@ -111,7 +128,9 @@ _PROBE = """
       row[s.kind] = pick(s, ['bytesReceived', 'packetsReceived', 'packetsLost', 'framesDecoded',
         'framesDropped', 'framesReceived', 'keyFramesDecoded', 'frameHeight', 'freezeCount',
         'totalFreezesDuration', 'nackCount', 'pliCount', 'concealedSamples', 'totalSamplesReceived',
-        'concealmentEvents']);
+        'concealmentEvents', 'jitterBufferDelay', 'jitterBufferEmittedCount', 'jitterBufferTargetDelay',
+        'jitterBufferMinimumDelay', 'totalDecodeTime', 'totalProcessingDelay', 'totalAssemblyTime',
+        'framesAssembledFromMultiplePackets', 'jitter']);
     });
     stats.push(row);
   };
@@ -121,7 +140,7 @@ _PROBE = """
 """
 
 
-def run_viewer(url: str, program_height: int) -> int:
+def run_viewer(url: str, program_height: int, split_streams: bool = False) -> int:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -131,6 +150,8 @@ def run_viewer(url: str, program_height: int) -> int:
         try:
             page = browser.new_page()
             page.add_init_script(_PC_HOOK)
+            if split_streams:
+                page.add_init_script(_SPLIT_STREAMS)
             page.goto(url, wait_until="domcontentloaded")
             page.wait_for_function("document.getElementById('video').videoWidth > 0", timeout=60_000)
             page.evaluate(_PROBE, program_height)
@@ -155,10 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     viewer = sub.add_parser("viewer")
     viewer.add_argument("url")
     viewer.add_argument("--program-height", type=int, required=True)
+    viewer.add_argument("--no-av-sync", action="store_true", help="audio and video in separate media streams")
     args = parser.parse_args(argv)
     if args.role == "studio":
         return run_studio(args.collection, args.whip_url, args.token_env)
-    return run_viewer(args.url, args.program_height)
+    return run_viewer(args.url, args.program_height, args.no_av_sync)
 
 
 if __name__ == "__main__":

@@ -123,6 +123,24 @@ TARGETS: dict[str, tuple[Target, ...]] = {
 SETTLE_KBPS = 800  # up1m: "settles <= 800 kbit/s"
 
 
+@dataclass(frozen=True)
+class Variant:
+    """One mechanism switched off for a side-by-side run: environment for the studio and the relay
+    (read by ``studio.webrtc``), and an option for the viewer."""
+
+    env: tuple[tuple[str, str], ...] = ()
+    viewer_args: tuple[str, ...] = ()
+
+
+VARIANTS = {
+    "no-pacer": Variant(env=(("DLS_PACER", "0"),)),  # studio.webrtc.sender_setup
+    "no-playout-ext": Variant(env=(("DLS_PLAYOUT_DELAY", "off"),)),  # studio.webrtc.playout_delay
+    "no-red": Variant(env=(("DLS_AUDIO_RED", "0"),)),  # studio.webrtc.audio_red
+    # audio and video in separate media streams in the viewer's answer: Chromium syncs neither to the other
+    "no-av-sync": Variant(viewer_args=("--no-av-sync",)),
+}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profiles", default=",".join(PROFILES),
                         help=f"comma-separated, from {', '.join(PROFILES)} (default: all)")
@@ -130,6 +148,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--audio-red", choices=("on", "off", "both"), default="on",
                         help="RED for Opus on the studio's push and the relay's viewers (both: each profile "
                              "with RED, then without it as '<profile> no-red', side by side; default on)")
+    parser.add_argument("--variants", default="",
+                        help="latency A/B: also run each profile with these switched off, side by side as "
+                             f"'<profile> <variant>', from {', '.join(VARIANTS)} (comma-separated)")
+    parser.add_argument("--dump", type=Path, default=None,
+                        help="write each profile's raw figures (viewer frames and getStats, studio lines) "
+                             "as JSON into this folder")
 
 
 # ---- the processes -------------------------------------------------------------------------------
@@ -270,7 +294,7 @@ def _children() -> Iterator[list[Child]]:
 
 
 def _run_profile(profile: Profile, seconds: float, collection: Path, program_height: int,
-                 log_dir: Path) -> dict[str, Any]:
+                 log_dir: Path, viewer_args: tuple[str, ...] = (), dump: Path | None = None) -> dict[str, Any]:
     deadline = time.monotonic() + seconds + 300  # the whole profile, start-up and teardown included
     token = secrets.token_urlsafe(24)
     env = {**os.environ, TOKEN_ENV: token, "PYTHONUNBUFFERED": "1"}
@@ -294,7 +318,7 @@ def _run_profile(profile: Profile, seconds: float, collection: Path, program_hei
             url = urlunsplit(page._replace(netloc=f"{host.relay_address}:{page.port or RELAY_PORT}"))
             viewers[host.role] = Child(host.role, _python_in(
                 bed, host.netns, "-m", "studio.bench._network_peers", "viewer", url,
-                "--program-height", str(program_height)), env, log_dir)
+                "--program-height", str(program_height), *viewer_args), env, log_dir)
             children.append(viewers[host.role])
         for child in viewers.values():
             child.wait_for(lambda o: bool(o.get("ready")), deadline, "playing video")
@@ -321,6 +345,8 @@ def _run_profile(profile: Profile, seconds: float, collection: Path, program_hei
             results[role] = child.wait_for(lambda o: "result" in o, deadline, "viewer figures")["result"]
         studio.stop(timeout=max(5.0, deadline - time.monotonic()))
         studio_lines = [o for o in studio.lines if "stats" in o or "frames" in o]
+    if dump is not None:
+        dump.write_text(json.dumps({"t0": t0, "t1": t1, "studio": studio_lines, "viewers": results}))
     window = (t0 * 1000, t1 * 1000)
     composited = _composited(studio_lines, t0, t1)
     out: dict[str, Any] = {"impairment": profile.describe(), "measured_s": round(t1 - t0, 1),
@@ -460,12 +486,39 @@ def _viewer_figures(result: dict[str, Any], window: tuple[float, float], composi
                 "keyFramesDecoded"):
         if key in v1:
             out[f"chromium_{key}"] = round(v1[key] - v0.get(key, 0), 2)
+    out["receiver_ms"] = _receiver_delays(v0, v1, a0, a1)
     out["recovery_s"] = None
     if blackout_end_ms is not None:
         # back: the first presented frame composited after the network came back
         back = next((f for f in result["frames"] if f[1] is not None and f[1] >= blackout_end_ms), None)
         out["recovery_s"] = round((back[0] - blackout_end_ms) / 1000, 2) if back else None
     return out
+
+
+def _per(r0: dict[str, Any], r1: dict[str, Any], key: str, count: str) -> float | None:
+    """Mean ms per counted item over the window: the getStats total ``key`` (seconds) / ``count``."""
+    n = r1.get(count, 0) - r0.get(count, 0)
+    if key not in r1 or n <= 0:
+        return None
+    return round(1000 * (r1[key] - r0.get(key, 0)) / n, 1)
+
+
+def _receiver_delays(v0: dict[str, Any], v1: dict[str, Any], a0: dict[str, Any],
+                     a1: dict[str, Any]) -> dict[str, float | None]:
+    """Chromium's share of the latency over the window (getStats means): the jitter buffers' delay and
+    target (video per frame, audio per sample; audio deeper than video holds video back for A/V sync),
+    decode, and receive -> decoded (totalProcessingDelay)."""
+    return {
+        "video_jitter_buffer": _per(v0, v1, "jitterBufferDelay", "jitterBufferEmittedCount"),
+        "video_jitter_target": _per(v0, v1, "jitterBufferTargetDelay", "jitterBufferEmittedCount"),
+        "video_jitter_minimum": _per(v0, v1, "jitterBufferMinimumDelay", "jitterBufferEmittedCount"),
+        "video_assembly": _per(v0, v1, "totalAssemblyTime", "framesAssembledFromMultiplePackets"),
+        "video_decode": _per(v0, v1, "totalDecodeTime", "framesDecoded"),
+        "video_processing": _per(v0, v1, "totalProcessingDelay", "framesDecoded"),
+        "audio_jitter_buffer": _per(a0, a1, "jitterBufferDelay", "jitterBufferEmittedCount"),
+        "audio_jitter_target": _per(a0, a1, "jitterBufferTargetDelay", "jitterBufferEmittedCount"),
+        "audio_jitter_minimum": _per(a0, a1, "jitterBufferMinimumDelay", "jitterBufferEmittedCount"),
+    }
 
 
 def _round(value: Any) -> float:
@@ -526,7 +579,12 @@ def _profiles(text: str) -> list[Profile]:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.seconds <= 0:
         raise ValueError("--seconds must be positive")
-    report = measure(_profiles(args.profiles), args.seconds, _RED_VARIANTS[getattr(args, "audio_red", "on")])
+    variants = [v.strip() for v in getattr(args, "variants", "").split(",") if v.strip()]
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        raise ValueError(f"--variants: unknown {', '.join(unknown)}; choose from {', '.join(VARIANTS)}")
+    report = measure(_profiles(args.profiles), args.seconds, _RED_VARIANTS[getattr(args, "audio_red", "on")],
+                     variants=variants, dump=getattr(args, "dump", None))
     if not getattr(args, "json", False):
         print(format_table(report), file=sys.stderr)
     return report
@@ -536,24 +594,32 @@ _RED_VARIANTS = {"on": (True,), "off": (False,), "both": (True, False)}
 
 
 @contextlib.contextmanager
-def _audio_red(on: bool) -> Iterator[None]:
-    """The children (studio, relay) read it from their environment (``studio.webrtc.audio_red``)."""
-    from studio.webrtc.audio_red import ENV
-
-    previous = os.environ.get(ENV)
-    os.environ[ENV] = "1" if on else "0"
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """The children (studio, relay) read these from their environment (``studio.webrtc``)."""
+    previous = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
     try:
         yield
     finally:
-        if previous is None:
-            os.environ.pop(ENV, None)
-        else:
-            os.environ[ENV] = previous
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
-def measure(profiles: list[Profile], seconds: float, audio_red: tuple[bool, ...] = (True,)) -> dict[str, Any]:
+def _audio_red(on: bool) -> contextlib.AbstractContextManager[None]:
+    from studio.webrtc.audio_red import ENV
+
+    return _environment({ENV: "1" if on else "0"})
+
+
+def measure(profiles: list[Profile], seconds: float, audio_red: tuple[bool, ...] = (True,),
+            variants: list[str] | None = None, dump: Path | None = None) -> dict[str, Any]:
     """Run ``profiles`` one after the other, ``seconds`` measured each (each once per ``audio_red``
-    setting, side by side); the report `run` prints."""
+    setting, then once per name in ``variants``, side by side); the report `run` prints."""
+    if dump is not None:
+        dump.mkdir(parents=True, exist_ok=True)
     check_requirements()
     from studio.chromium import CHROMIUM
 
@@ -570,12 +636,19 @@ def measure(profiles: list[Profile], seconds: float, audio_red: tuple[bool, ...]
     report_profiles: dict[str, Any] = {}
     try:
         collection, height = _stamped_demo(log_dir)
-        for profile, red in ((p, r) for p in profiles for r in audio_red):
+        runs: list[tuple[Profile, bool, str | None]] = [(p, r, None) for p in profiles for r in audio_red]
+        runs += [(p, audio_red[0], v) for p in profiles for v in variants or ()]
+        for profile, red, variant in runs:
             name = profile.name if red or audio_red == (False,) else f"{profile.name} no-red"
+            if variant:
+                name = f"{profile.name} {variant}"
             print(f"network bench: {name} ({profile.describe()}), {seconds:g} s ...", file=sys.stderr, flush=True)
+            switched = VARIANTS[variant] if variant else Variant()
             try:
-                with _audio_red(red):
-                    report_profiles[name] = _run_profile(profile, seconds, collection, height, log_dir)
+                with _audio_red(red), _environment(dict(switched.env)):
+                    report_profiles[name] = _run_profile(
+                        profile, seconds, collection, height, log_dir, switched.viewer_args,
+                        dump / f"{name.replace(' ', '_')}.json" if dump is not None else None)
                 report_profiles[name]["audio_red"] = red
             except (TimeoutError, RuntimeError) as exc:
                 failed = True

@@ -9,9 +9,14 @@ this one) reaches into aiortc:
   answers negotiate it (receivers that do not know it simply ignore it);
 - :func:`attach` replaces one sender's private header-extension map with one that also writes
   the extension. It must run before the sender starts (``setRemoteDescription``).
+
+``DLS_PLAYOUT_DELAY`` in the environment overrides what :func:`attach` writes, for side-by-side
+measurements (`studio bench network --variants`): ``off`` writes nothing, ``MIN,MAX`` (ms) those.
 """
 
 from __future__ import annotations
+
+import os
 
 from aiortc import RTCRtpSender
 from aiortc.codecs import HEADER_EXTENSIONS
@@ -22,6 +27,22 @@ from studio.webrtc import internals
 
 PLAYOUT_DELAY_URI = "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay"
 _MAX_UNITS = 0xFFF  # 12 bits of 10 ms
+ENV = "DLS_PLAYOUT_DELAY"
+
+
+def delay_from_env(min_ms: int, max_ms: int) -> tuple[int, int] | None:
+    """(min, max) to write: ``DLS_PLAYOUT_DELAY``'s if set (None for ``off``), else the arguments."""
+    text = os.environ.get(ENV, "").strip().lower()
+    if not text:
+        return min_ms, max_ms
+    if text in ("0", "off", "false", "no", "none"):
+        return None
+    try:
+        lo, hi = (int(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"{ENV}: expected 'off' or 'MIN,MAX' in ms, got {text!r}") from None
+    encode_delay(lo, hi)  # validates
+    return lo, hi
 
 
 def encode_delay(min_ms: int, max_ms: int) -> bytes:
@@ -46,9 +67,10 @@ def register() -> None:
 class PlayoutDelayExtensionsMap(HeaderExtensionsMap):
     """aiortc's map plus the playout-delay element on every packet, when negotiated."""
 
-    def __init__(self, min_ms: int = 0, max_ms: int = 0) -> None:
+    def __init__(self, min_ms: int = 0, max_ms: int = 0, *, write: bool = True) -> None:
         super().__init__()
         self._value = encode_delay(min_ms, max_ms)
+        self._write = write  # False: negotiated, never written (``DLS_PLAYOUT_DELAY=off``)
         self.extension_id: int | None = None
 
     def configure(self, parameters: RTCRtpParameters) -> None:
@@ -59,7 +81,7 @@ class PlayoutDelayExtensionsMap(HeaderExtensionsMap):
 
     def set(self, values: HeaderExtensions) -> tuple[int, bytes]:
         profile, data = super().set(values)
-        if self.extension_id is None:
+        if self.extension_id is None or not self._write:
             return profile, data
         items = unpack_header_extensions(profile, data) if data else []
         items.append((self.extension_id, self._value))
@@ -69,6 +91,7 @@ class PlayoutDelayExtensionsMap(HeaderExtensionsMap):
 def attach(sender: RTCRtpSender, min_ms: int = 0, max_ms: int = 0) -> PlayoutDelayExtensionsMap:
     """Make ``sender`` write the extension (call before negotiation completes)."""
     register()
-    ext_map = PlayoutDelayExtensionsMap(min_ms, max_ms)
+    delay = delay_from_env(min_ms, max_ms)
+    ext_map = PlayoutDelayExtensionsMap(*(delay or (min_ms, max_ms)), write=delay is not None)
     setattr(sender, internals.SENDER_HEADER_EXTENSIONS_MAP, ext_map)
     return ext_map

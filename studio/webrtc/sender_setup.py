@@ -3,9 +3,14 @@
 Used by the WHIP output (``_make_peer``) and by the relay for each viewer: a retransmission
 history sized in time (``rtp_history``) and pacing of the sender's packets (``pacer``). Call it
 before negotiation completes; it returns the NACK/retransmission counters for stats.
+
+``DLS_PACER=0`` in the environment leaves pacing off (side-by-side measurements, e.g.
+`studio bench network --variants`).
 """
 
 from __future__ import annotations
+
+import os
 
 from aiortc import RTCRtpSender
 
@@ -13,16 +18,24 @@ from studio.webrtc import pacer, rtp_history
 from studio.webrtc.feedback import FeedbackCounters
 from studio.webrtc.rtp_history import RetransmitCounters
 
+PACER_ENV = "DLS_PACER"
+
+
+def pacing_by_default() -> bool:
+    return os.environ.get(PACER_ENV, "1").strip().lower() not in ("0", "off", "false", "no")
+
 
 def prepare_video_sender(
-    sender: RTCRtpSender, rtcp: FeedbackCounters | None = None, *, pace: bool = True
+    sender: RTCRtpSender, rtcp: FeedbackCounters | None = None, *, pace: bool | None = None
 ) -> RetransmitCounters:
     """``rtcp``: the sender's feedback counters (``feedback.attach``), whose REMB lets the pacer
-    use the rate the link allows."""
+    use the rate the link allows. ``pace``: None follows ``DLS_PACER`` (on unless it says 0)."""
     counters = rtp_history.attach(sender)
+    if pace is None:
+        pace = pacing_by_default()
     if pace:
         pacer.attach(sender, (lambda: rtcp.remb_bps) if rtcp is not None else None)
     return counters
 
 
-__all__ = ["RetransmitCounters", "prepare_video_sender"]
+__all__ = ["PACER_ENV", "RetransmitCounters", "pacing_by_default", "prepare_video_sender"]
