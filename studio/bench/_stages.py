@@ -189,13 +189,19 @@ class StageProbe:
             return {"frames_traced": 0}
         table = np.asarray(rows, dtype=np.float64)
         total = table.sum(axis=1)
+        # the slowest tenth of the frames (total at or over its p90): where a p95 frame loses its time
+        tail = table[total >= np.percentile(total, 90)]
         stages = {
-            name: {"mean_ms": round(float(table[:, k].mean()), 2), "p50_ms": round(float(np.median(table[:, k])), 2)}
+            name: {"mean_ms": round(float(table[:, k].mean()), 2), "p50_ms": round(float(np.median(table[:, k])), 2),
+                   "p95_ms": round(float(np.percentile(table[:, k], 95)), 2),
+                   "slowest_tenth_mean_ms": round(float(tail[:, k].mean()), 2)}
             for k, name in enumerate(STAGES)
         }
         return {
             "frames_traced": len(rows),
             "stages": stages,
-            "total": {"mean_ms": round(float(total.mean()), 2), "p50_ms": round(float(np.median(total)), 2)},
-            "note": "per-stage means add up to the mean total",
+            "total": {"mean_ms": round(float(total.mean()), 2), "p50_ms": round(float(np.median(total)), 2),
+                      "p95_ms": round(float(np.percentile(total, 95)), 2),
+                      "slowest_tenth_mean_ms": round(float(tail.sum(axis=1).mean()), 2)},
+            "note": "per-stage means add up to the mean total; slowest_tenth: frames whose total is >= its p90",
         }

@@ -10,7 +10,8 @@ top-level figures are the default configuration's (``marker``):
 
 - ``marker``: the relay releases frames on the RTP marker bit (default), playout delay 0 asked;
 - ``stock``: aiortc's stock jitter buffer in the relay (one extra frame per hop);
-- Chromium only, ``marker-no-playout-ext``: without the playout-delay header extension.
+- Chromium only, ``marker-no-playout-ext``: without the playout-delay header extension;
+- ``marker-no-pacer``: the studio's and the relay's video senders without pacing (``--variants`` picks).
 
 Each variant also reports where the time goes, per frame: composite -> encoded -> sent -> relay in
 -> relay out -> displayed (``studio.bench._stages``; the stage means add up to the mean total).
@@ -75,6 +76,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--receiver", choices=("aiortc", "chromium"), default="aiortc")
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per variant")
     parser.add_argument("--fps", type=int, default=30)
+    parser.add_argument("--variants", default="",
+                        help="comma-separated, from " + ", ".join(VARIANTS) + " (default: all that fit the receiver)")
 
 
 def _resolution(text: str) -> tuple[int, int]:
@@ -212,7 +215,34 @@ class _RateSampler:
         }
 
 
+# name -> (marker release, playout-delay extension, pacing)
+VARIANTS: dict[str, tuple[bool, bool, bool]] = {
+    "marker": (True, True, True),
+    "stock": (False, True, True),
+    "marker-no-playout-ext": (True, False, True),  # Chromium only
+    "marker-no-pacer": (True, True, False),
+}
+
+
 def _variant(
+    net: NetLoop, size: tuple[int, int], args: argparse.Namespace, marker: bool, playout_ext: bool,
+    pace: bool = True,
+) -> dict[str, Any]:
+    from studio.webrtc.sender_setup import PACER_ENV
+
+    # the studio's sender and the relay's viewer senders read it when they are set up
+    previous = os.environ.get(PACER_ENV)
+    os.environ[PACER_ENV] = "1" if pace else "0"
+    try:
+        return _run_variant(net, size, args, marker, playout_ext)
+    finally:
+        if previous is None:
+            os.environ.pop(PACER_ENV, None)
+        else:
+            os.environ[PACER_ENV] = previous
+
+
+def _run_variant(
     net: NetLoop, size: tuple[int, int], args: argparse.Namespace, marker: bool, playout_ext: bool
 ) -> dict[str, Any]:
     relay = RelayServer(marker_release=marker, playout_delay_zero=playout_ext)
@@ -259,13 +289,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     size = _resolution(args.resolution)
     if args.receiver == "chromium" and not os.path.exists(CHROMIUM):
         raise ValueError(f"--receiver chromium needs {CHROMIUM}")
-    variants: dict[str, tuple[bool, bool]] = {"marker": (True, True), "stock": (False, True)}
-    if args.receiver == "chromium":
-        variants["marker-no-playout-ext"] = (True, False)
+    chosen = [v.strip() for v in getattr(args, "variants", "").split(",") if v.strip()]
+    unknown = [v for v in chosen if v not in VARIANTS]
+    if unknown:
+        raise ValueError(f"--variants: unknown {', '.join(unknown)}; choose from {', '.join(VARIANTS)}")
+    if not chosen:
+        chosen = [v for v in VARIANTS if args.receiver == "chromium" or v != "marker-no-playout-ext"]
+    if "marker" not in chosen:
+        chosen.insert(0, "marker")  # the default configuration: the top-level figures
+    variants = {name: VARIANTS[name] for name in chosen}
     net = NetLoop("net-bench")
     net.start()
     try:
-        results = {name: _variant(net, size, args, m, p) for name, (m, p) in variants.items()}
+        results = {name: _variant(net, size, args, m, p, pace) for name, (m, p, pace) in variants.items()}
     finally:
         net.stop()
     main = results["marker"]
@@ -287,6 +323,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "variants": results,
         "speedup_vs_stock_p95": round(results["stock"]["p95_ms"] / main["p95_ms"], 2)
-        if main.get("p95_ms") and results["stock"].get("p95_ms") else None,
+        if main.get("p95_ms") and results.get("stock", {}).get("p95_ms") else None,
         "note": "latency = receiver time at frame ready/display - wall clock stamped at composite",
     }
