@@ -24,10 +24,12 @@ step, keyframes, NACKs, retransmissions). Targets from issue 11 sit beside the f
 from __future__ import annotations
 
 import argparse
+import bisect
 import contextlib
 import json
 import os
 import queue
+import re
 import secrets
 import shutil
 import signal
@@ -360,9 +362,12 @@ def _run_profile(profile: Profile, seconds: float, collection: Path, program_hei
     out["viewers"] = {role: _viewer_figures(r, window, composited, program_height,
                                             blackout_end * 1000 if blackout_end else None)
                       for role, r in results.items()}
+    for role, r in results.items():  # the relay's choice of layer alone, whatever the studio's ladder did
+        out["viewers"][role]["main_layer_share_pct"] = _main_layer_share(r, window, studio_lines)
     first = out["viewers"]["viewer-a"]
     for key in ("frames_pct", "freezes_per_min", "freeze_s_per_min", "max_freeze_s", "latency_p50_ms",
-                "latency_p95_ms", "audio_concealed_pct", "recovery_s"):
+                "latency_p95_ms", "audio_concealed_pct", "recovery_s", "full_res_share_pct",
+                "main_layer_share_pct"):
         out[key] = first.get(key)
     out["targets"] = _check_targets(profile.name, out)
     return out
@@ -519,6 +524,23 @@ def _receiver_delays(v0: dict[str, Any], v1: dict[str, Any], a0: dict[str, Any],
         "audio_jitter_target": _per(a0, a1, "jitterBufferTargetDelay", "jitterBufferEmittedCount"),
         "audio_jitter_minimum": _per(a0, a1, "jitterBufferMinimumDelay", "jitterBufferEmittedCount"),
     }
+
+
+def _main_layer_share(result: dict[str, Any], window: tuple[float, float],
+                      studio_lines: list[dict[str, Any]]) -> float | None:
+    """Share of the window's frames as tall as what the studio streamed when it composited them:
+    the viewer got the relay's main layer, not its low one (``full_res_share_pct`` also counts
+    the studio's own ladder steps: at 360p every frame is small, on either layer)."""
+    steps = sorted((o["t"] * 1000, int(m.group(1))) for o in studio_lines if "stats" in o
+                   and (m := re.match(r"(\d+)p", str(o["stats"].get("ladder_step") or ""))))
+    t0, t1 = window
+    frames = [f for f in result["frames"] if t0 <= f[0] < t1]
+    if not steps or not frames:
+        return None
+    times = [t for t, _ in steps]
+    main = sum(1 for f in frames
+               if f[2] >= steps[max(0, bisect.bisect_right(times, f[1] if f[1] is not None else f[0]) - 1)][1])
+    return round(100 * main / len(frames), 1)
 
 
 def _round(value: Any) -> float:

@@ -148,12 +148,20 @@ class RelayStream:
         track = viewer.tracks.get("video")
         if track is None or viewer.rtcp is None:
             return
-        switch_to = viewer.layer.decide(viewer.rtcp.remb_bps, viewer.rtcp.nacks, track.packets_sent,
-                                        self.video_rate.bps, low is not None and low.ingest is not None,
-                                        viewer.rtcp.last_report)
-        if switch_to == layers.LOW and low is not None:
+        switch_to = viewer.layer.decide(viewer.rtcp.remb_bps, self.video_rate.bps,
+                                        low is not None and low.ingest is not None, viewer.rtcp.last_report)
+        if switch_to is not None:
+            log.info("relay: viewer %s of %r -> %s layer (%s)", viewer.id[:8], self.name, switch_to,
+                     viewer.layer.reason)
+            self.request_viewer_keyframe(viewer)
+
+    def request_viewer_keyframe(self, viewer: _Viewer) -> None:
+        """A keyframe of the layer ``viewer`` watches or is switching to (its PLIs, its track's
+        restarts): the main layer's would not reach a viewer of the low one."""
+        low = self.low
+        if viewer.layer.wanted == layers.LOW and low is not None:
             low.request_keyframe()
-        elif switch_to == layers.HIGH:
+        else:
             self.request_keyframe()
 
     def request_keyframe(self) -> None:
@@ -481,9 +489,8 @@ class RelayServer:
             for kind in kinds:
                 if kind not in ("audio", "video") or kind in viewer.tracks:
                     continue
-                track = EncodedPacketTrack(
-                    kind, max_queue=16 if kind == "video" else 50, on_keyframe_needed=stream.request_keyframe
-                )
+                track = EncodedPacketTrack(kind, max_queue=16 if kind == "video" else 50,
+                                           on_keyframe_needed=lambda: stream.request_viewer_keyframe(viewer))
                 transceiver = pc.addTransceiver(track, direction="sendonly")
                 if kind == "video":
                     transceiver.setCodecPreferences(
@@ -491,7 +498,7 @@ class RelayServer:
                     if self._playout_delay:
                         playout_delay.attach(transceiver.sender)
                     viewer.rtcp = feedback.attach(
-                        transceiver.sender, on_keyframe_request=stream.request_keyframe,
+                        transceiver.sender, on_keyframe_request=lambda: stream.request_viewer_keyframe(viewer),
                         on_report=lambda report: self._on_viewer_report(stream, viewer, report),
                     )
                     sender_setup.prepare_video_sender(transceiver.sender, viewer.rtcp)  # 1 s history, pacing

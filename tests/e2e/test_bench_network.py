@@ -44,7 +44,7 @@ def test_a_lossy_profile_reports_sane_figures_and_leaves_nothing(netbench_ready:
     assert viewer["latency_p50_ms"] is not None and 0 < viewer["latency_p50_ms"] <= viewer["latency_p95_ms"]
     assert viewer["audio_samples_received"] > 0 and 0 <= viewer["audio_concealed_pct"] <= 100
     assert viewer["freezes_per_min"] >= 0 and viewer["freeze_s_per_min"] >= 0
-    assert viewer["heights_seen"]
+    assert viewer["heights_seen"] and 0 <= viewer["main_layer_share_pct"] <= 100
     assert figures["bitrate_kbps"] > 0
     # the loss is real: our rules dropped packets on the studio's leg and the viewer's
     assert figures["packets_dropped_by_rules"]["studio"] > 0
@@ -55,6 +55,17 @@ def test_a_lossy_profile_reports_sane_figures_and_leaves_nothing(netbench_ready:
     assert "freeze" in report["freeze_definition"]
     assert "loss1" in network.format_table(report)
     assert _our_namespaces() == []  # namespaces, their rules and processes are gone
+
+
+def test_the_main_layer_share_counts_frames_as_tall_as_what_the_studio_streamed() -> None:
+    # the studio at 1080p, then stepped down to 360p at t = 10 s; frames: (shown ms, stamp ms, height, presented)
+    studio = [{"t": 0.0, "stats": {"ladder_step": "1080p30"}}, {"t": 10.0, "stats": {"ladder_step": "360p30"}},
+              {"t": 5.0, "frames": 150}]
+    frames = [[1000.0, 950.0, 1080, 1], [2000.0, 1950.0, 360, 2],  # main layer, then the relay's low one
+              [11_000.0, 10_950.0, 360, 3], [12_000.0, None, 360, 4]]  # the studio's 360p: the main layer
+    share = network._main_layer_share({"frames": frames}, (0.0, 20_000.0), studio)
+    assert share == 75.0
+    assert network._main_layer_share({"frames": []}, (0.0, 20_000.0), studio) is None
 
 
 def test_freezes_follow_webrtcs_definition() -> None:
