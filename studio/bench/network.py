@@ -468,6 +468,7 @@ def _viewer_figures(result: dict[str, Any], window: tuple[float, float], composi
     out["freezes_per_min"] = round(len(frozen) / minutes, 1)
     out["freeze_s_per_min"] = round(sum(frozen) / 1000 / minutes, 2)
     out["max_freeze_s"] = round(max(frozen, default=0.0) / 1000, 2)
+    out["freeze_details"] = _freeze_details(result, t0, t1)
     lat = np.asarray([f[0] - f[1] for f in frames if f[1] is not None], dtype=np.float64)
     out["latency_p50_ms"] = _round(np.percentile(lat, 50)) if lat.size else None
     out["latency_p95_ms"] = _round(np.percentile(lat, 95)) if lat.size else None
@@ -541,6 +542,27 @@ def _main_layer_share(result: dict[str, Any], window: tuple[float, float],
     main = sum(1 for f in frames
                if f[2] >= steps[max(0, bisect.bisect_right(times, f[1] if f[1] is not None else f[0]) - 1)][1])
     return round(100 * main / len(frames), 1)
+
+
+def _freeze_details(result: dict[str, Any], t0: float, t1: float) -> list[dict[str, Any]]:
+    """Each freeze in the window: when it ended (wall-clock s, to line up with ``DLS_RTP_TRACE``), its
+    length, how far the stamp moved across it (one frame interval: the next frame was late; the whole
+    gap: frames were skipped, a keyframe wait) and the PLIs Chromium sent around it."""
+    frames = [f for f in result["frames"] if f[0] < t1]
+    display = [f[0] for f in frames]
+    stats = [r for r in result.get("stats") or [] if "video" in r]
+    found = []
+    for gap, end in freezes(display):
+        if end < t0:
+            continue
+        i = display.index(end)
+        before, after = frames[i - 1][1], frames[i][1]
+        plis = [r["video"].get("pliCount", 0) for r in stats if end - gap - 500 <= r["t"] <= end + 500]
+        found.append({"end_s": round(end / 1000, 3), "gap_ms": round(gap),
+                      "stamp_step_ms": None if before is None or after is None else round(after - before),
+                      "latency_after_ms": None if after is None else round(end - after),
+                      "chromium_plis_near": plis[-1] - plis[0] if len(plis) > 1 else None})
+    return found
 
 
 def _round(value: Any) -> float:

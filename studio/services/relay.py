@@ -52,7 +52,7 @@ from studio.services import layers, whep_offer
 from studio.services.access import OriginPolicy, Scope, bearer, cors_middleware, token_matches
 from studio.services.guest_ingest import GuestIngest
 from studio.services.guests import GuestBook
-from studio.webrtc import audio_red, feedback, loopback, passthrough, playout_delay, sender_setup
+from studio.webrtc import audio_red, feedback, loopback, passthrough, playout_delay, sender_setup, trace
 from studio.webrtc.audio_red import enabled_by_default as audio_red_default
 from studio.webrtc.codecs import (
     h264_preferences,
@@ -121,8 +121,11 @@ class RelayStream:
         self.packets_in[kind] += 1
         if kind == "video":
             self.video_rate.add(packet.size)
+            if trace.enabled():
+                trace.event("relay_video_in", stream=self.name, pts=pts, key=bool(packet.is_keyframe))
             if packet.is_keyframe:
                 self.keyframes_in += 1
+                trace.event("relay_keyframe_in", stream=self.name)
                 self._decide_layers()
         for viewer in list(self.viewers.values()):
             track = viewer.tracks.get(kind)
@@ -169,10 +172,12 @@ class RelayStream:
         now = time.monotonic()
         ingest = self.ingest
         if ingest is None or now - self._last_pli < self._interval:
+            trace.event("relay_pli_limited", stream=self.name)
             return
         receiver = ingest.receivers.get("video")
         if receiver is None or not passthrough.send_pli(receiver):
             return
+        trace.event("relay_pli_upstream", stream=self.name)
         self._last_pli = now
         self.plis_upstream += 1
 

@@ -60,7 +60,7 @@ PATCHED: tuple[Patched, ...] = (
     Patched("aiortc", "aiortc.rtcrtpsender", "RTCRtpSender", SENDER_RTX_PAYLOAD_TYPE, True, "rtp_history"),
     Patched("aiortc", "aiortc.rtcrtpsender", "RTCRtpSender", SENDER_RTX_SEQUENCE_NUMBER, True, "rtp_history"),
     Patched("aiortc", "aiortc.rtcrtpsender", "RTCRtpSender", SENDER_HEADER_EXTENSIONS_MAP, True, "playout_delay"),
-    Patched("aiortc", "aiortc.rtcrtpsender", "RTCRtpSender", SENDER_RTT, True, "rtp_history"),
+    Patched("aiortc", "aiortc.rtcrtpsender", "RTCRtpSender", SENDER_RTT, True, "feedback"),
     Patched("aiortc", "aiortc.rtcrtpsender", "RTCRtpSender", SENDER_LSR, True, "feedback"),
     Patched("aiortc", "aiortc.rtcrtpsender", "RTCRtpSender", SENDER_LSR_TIME, True, "feedback"),
     Patched("aiortc", "aiortc.rtcrtpsender", "RTCRtpSender", "_retransmit", used_by="rtp_history"),

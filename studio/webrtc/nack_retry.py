@@ -6,7 +6,11 @@ waited for 512 packets (0.8-3.4 s) before moving on. :class:`NackRetry` takes it
 receiver (same ``add(packet) -> bool`` call from ``_handle_rtp_packet``):
 
 - a new gap is NACKed at once; a packet still missing ``retry_rtts`` round trips after its last
-  request is asked again, at most ``max_requests`` times (libwebrtc's NACK module does the same);
+  request is asked again, at most ``max_requests`` times (libwebrtc's NACK module does the same),
+  and never sooner than ``spread`` x the time it has already been missing: on loopback the round
+  trip is ~1 ms, so fixed 10 ms retries spent all requests in the first 100 ms of a 200 ms
+  window, all of them inside one stall of the sender's loop (answered once, or not at all); spaced
+  out, the last ones still go after the stall (10, 20, 30, 45, 68, 101, 152 ms);
 - the round trip is measured from a NACK to the arrival of the packet it asked for (a
   receive-only peer has no other RTT), ``default_rtt_s`` until the first one;
 - a packet missing for ``give_up_rtts`` round trips, bounded to ``[min_give_up_s, max_give_up_s]``
@@ -28,7 +32,7 @@ from aiortc import RTCRtpReceiver
 from aiortc.rtp import RtpPacket
 from aiortc.utils import uint16_add, uint16_gt
 
-from studio.webrtc import internals
+from studio.webrtc import internals, trace
 
 MAX_TRACKED = 1000  # a jump this big is a new stream, not a hole worth asking for
 
@@ -60,6 +64,7 @@ class NackRetry:
         retry_rtts: float = 1.2,
         min_retry_s: float = 0.01,
         max_requests: int = 10,
+        spread: float = 0.5,
         give_up_rtts: float = 6.0,
         min_give_up_s: float = 0.2,
         max_give_up_s: float = 0.3,
@@ -74,6 +79,7 @@ class NackRetry:
         self.retry_rtts = retry_rtts
         self.min_retry_s = min_retry_s
         self.max_requests = max_requests
+        self.spread = spread
         self.give_up_rtts = give_up_rtts
         self.min_give_up_s = min_give_up_s
         self.max_give_up_s = max_give_up_s
@@ -90,8 +96,9 @@ class NackRetry:
     def missing(self) -> set[int]:
         return set(self._missing)
 
-    def retry_s(self) -> float:
-        return max(self.min_retry_s, self.retry_rtts * self.rtt_s)
+    def retry_s(self, missing_for_s: float = 0.0) -> float:
+        """Wait before asking again for a packet last asked for after ``missing_for_s``."""
+        return max(self.min_retry_s, self.retry_rtts * self.rtt_s, self.spread * missing_for_s)
 
     def give_up_s(self) -> float:
         return min(self.max_give_up_s, max(self.min_give_up_s, self.give_up_rtts * self.rtt_s))
@@ -121,6 +128,9 @@ class NackRetry:
             found = self._missing.pop(seq, None)
             if found is not None:
                 self.counters.recovered += 1
+                if trace.enabled():
+                    trace.event("nack_recovered", requests=found.requests,
+                                wait_ms=round(1000 * (now - found.first_s), 1))
                 if found.requests == 1:  # unambiguous: the answer to our only request
                     self._sample_rtt(now - found.asked_s)
         self._schedule()
@@ -147,21 +157,25 @@ class NackRetry:
         self._send_nack(self._ssrc, sorted(seqs))  # ascending numbers: aiortc packs them as PID+BLP
 
     def _give_up(self, seqs: list[int]) -> None:
-        for s in seqs:
-            self._missing.pop(s, None)
+        gone = [m for m in (self._missing.pop(s, None) for s in seqs) if m is not None]
         if seqs:
             self.counters.given_up += len(seqs)
+            if trace.enabled():
+                now = self._clock()
+                trace.event("nack_give_up", seqs=len(seqs), requests=[m.requests for m in gone],
+                            age_ms=round(1000 * max((now - m.first_s for m in gone), default=0.0), 1),
+                            rtt_ms=round(1000 * self.rtt_s, 2))
             self._on_give_up(seqs)
 
     def _next_due(self) -> float | None:
         if not self._missing:
             return None
-        retry, limit = self.retry_s(), self.give_up_s()
+        limit = self.give_up_s()
         due = []
         for m in self._missing.values():
             due.append(m.first_s + limit)
             if m.requests < self.max_requests:
-                due.append(m.asked_s + retry)
+                due.append(m.asked_s + self.retry_s(m.asked_s - m.first_s))
         return min(due)
 
     def _schedule(self) -> None:
@@ -185,11 +199,12 @@ class NackRetry:
         if self._closed:
             return
         now = self._clock()
-        retry, limit = self.retry_s(), self.give_up_s()
+        limit = self.give_up_s()
         expired = [s for s, m in self._missing.items() if now - m.first_s >= limit - 1e-4]
         self._give_up(expired)
         again = []
         for s, m in self._missing.items():
+            retry = self.retry_s(m.asked_s - m.first_s)
             if m.requests < self.max_requests and now - m.asked_s >= retry - 1e-4:
                 m.asked_s, m.requests = now, m.requests + 1
                 again.append(s)

@@ -15,6 +15,8 @@ from collections.abc import Callable
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from studio.webrtc import trace
+
 
 class EncodedPacketTrack(MediaStreamTrack):
     """Encoded packets for one aiortc sender. Use only on the event loop's thread."""
@@ -53,6 +55,7 @@ class EncodedPacketTrack(MediaStreamTrack):
                 self.dropped += 1
                 self._ask_keyframe()
                 return False
+            trace.event("track_keyframe_resume", kind=self.kind, dropped=self.dropped)
             self._waiting_keyframe = False
             self._asked_keyframe = False
         if self._queue.full():
@@ -66,6 +69,7 @@ class EncodedPacketTrack(MediaStreamTrack):
 
     def _overflow(self) -> None:
         # The receiver is behind: drop what is queued. Video must restart on a keyframe.
+        trace.event("track_overflow", kind=self.kind, queued=self._queue.qsize())
         while not self._queue.empty():
             if self._queue.get_nowait() is not None:
                 self.dropped += 1

@@ -34,7 +34,7 @@ from aiortc.jitterbuffer import MAX_MISORDER, JitterBuffer, JitterFrame
 from aiortc.rtp import RtpPacket
 from aiortc.utils import uint16_add, uint16_gt
 
-from studio.webrtc import audio_red, internals, nack_retry
+from studio.webrtc import audio_red, internals, nack_retry, trace
 
 log = logging.getLogger(__name__)
 
@@ -164,10 +164,10 @@ class MarkerJitterBuffer(JitterBuffer):
             if uint16_add(self._origin, -seq) < MAX_MISORDER:
                 return False, None  # late: released, dropped or given up already
             self._clear(seq)  # the stream restarted behind us
-            pli = self._lose_sync()
+            pli = self._lose_sync("restart")
         elif ahead >= self.capacity:  # a hole older than the buffer: move past it
             self._skip_to(uint16_add(seq, 1 - self.capacity))
-            pli = self._lose_sync()
+            pli = self._lose_sync("overrun")
         self._packets[seq % self.capacity] = packet
         return pli, self._next_frame()
 
@@ -183,7 +183,7 @@ class MarkerJitterBuffer(JitterBuffer):
         if latest is None:
             return
         self._skip_to(uint16_add(self._origin, latest + 1))
-        self._lose_sync()
+        self._lose_sync("give_up")
 
     def _clear(self, origin: int) -> None:
         self._packets = [None] * self.capacity
@@ -195,8 +195,9 @@ class MarkerJitterBuffer(JitterBuffer):
             self._packets[self._origin % self.capacity] = None
             self._origin = uint16_add(self._origin, 1)
 
-    def _lose_sync(self) -> bool:
+    def _lose_sync(self, reason: str) -> bool:
         """The frame at the origin may have lost its start; True: let aiortc send a PLI."""
+        trace.event("jb_resync", reason=reason, awaiting=self._awaiting_keyframe)
         self._at_frame_start = False
         self._awaiting_keyframe = True
         self.resyncs += 1
@@ -223,6 +224,7 @@ class MarkerJitterBuffer(JitterBuffer):
                 return frame
             if whole and self._is_keyframe(frame.data):
                 self._awaiting_keyframe = False
+                trace.event("jb_keyframe_resume", dropped=self.frames_dropped)
                 return frame
             self.frames_dropped += 1
             self._ask_keyframe()

@@ -78,6 +78,23 @@ def test_freezes_follow_webrtcs_definition() -> None:
     assert network.freezes(steady + [steady[-1] + 150.0]) == []
 
 
+def test_each_freeze_says_whether_the_next_frame_was_late_or_frames_were_skipped() -> None:
+    # (shown ms, stamp ms, height, presented): 33 ms cadence, 50 ms behind the stamp
+    frames = [[1000.0 + i * 33, 950.0 + i * 33, 720, i] for i in range(40)]
+    late = frames[-1][0] + 250  # the next frame (one interval on in the stamp) shown 250 ms later
+    frames.append([late, frames[-1][1] + 33, 720, 40])
+    frames += [[late + i * 33, frames[-1][1] + i * 33, 720, 40 + i] for i in range(1, 40)]
+    skip = frames[-1][0] + 300  # 300 ms later, the stamp 300 ms on: the frames between never came
+    frames.append([skip, frames[-1][1] + 300, 720, 80])
+    stats = [{"t": late - 100, "video": {"pliCount": 0}}, {"t": skip - 100, "video": {"pliCount": 0}},
+             {"t": skip + 100, "video": {"pliCount": 1}}]
+    found = network._freeze_details({"frames": frames, "stats": stats}, 0.0, skip + 1)
+    assert [(f["gap_ms"], f["stamp_step_ms"]) for f in found] == [(250, 33), (300, 300)]
+    assert found[0]["latency_after_ms"] == 50 + 250 - 33  # late: the latency jumped
+    assert found[1]["latency_after_ms"] == found[0]["latency_after_ms"]  # skipped: it did not
+    assert found[1]["end_s"] == round(skip / 1000, 3) and found[1]["chromium_plis_near"] == 1
+
+
 def test_profiles_always_carry_the_clean_baseline() -> None:
     names = [p.name for p in network._profiles("loss5,up1m")]
     assert names == ["clean", "loss5", "up1m"]

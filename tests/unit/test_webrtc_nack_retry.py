@@ -102,6 +102,30 @@ def test_requests_stop_at_the_limit_and_the_rtt_comes_from_answered_nacks() -> N
     in_loop(body)
 
 
+def test_with_a_tiny_round_trip_the_requests_are_spread_over_the_whole_give_up_window() -> None:
+    def body() -> None:
+        clock, rec = Clock(), Recorder()
+        nack = NackRetry(rec.nack, rec.give_up, default_rtt_s=0.001, clock=clock)  # loopback: ~1 ms
+        asked_at: list[float] = []
+        nack.add(_rtp(1))
+        start = clock.now
+        nack.add(_rtp(3))  # seq 2 is lost and never comes, however often it is asked for
+        while not rec.given_up:
+            if len(rec.nacks) > len(asked_at):
+                asked_at.append(round(clock.now - start, 4))
+            clock.now += 0.0005
+            nack.poll()
+        waits = [round(b - a, 4) for a, b in zip(asked_at, asked_at[1:], strict=False)]
+        assert asked_at[1] == pytest.approx(0.01, abs=0.001)  # the first retry is quick
+        assert waits == sorted(waits)  # then further and further apart
+        assert 3 < len(asked_at) < nack.max_requests  # requests left over: not spent early
+        assert asked_at[-1] > 0.5 * nack.give_up_s()  # still asking in the second half of the window
+        assert rec.given_up == [[2]] and clock.now - start == pytest.approx(nack.give_up_s(), abs=0.001)
+        nack.close()
+
+    in_loop(body)
+
+
 def test_the_give_up_time_is_bounded_by_default_to_200_300_ms() -> None:
     assert NackRetry(lambda s, q: None, lambda q: None, default_rtt_s=0.5).give_up_s() == 0.3
     assert NackRetry(lambda s, q: None, lambda q: None, default_rtt_s=0.001).give_up_s() == 0.2
