@@ -37,12 +37,17 @@ class KeyframeSwitch:
     over at its first keyframe (the old one keeps flowing until then). Thread-safe."""
 
     def __init__(self, sink: PacketSink | None = None, active: str = MAIN,
-                 on_switched: Callable[[str], None] | None = None) -> None:
+                 on_switched: Callable[[str], None] | None = None,
+                 on_switching: Callable[[str], None] | None = None) -> None:
+        """``on_switching(name)``: called with the lock held right before the newcomer's first
+        keyframe goes to the sink (the sink's ``new_picture`` moment); ``on_switched`` after it."""
         self._sink = sink
         self._lock = threading.Lock()
         self.active = active
         self.pending: str | None = None
         self._on_switched = on_switched
+        self.on_switching = on_switching
+        self._restarting: str | None = None  # its next keyframe starts a new picture (a new size)
         self.switches = 0
 
     def set_sink(self, sink: PacketSink) -> None:
@@ -52,6 +57,12 @@ class KeyframeSwitch:
     def select(self, name: str) -> None:
         with self._lock:
             self.pending = None if name == self.active else name
+
+    def restart(self, name: str) -> None:
+        """``name`` changes its picture (another size) at its next keyframe: that keyframe is
+        announced to ``on_switching`` as a switch's is."""
+        with self._lock:
+            self._restarting = name
 
     def input(self, name: str) -> PacketSink:
         switch = self
@@ -71,6 +82,13 @@ class KeyframeSwitch:
                 switched = True
             if name != self.active or self._sink is None:
                 return
+            if packet.keyframe and (switched or name == self._restarting):
+                self._restarting = None
+                if self.on_switching is not None:
+                    try:
+                        self.on_switching(name)
+                    except Exception:
+                        log.exception("switch listener failed")
             self._sink.put(packet)  # under the lock: two encoders' packets never interleave at a switch
         if switched and self._on_switched is not None:
             try:
@@ -131,6 +149,8 @@ class StreamRendition:
         scaled.set_bitrate(kbps)
         if changed:
             scaled.set_rendition(rung.width, rung.height, rung.fps)  # reopens: an IDR
+            if self.switch.active == SCALED:
+                self.switch.restart(SCALED)  # a new picture on the same source
         if not self.on_scaled:
             scaled.force_keyframe()  # it may have idled on this rung before: start on a keyframe
             self._main.set_tap("stream", scaled.submit_picture)

@@ -232,7 +232,18 @@ class WhipOutput:
         except RuntimeError:  # the loop is closing
             self._accepting = False
 
+    def new_picture(self) -> None:
+        """The next video packet ``put`` begins a new picture (the ladder's step to another
+        rendition): what was sent before is not resent when NACKed (``feedback``). Call from the
+        thread that puts the packets, before the picture's first one (the loop keeps their order)."""
+        with contextlib.suppress(RuntimeError):  # the loop is closing
+            self._net.loop.call_soon_threadsafe(self._new_picture_on_loop)
+
     # --- loop thread -------------------------------------------------------------------------
+
+    def _new_picture_on_loop(self) -> None:
+        if self._feedback is not None:
+            self._feedback.picture_restarted()
 
     def _start_on_loop(self) -> None:
         if self._task is not None and not self._task.done():

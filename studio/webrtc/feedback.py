@@ -14,6 +14,12 @@ previous value, which hides a queue building up) and what got through since the 
 below what we send also shows in the NACKs within a few hundred milliseconds: when 40 % or more of
 a recent window was NACKed, ``on_report`` gets a report made from them (``from_nacks``). The rate
 controller finds a capped link from these in one report.
+
+When the stream starts a new picture (the ladder's step to another rendition, whose first frame is
+an IDR), NACKs for packets sent before it are not answered (``FeedbackCounters.picture_restarted``):
+the receiver drops those frames at the new IDR anyway, and on the capped link that caused the step
+their retransmissions (measured: 189 in the second of a 2 Mbit/s cap, ~0.8 s of the link) crowd out
+the new IDR, which then needs retransmissions and keyframe requests of its own.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ from studio.webrtc.rtp_history import RtpHistory
 log = logging.getLogger(__name__)
 
 NACKED_CAPPED = 0.4  # this share of a window NACKed: a capped link (random loss is not this heavy)
+STALE_WINDOW_S = 1.5  # a new picture's older packets go unanswered this long (the history's age)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +82,14 @@ class FeedbackCounters:
     rtcp_packets: int = 0  # any RTCP from the receiver (RR, REMB, NACK, PLI...)
     last_rtcp_at: float | None = None  # time.monotonic() of the last one; None until the first
     last_report: ReceiverReport | None = None  # the latest report about this sender (RTCP or NACKs)
+    picture_started_at: float | None = None  # time.monotonic() of the last new picture (on the loop)
+    stale_nacks: int = 0  # NACKed packets not answered: sent before a new picture started
+
+    def picture_restarted(self, now: float | None = None) -> None:
+        """The next video packet begins a new picture (an IDR of another rendition): NACKs for
+        what was sent before go unanswered from now on. Call on the event loop's thread, before
+        the picture's first packet is handed to the sender."""
+        self.picture_started_at = time.monotonic() if now is None else now
 
     def feedback_age_s(self, now: float | None = None) -> float | None:
         """Seconds since the receiver last sent RTCP (None before it ever did)."""
@@ -103,6 +118,16 @@ def attach(
     def resent_between(start: float, end: float) -> int:
         history = getattr(sender, internals.SENDER_HISTORY, None)
         return history.resent_between(start, end) if isinstance(history, RtpHistory) else 0
+
+    def answerable(lost: list[int]) -> list[int]:
+        """The NACKed sequence numbers worth resending: none sent before a new picture started."""
+        started = counters.picture_started_at
+        if started is None or time.monotonic() - started > STALE_WINDOW_S:
+            return lost
+        stale = {seq for seq, _ in sent_between(started - STALE_WINDOW_S, started)}
+        keep = [seq for seq in lost if seq & 0xFFFF not in stale]
+        counters.stale_nacks += len(lost) - len(keep)
+        return keep
 
     delivered = DeliveredRate(payload_size, resent_between=resent_between)
     nacked = NackedShare(sent_between, resent_between=resent_between)
@@ -134,6 +159,7 @@ def attach(
                 if fast is not None and fast.loss >= NACKED_CAPPED:
                     counters.last_report = report = ReceiverReport(fast.loss, -1, -1, None, fast, from_nacks=True)
                     call(on_report, report)
+            packet.lost = answerable(packet.lost)  # what aiortc's handler below resends
         elif isinstance(packet, RtcpPsfbPacket) and packet.fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
             if packet.fmt == RTCP_PSFB_PLI:
                 counters.plis += 1

@@ -1,5 +1,6 @@
 """What the studio's sender learns from a real receiver: each receiver report's loss, round trip
-and delivered rate, and a capped link seen in the NACKs first (issue 11: ``feedback.ReceiverReport``).
+and delivered rate, and a capped link seen in the NACKs first (issue 11: ``feedback.ReceiverReport``);
+and what it no longer resends once a new picture has started (a ladder step's IDR).
 
 Two real aiortc peers (``lossy_link``: the sender set up as the WHIP output's video, the receiver as
 the relay's ingest); half of the packets are dropped at the packet level, as a link capped at half
@@ -64,6 +65,37 @@ def test_reports_say_what_got_through_and_heavy_loss_shows_in_the_nacks_first() 
             feeding.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await feeding
+            await pair.close()
+
+    asyncio.run(main())
+
+
+def test_after_a_new_picture_starts_nacks_for_older_packets_go_unanswered() -> None:
+    async def main() -> None:
+        pair = await open_pair()
+        try:
+            counters = feedback.attach(pair.sender)
+            pair.push(0, keyframe=True)
+            await pair.play(1, 3)
+            await pair.wait_received(lambda got: got[-1:] == [3])
+            old = pair.shim.media_seqs()[-1]  # the last packet of the old picture
+            ssrc = pair.sender._ssrc
+            await pair.receiver._send_rtcp_nack(ssrc, [old])  # before the step: answered
+            await pair.shim.wait_for(lambda: pair.shim.retransmitted(old) == 1)
+
+            counters.picture_restarted()  # the step's IDR comes next
+            before = len(pair.shim.media_seqs())
+            pair.push(4, keyframe=True)
+            await pair.wait_received(lambda got: got[-1:] == [4])
+            new = pair.shim.media_seqs()[before]  # the IDR's first packet
+            await pair.receiver._send_rtcp_nack(ssrc, [old, new])
+            await pair.shim.wait_for(lambda: pair.shim.retransmitted(new) == 1)
+
+            assert pair.shim.retransmitted(old) == 1  # not again: the receiver drops that frame at the IDR
+            assert counters.stale_nacks == 1
+            assert counters.nacks == 3  # every NACK still counts (stats, the capped-link share)
+            pair.assert_intact()
+        finally:
             await pair.close()
 
     asyncio.run(main())

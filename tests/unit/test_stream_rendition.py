@@ -54,3 +54,22 @@ def test_without_a_sink_nothing_is_forwarded() -> None:
     switch.set_sink(sink)
     switch.input(MAIN).put(pkt(1))
     assert sink.got == [(1, False)]
+
+
+def test_a_new_picture_is_announced_right_before_its_first_keyframe_reaches_the_sink() -> None:
+    sink = Collect()
+    seen: list[tuple[str, int]] = []  # (source, packets the sink had then)
+    switch = KeyframeSwitch(sink, MAIN, on_switching=lambda name: seen.append((name, len(sink.got))))
+    main, scaled = switch.input(MAIN), switch.input(SCALED)
+    main.put(pkt(0, True))
+    main.put(pkt(30, True))  # a scheduled keyframe of the same picture: nothing new
+    switch.select(SCALED)
+    main.put(pkt(31))
+    scaled.put(pkt(31, True))  # the step's first keyframe: announced before it goes out
+    scaled.put(pkt(32))
+    scaled.put(pkt(61, True))
+    switch.restart(SCALED)  # the scaled encode changes size: its next keyframe is a new picture
+    scaled.put(pkt(62))
+    scaled.put(pkt(63, True))
+    assert seen == [(SCALED, 3), (SCALED, 7)]
+    assert sink.got[3] == (31, True) and sink.got[7] == (63, True)
