@@ -71,6 +71,24 @@ def test_retransmissions_took_the_link_too() -> None:
     assert got.sent_bps == 100 * 1000 * 8  # what the encoder sent, originals only
 
 
+def test_retransmissions_count_up_to_what_was_lost() -> None:
+    # a storm: 300 kB resent into a link that lost 63 of 100 packets of 1000 bytes
+    clock = Clock()
+    rate = DeliveredRate(lambda seq: 1000, clock, resent_between=lambda start, end: 300_000)
+    rate.on_report(0, 0)
+    clock.now += 1.0
+    got = rate.on_report(100, 63)
+    assert got is not None and got.bps == int((37 * 1000 + 63 * 1000 * 0.37) * 8)  # not 37 kB + 111 kB
+
+    sent = [(clock.now - 0.5 + i * 0.005, i, 1000) for i in range(100)]
+    share = NackedShare(lambda start, end: [(seq, size) for t, seq, size in sent if start <= t <= end], clock,
+                        resent_between=lambda start, end: 300_000)
+    window = share.on_nack(range(0, 100, 2), rtt_s=0.02)  # every other packet NACKed
+    assert window is not None
+    lost = window.loss * window.expected * 1000
+    assert abs(window.bps - (window.sent_bps * (1 - window.loss) + lost * (1 - window.loss) * 8 / 0.3)) <= 8
+
+
 def test_a_window_of_nacks_says_what_got_through_one_round_trip_later() -> None:
     clock = Clock()
     sent = [(clock.now - 0.5 + i * 0.005, i, 1000) for i in range(100)]  # 200 packets/s for 0.5 s
