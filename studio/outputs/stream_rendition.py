@@ -13,19 +13,26 @@ goes back to the recording's own bitrate, or pauses (still converting and feedin
 when nothing records. ``KeyframeSwitch``
 hands over between the two at the newcomer's first keyframe, so a viewer never gets a P-frame
 from a picture its decoder has not seen.
+
+A receiver's keyframe request that an encoder would ignore (within its hold-off after an IDR) is kept
+and made once the hold-off has passed (``low_layer.KeyframeRequests``): on a capped uplink a step's
+first IDR can be lost, and the relay's request for another came 0.25 s after it; ignored, the
+picture came back with the next periodic IDR (traced on up1m: 1.0 s later).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import replace
 
 from encoders.packets import EncodedPacket, PacketSink
 from encoders.settings import VideoEncoderSettings
-from encoders.video import FallbackListener, VideoEncoderWorker
+from encoders.video import KEYFRAME_REQUEST_HOLDOFF_S, FallbackListener, VideoEncoderWorker
 from studio.outputs.ladder import Rung
+from studio.outputs.low_layer import KeyframeRequests
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +104,17 @@ class KeyframeSwitch:
                 log.exception("switch listener failed")
 
 
+class _Counted:
+    """An encoder's sink that tells its keyframe requests about each frame on the way."""
+
+    def __init__(self, sink: PacketSink, requests: KeyframeRequests) -> None:
+        self._sink, self._requests = sink, requests
+
+    def put(self, packet: EncodedPacket) -> None:
+        self._requests.on_frame(packet.keyframe)
+        self._sink.put(packet)
+
+
 class StreamRendition:
     """Applies (rung, bitrate) to the stream: shares the main encode on the top rung, runs a scaled
     one below it. Call ``apply`` under the pipeline's lock; ``close`` stops the scaled worker."""
@@ -117,10 +135,14 @@ class StreamRendition:
         self._scaled: VideoEncoderWorker | None = None
         self.rung: Rung | None = None
         self.kbps = main_settings.bitrate_kbps
+        holdoff = math.ceil(main_settings.fps * KEYFRAME_REQUEST_HOLDOFF_S)  # (a half-rate rung waits longer)
+        self._keyframes = {MAIN: KeyframeRequests(main.request_keyframe, holdoff),
+                           SCALED: KeyframeRequests(self._request_scaled_keyframe, holdoff)}
+        self._main_input = _Counted(self.switch.input(MAIN), self._keyframes[MAIN])
 
     @property
     def main_input(self) -> PacketSink:
-        return self.switch.input(MAIN)
+        return self._main_input
 
     @property
     def on_scaled(self) -> bool:
@@ -176,10 +198,12 @@ class StreamRendition:
 
     def request_keyframe(self) -> None:
         """A receiver asked for a keyframe: the encoder it is (or is about to be) watching."""
-        target = self.switch.pending or self.switch.active
-        worker = self._scaled if target == SCALED else self._main
-        if worker is not None:
-            worker.request_keyframe()
+        self._keyframes[self.switch.pending or self.switch.active].request()
+
+    def _request_scaled_keyframe(self) -> None:
+        scaled = self._scaled
+        if scaled is not None:
+            scaled.request_keyframe()
 
     def close(self) -> None:
         with self._lock:
@@ -193,8 +217,9 @@ class StreamRendition:
         if self._scaled is None:
             settings = replace(self._main_settings, width=rung.width, height=rung.height, fps=rung.fps,
                                bitrate_kbps=kbps, max_bitrate_kbps=0)
-            worker = VideoEncoderWorker(settings, self.switch.input(SCALED), on_fallback=self._on_fallback,
-                                        thread_name="enc-video-stream", source_fps=self._main_settings.fps)
+            worker = VideoEncoderWorker(settings, _Counted(self.switch.input(SCALED), self._keyframes[SCALED]),
+                                        on_fallback=self._on_fallback, thread_name="enc-video-stream",
+                                        source_fps=self._main_settings.fps)
             worker.start()
             self._scaled = worker
         return self._scaled

@@ -1,11 +1,15 @@
-"""The keyframe switch between the stream's two encodes: a newcomer takes over at its first keyframe."""
+"""The keyframe switch between the stream's two encodes: a newcomer takes over at its first keyframe;
+and a receiver's keyframe request within the encoder's hold-off is made once it has passed."""
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 from encoders.packets import EncodedPacket
-from studio.outputs.stream_rendition import MAIN, SCALED, KeyframeSwitch
+from encoders.settings import VideoEncoderSettings
+from encoders.video import KEYFRAME_REQUEST_HOLDOFF_S
+from studio.outputs.stream_rendition import MAIN, SCALED, KeyframeSwitch, StreamRendition
 
 
 def pkt(pts: int, key: bool = False) -> EncodedPacket:
@@ -73,3 +77,36 @@ def test_a_new_picture_is_announced_right_before_its_first_keyframe_reaches_the_
     scaled.put(pkt(63, True))
     assert seen == [(SCALED, 3), (SCALED, 7)]
     assert sink.got[3] == (31, True) and sink.got[7] == (63, True)
+
+
+class MainEncoder:
+    """What ``StreamRendition`` calls on the main encode (the top rung needs nothing else)."""
+
+    def __init__(self) -> None:
+        self.keyframe_requests = 0
+
+    def request_keyframe(self) -> None:
+        self.keyframe_requests += 1
+
+
+def test_a_keyframe_request_within_the_encoders_hold_off_is_made_once_it_has_passed() -> None:
+    main = MainEncoder()
+    rendition = StreamRendition(main, VideoEncoderSettings(fps=30), lambda: None)  # type: ignore[arg-type]
+    sink = Collect()
+    rendition.switch.set_sink(sink)
+    holdoff = math.ceil(30 * KEYFRAME_REQUEST_HOLDOFF_S)
+    rendition.main_input.put(pkt(0, True))  # e.g. a step's first IDR, lost on the way
+    for i in range(1, 8):
+        rendition.main_input.put(pkt(i))
+    rendition.request_keyframe()  # the relay gave up on it: the encoder would ignore this now
+    assert main.keyframe_requests == 0
+    for i in range(8, holdoff):
+        rendition.main_input.put(pkt(i))
+    assert main.keyframe_requests == 0
+    rendition.main_input.put(pkt(holdoff))  # the hold-off is over: asked now, not at the next GOP
+    assert main.keyframe_requests == 1
+    for i in range(holdoff + 1, 3 * holdoff):
+        rendition.main_input.put(pkt(i))
+    rendition.request_keyframe()  # long after an IDR: straight to the encoder
+    assert main.keyframe_requests == 2
+    assert len(sink.got) == 3 * holdoff  # every packet still reached the stream
