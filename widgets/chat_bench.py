@@ -9,7 +9,9 @@ vote ("1" or "2"; one user in five never votes), later lines are chatter, and on
 hundred is a gift. Reported: messages received by the adapter, votes counted (must equal the
 distinct voters), gifts lost (must be 0), the Qt event loop's longest gap, the engine's lagged
 frames, the most bullet comments the overlay had on screen at once, and the CPU seconds each of the
-studio's threads used while the chat ran (``thread_cpu_s``).
+studio's threads used while the chat ran (``thread_cpu_s``), and the garbage collector's passes
+meanwhile (``gc``: per generation the longest pass, wall and CPU ms, and the objects a full pass
+walks once the burst is over: each holds the GIL, so a long one is a UI gap on any machine).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from PySide6.QtWidgets import QApplication
 
 from scenes.sources.danmaku_overlay import DanmakuOverlaySource
 from studio.bench._chat_room import BATCH_S, ChatLoad, ChatRoomProcess
+from studio.bench.gc_passes import GcPasses
 from studio.bench.thread_cpu import thread_cpu, thread_cpu_since
 from studio.interaction.bilibili import BilibiliAdapter
 from studio.show import Show
@@ -64,6 +67,7 @@ def measure(seconds: float = 30.0, rate: int = 2000, users: int = 10_000, seed: 
                 on_screen[0] = max(on_screen[0], source.stats().on_screen)
 
     probe = GapProbe(on_tick=sample_overlay)
+    collections = GcPasses()
     try:
         with running_window(show, "chat") as (window, outputs, _start_s):
             binding = window.binding
@@ -79,6 +83,7 @@ def measure(seconds: float = 30.0, rate: int = 2000, users: int = 10_000, seed: 
             poll = interaction.open_poll("她应该买吗?", ("买", "不买"), 600.0)
             frames0, lagged0 = show.studio.frames, show.studio.lagged
             cpu0, process0 = thread_cpu(), time.process_time()
+            collections.start()
             probe.start()
             room.go()
             if not _wait(room.done.is_set, seconds + 60):
@@ -91,6 +96,8 @@ def measure(seconds: float = 30.0, rate: int = 2000, users: int = 10_000, seed: 
             QTimer.singleShot(500, loop.quit)  # the last coalesced poll update
             loop.exec()
             probe.measuring = False
+            collections.stop()
+            gc_summary = collections.summary()  # before the show stops and unfreezes its heap
             frames, lagged = show.studio.frames - frames0, show.studio.lagged - lagged0
             threads, process_cpu = thread_cpu_since(cpu0), time.process_time() - process0
             counters = interaction.counters()
@@ -100,6 +107,7 @@ def measure(seconds: float = 30.0, rate: int = 2000, users: int = 10_000, seed: 
                                 None)
         window.deleteLater()
     finally:
+        collections.stop()
         probe.stop()
         room.close()
     result: dict[str, Any] = {
@@ -125,6 +133,7 @@ def measure(seconds: float = 30.0, rate: int = 2000, users: int = 10_000, seed: 
         "dock_sampled_out": dock_sampled,
         "process_cpu_s": round(process_cpu, 2),
         "thread_cpu_s": threads,  # the busiest threads while the chat ran (MainThread: the UI)
+        "gc": gc_summary,
         "target": {"votes_counted": "= distinct_voters", "gifts_lost": 0, "ui_max_gap_ms": 50, "lagged_pct": 0.5},
     }
     if note:

@@ -13,6 +13,9 @@ def test_chat_bench_counts_every_voter_and_gift() -> None:
     for key in ("ui_max_gap_ms", "lagged_pct", "overlay_max_on_screen", "dock_sampled_out", "process_cpu_s"):
         assert key in result
     assert isinstance(result["thread_cpu_s"], dict)  # the busiest threads by name (empty off Linux)
+    # the collector's passes during the burst, and what a full pass walks after it (the show's heap frozen)
+    assert set(result["gc"]["by_generation"]) == {"0", "1", "2"}
+    assert result["gc"]["full_pass_objects"] > 0 and result["gc"]["frozen_objects"] > 0
 
 
 def test_chat_path_bench_counts_every_voter_and_gift_and_times_each_stage() -> None:
