@@ -229,8 +229,9 @@ class OutputPipeline:
                                     # report's second spans the cut it may have caused)
                                     r.measured_s, r.delivered.sent_bps if r.delivered and r.from_nacks else None))
             rendition.switch.set_sink(stream)
-            # a step's first IDR starts a new picture: the old one's packets are not worth resending
-            rendition.switch.on_switching = lambda _name: stream.new_picture()
+            # a step's first IDR starts a new picture: on a capped link the old one's packets are not
+            # worth resending (with random loss and room on the link they still show a frame or two)
+            rendition.switch.on_switching = lambda _name: stream.new_picture() if rate.link_capped else None
             stream.state_changed.connect(self.stream_state.emit)
             stream.stats_changed.connect(self._on_stream_stats)
             if not target.low_layer_url:

@@ -276,6 +276,13 @@ class RateController:
     def target_kbps(self) -> int:
         return self.estimate().target_bps // 1000
 
+    @property
+    def link_capped(self) -> bool:
+        """A capped link was measured within the hold (``CAPACITY_HOLD_S``): the link, not random
+        loss, is what limits the stream now."""
+        with self._lock:
+            return self._capacity_bps is not None and self._clock() - self._capacity_at < CAPACITY_HOLD_S
+
     # --- internals -------------------------------------------------------------------------------
 
     def _clamp(self, bps: int) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from studio.outputs.pipeline import OPUS_BPS, opus_expected_loss, other_bps
-from studio.outputs.ratecontrol import RateController
+from studio.outputs.ratecontrol import CAPACITY_HOLD_S, RateController
 
 
 class Clock:
@@ -175,6 +175,19 @@ def test_random_loss_without_a_queue_is_not_taken_for_a_cap() -> None:
     clock.now += 1.0
     rc.on_receiver_report(0.2, 0.02, delivered_bps=1_600_000)  # 20 % lost, round trip flat
     assert abs(rc.target_kbps - (int((before + OTHER) * 0.9) - OTHER) // 1000) <= 1  # the classic cut
+
+
+def test_the_link_counts_as_capped_from_a_measured_capacity_for_the_hold() -> None:
+    rc, _, clock = make()
+    rc.on_receiver_report(0.0, 0.02, delivered_bps=2_000_000)
+    clock.now += 1.0
+    rc.on_receiver_report(0.2, 0.02, delivered_bps=1_600_000)  # random loss, round trip flat
+    assert not rc.link_capped
+    clock.now += 1.0
+    rc.on_receiver_report(0.5, 0.02, delivered_bps=800_000)  # half lost: the link is the limit
+    assert rc.link_capped
+    clock.now += CAPACITY_HOLD_S
+    assert not rc.link_capped
 
 
 def test_a_queue_stops_growth_and_with_loss_is_taken_for_the_link() -> None:
