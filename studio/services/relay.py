@@ -156,6 +156,8 @@ class RelayStream:
         if switch_to is not None:
             log.info("relay: viewer %s of %r -> %s layer (%s)", viewer.id[:8], self.name, switch_to,
                      viewer.layer.reason)
+            if viewer.layer.starved:  # off a layer its link cannot carry: what it was sent is no use now
+                viewer.rtcp.picture_restarted()
             self.request_viewer_keyframe(viewer)
 
     def request_viewer_keyframe(self, viewer: _Viewer) -> None:

@@ -20,9 +20,10 @@ from studio.services.layers import (
     ViewerLayer,
     base_name,
 )
-from studio.services.relay import RelayStream, _Viewer
+from studio.services.relay import RelayStream, _Ingest, _Viewer
 from studio.webrtc.delivered_rate import DeliveredRate, Delivery
-from studio.webrtc.feedback import ReceiverReport
+from studio.webrtc.feedback import FeedbackCounters, ReceiverReport
+from studio.webrtc.packet_track import EncodedPacketTrack
 
 
 class Clock:
@@ -340,3 +341,18 @@ def test_a_viewers_keyframe_requests_go_to_the_layer_it_watches_or_moves_to() ->
     viewer.layer.wanted = HIGH  # a try of the main layer starts at its keyframe
     main.request_viewer_keyframe(viewer)
     assert asked == ["main", "low", "low", "main"]
+
+
+def test_a_viewer_moved_down_on_heavy_loss_gets_no_retransmissions_of_the_main_layer() -> None:
+    main, low = RelayStream("live", 1.0), RelayStream("live.low", 1.0)
+    main.low = low
+    low.ingest = cast(_Ingest, object())  # the low layer is published
+    asked: list[str] = []
+    low.request_keyframe = lambda: asked.append("low")  # type: ignore[method-assign]
+    rtcp = FeedbackCounters()
+    viewer = _Viewer(id="v", pc=cast(RTCPeerConnection, None), tracks={"video": EncodedPacketTrack("video")},
+                     rtcp=rtcp)
+    rtcp.last_report = nacked(0.6, 800_000)  # 60 % of a window NACKed: the link is far below the main layer
+    main.decide_layer(viewer)
+    # its NACKs for what it was sent go unanswered (``feedback``): they would crowd out the low keyframe
+    assert viewer.layer.wanted == LOW and asked == ["low"] and rtcp.picture_started_at is not None
