@@ -8,7 +8,7 @@
 ``python -m studio.bench._network_peers viewer PAGE_URL --program-height H``
     Headless Chromium on the relay's viewer page. It prints ``{"ready": ...}`` once the video plays,
     then records every presented frame (``requestVideoFrameCallback``: display time, the latency
-    stamp's value, frame height) and polls ``getStats`` every 500 ms; on "stop" it prints
+    stamp's value, frame height, presented count, receive time of its last packet) and polls ``getStats`` every 500 ms; on "stop" it prints
     ``{"result": ...}`` and exits. The page is not changed: an init script keeps a reference to the
     page's RTCPeerConnection so ``getStats`` can be read.
 
@@ -112,8 +112,9 @@ _PROBE = """
   const frames = []; const stats = [];
   window.benchFrames = frames; window.benchStats = stats;
   const onFrame = (now, meta) => {
+    // WebRTC frames also carry when their last packet arrived: upstream vs Chromium's own share
     frames.push([performance.timeOrigin + meta.expectedDisplayTime, readStamp(meta.height), meta.height,
-                 meta.presentedFrames]);
+                 meta.presentedFrames, meta.receiveTime ? performance.timeOrigin + meta.receiveTime : null]);
     video.requestVideoFrameCallback(onFrame);
   };
   video.requestVideoFrameCallback(onFrame);

@@ -473,6 +473,13 @@ def _viewer_figures(result: dict[str, Any], window: tuple[float, float], composi
     out["latency_p50_ms"] = _round(np.percentile(lat, 50)) if lat.size else None
     out["latency_p95_ms"] = _round(np.percentile(lat, 95)) if lat.size else None
     out["stamps_unread"] = sum(1 for f in frames if f[1] is None)
+    # split at Chromium's receive time of each frame's last packet: the studio, relay and network's
+    # share (stamp -> received) and Chromium's (received -> displayed: jitter buffer, decode, render)
+    for key, part in (("upstream", lambda f: f[4] - f[1]), ("receiver", lambda f: f[0] - f[4])):
+        split = np.asarray([part(f) for f in frames if f[1] is not None and len(f) > 4 and f[4]],
+                           dtype=np.float64)
+        out[f"{key}_p50_ms"] = _round(np.percentile(split, 50)) if split.size else None
+        out[f"{key}_p95_ms"] = _round(np.percentile(split, 95)) if split.size else None
     full = sum(1 for f in frames if f[2] >= program_height)
     out["full_res_share_pct"] = round(100 * full / len(frames), 1) if frames else None
     out["frames_full_res_pct"] = (round(out["frames_pct"] * full / len(frames), 1)

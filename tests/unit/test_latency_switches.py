@@ -13,6 +13,7 @@ from aiortc.rtp import RtpPacket, unpack_header_extensions
 
 from studio.bench import network
 from studio.webrtc import playout_delay, sender_setup
+from studio.webrtc.pacer import Pacer
 
 
 def _written(ext_map: playout_delay.PlayoutDelayExtensionsMap) -> dict[int, bytes]:
@@ -67,6 +68,22 @@ def test_pacing_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
     assert asyncio.run(paced())
     monkeypatch.setenv(sender_setup.PACER_ENV, "0")
     assert not asyncio.run(paced())
+
+
+def test_the_pacer_queue_limit_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(sender_setup.PACER_MAX_QUEUE_ENV, raising=False)
+    assert sender_setup.pacer_options() == {}  # the pacer's own default
+    monkeypatch.setenv(sender_setup.PACER_MAX_QUEUE_ENV, "15")
+    options = sender_setup.pacer_options()
+    assert options == {"max_queue_s": 0.015}
+    assert Pacer(_discard, **options).max_queue_s == 0.015
+    monkeypatch.setenv(sender_setup.PACER_MAX_QUEUE_ENV, "soon")
+    with pytest.raises(ValueError, match=sender_setup.PACER_MAX_QUEUE_ENV):
+        sender_setup.pacer_options()
+
+
+async def _discard(data: bytes) -> None:
+    pass
 
 
 def test_bench_variants_name_real_switches() -> None:
