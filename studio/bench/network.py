@@ -136,6 +136,7 @@ class Variant:
 
 VARIANTS = {
     "no-pacer": Variant(env=(("DLS_PACER", "0"),)),  # studio.webrtc.sender_setup
+    "pacer-15ms": Variant(env=(("DLS_PACER_MAX_QUEUE_MS", "15"),)),  # the pacer's queue limit before 5 ms
     "no-playout-ext": Variant(env=(("DLS_PLAYOUT_DELAY", "off"),)),  # studio.webrtc.playout_delay
     "no-red": Variant(env=(("DLS_AUDIO_RED", "0"),)),  # studio.webrtc.audio_red
     # audio and video in separate media streams in the viewer's answer: Chromium syncs neither to the other

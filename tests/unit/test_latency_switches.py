@@ -89,6 +89,7 @@ async def _discard(data: bytes) -> None:
 def test_bench_variants_name_real_switches() -> None:
     assert dict(network.VARIANTS["no-pacer"].env) == {sender_setup.PACER_ENV: "0"}
     assert dict(network.VARIANTS["no-playout-ext"].env) == {playout_delay.ENV: "off"}
+    assert dict(network.VARIANTS["pacer-15ms"].env) == {sender_setup.PACER_MAX_QUEUE_ENV: "15"}
     parser = argparse.ArgumentParser()
     network.add_arguments(parser)
     args = parser.parse_args(["--variants", "no-such", "--profiles", "clean"])
