@@ -42,6 +42,35 @@ def test_the_old_source_flows_until_the_new_one_sends_a_keyframe() -> None:
     assert switch.active == SCALED and switched == [SCALED] and switch.switches == 1
 
 
+def test_the_outgoing_source_stops_at_a_keyframe_of_its_own_while_a_switch_is_pending() -> None:
+    sink = Collect()
+    switch = KeyframeSwitch(sink, MAIN)
+    main, scaled = switch.input(MAIN), switch.input(SCALED)
+    main.put(pkt(0, True))
+    switch.select(SCALED)
+    main.put(pkt(1))
+    main.put(pkt(2, True))  # a receiver's request answered just before the step: a big IDR, no use now
+    main.put(pkt(3))  # needs that IDR: held too
+    scaled.put(pkt(3, True))
+    scaled.put(pkt(4))
+    main.put(pkt(4, True))  # not selected: dropped as before
+    assert sink.got == [(0, True), (1, False), (3, True), (4, False)]
+
+
+def test_a_switch_called_off_after_the_outgoing_source_was_held_resumes_it_at_its_next_keyframe() -> None:
+    sink = Collect()
+    switch = KeyframeSwitch(sink, MAIN)
+    main = switch.input(MAIN)
+    main.put(pkt(0, True))
+    switch.select(SCALED)
+    main.put(pkt(1, True))  # held
+    switch.select(MAIN)  # the step is called off before the scaled encode's keyframe
+    main.put(pkt(2))  # still needs the held IDR
+    main.put(pkt(3, True))
+    main.put(pkt(4))
+    assert sink.got == [(0, True), (3, True), (4, False)] and switch.active == MAIN and switch.pending is None
+
+
 def test_selecting_the_active_source_cancels_a_pending_switch() -> None:
     sink = Collect()
     switch = KeyframeSwitch(sink)
