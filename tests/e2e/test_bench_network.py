@@ -45,6 +45,10 @@ def test_a_lossy_profile_reports_sane_figures_and_leaves_nothing(netbench_ready:
     assert viewer["audio_samples_received"] > 0 and 0 <= viewer["audio_concealed_pct"] <= 100
     assert viewer["freezes_per_min"] >= 0 and viewer["freeze_s_per_min"] >= 0
     assert viewer["heights_seen"] and 0 <= viewer["main_layer_share_pct"] <= 100
+    # the latency split at Chromium's receive time, and Chromium's own share from getStats
+    assert viewer["upstream_p50_ms"] is not None and viewer["receiver_p50_ms"] is not None
+    assert viewer["receiver_ms"]["video_decode"] is not None and viewer["receiver_ms"]["video_decode"] >= 0
+    assert viewer["receiver_ms"]["audio_jitter_buffer"] is not None
     assert figures["bitrate_kbps"] > 0
     # the loss is real: our rules dropped packets on the studio's leg and the viewer's
     assert figures["packets_dropped_by_rules"]["studio"] > 0
