@@ -63,8 +63,12 @@ class LowLayerGate:
         self.allowed = True
         self._above_since: float | None = None
 
-    def update(self, main_kbps: int) -> bool:
-        if main_kbps < LOW_LAYER_MIN_MAIN_KBPS:
+    def update(self, main_kbps: int, link_capped: bool = False) -> bool:
+        """``link_capped``: the rate controller has measured the uplink's capacity (it is full). Its
+        target then fits the main stream alone into that capacity — the low layer's own session is
+        not in it — so the low layer would overflow the link: it stops, and the resume wait starts
+        only once the link no longer measures full."""
+        if main_kbps < LOW_LAYER_MIN_MAIN_KBPS or link_capped:
             self.allowed, self._above_since = False, None
         elif not self.allowed:
             now = self._clock()

@@ -372,8 +372,8 @@ class OutputPipeline:
             rung = ladder.update(kbps)
             if rung != rendition.rung or kbps != rendition.kbps:
                 rendition.apply(rung, shares_main(rung, self.video_settings), kbps)
-            gate, stream = self._low_layer_gate, self.stream
-            room = gate is None or gate.update(kbps)
+            gate, stream, rate = self._low_layer_gate, self.stream, self._rate
+            room = gate is None or gate.update(kbps, link_capped=rate is not None and rate.link_capped)
             if not room and self._low_layer is not None:
                 # the uplink cannot carry both: stop it off this thread (the net thread: stop waits on it)
                 layer, self._low_layer = self._low_layer, None

@@ -48,3 +48,19 @@ def test_between_the_thresholds_nothing_changes_and_the_wait_starts_over() -> No
     assert not gate.update(LOW_LAYER_RESUME_MAIN_KBPS)
     clock.now += 0.5
     assert gate.update(LOW_LAYER_RESUME_MAIN_KBPS)
+
+
+def test_a_link_measured_full_stops_the_layer_until_it_has_stayed_clear_for_the_wait() -> None:
+    # up2m in the network bench: the main target (2.4 Mbit/s) cleared the thresholds while the
+    # link was measured full, and the low layer's 500 kbit/s on top of it froze the stream
+    clock = Clock()
+    gate = LowLayerGate(clock)
+    assert gate.update(2400)
+    assert not gate.update(2400, link_capped=True)
+    clock.now += LOW_LAYER_RESUME_S
+    assert not gate.update(2400, link_capped=True)  # still full: the wait has not started
+    assert not gate.update(2400)  # clear from now
+    clock.now += LOW_LAYER_RESUME_S - 1
+    assert not gate.update(2400)
+    clock.now += 1
+    assert gate.update(2400)
