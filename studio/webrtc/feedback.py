@@ -124,8 +124,15 @@ def attach(
         started = counters.picture_started_at
         if started is None or time.monotonic() - started > STALE_WINDOW_S:
             return lost
-        stale = {seq for seq, _ in sent_between(started - STALE_WINDOW_S, started)}
-        keep = [seq for seq in lost if seq & 0xFFFF not in stale]
+        history = getattr(sender, internals.SENDER_HISTORY, None)
+        if not isinstance(history, RtpHistory):
+            return lost
+
+        def stale(seq: int) -> bool:  # one lookup per NACKed packet, not a set of the last 1.5 s per NACK
+            sent = history.sent_at(seq & 0xFFFF)
+            return sent is not None and started - STALE_WINDOW_S <= sent <= started
+
+        keep = [seq for seq in lost if not stale(seq)]
         counters.stale_nacks += len(lost) - len(keep)
         return keep
 

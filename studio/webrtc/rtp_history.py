@@ -89,6 +89,11 @@ class RtpHistory:
         self._evict(now)
         return self._entries.get(sequence_number)
 
+    def sent_at(self, sequence_number: int) -> float | None:
+        """When this sequence number was first sent, while kept (``feedback`` reads it)."""
+        entry = self._entries.get(sequence_number)
+        return None if entry is None else entry.sent_at
+
     def payload_size(self, sequence_number: int) -> int | None:
         """Payload bytes sent with this sequence number, while kept (``delivered_rate`` reads it)."""
         entry = self._entries.get(sequence_number)
