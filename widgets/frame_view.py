@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from studio.events import ProgramFrame
 from studio.slots import LatestSlot
+from widgets.frame_image import owned_image, resized_image
 
 Overlay = Callable[[QPainter], None]
 
@@ -30,6 +31,8 @@ class FrameView(QWidget):
         self._version = -1
         self._image: QImage | None = None
         self.canvas = canvas  # used for mapping before the first frame arrives
+        self._box_key: tuple[int, int, tuple[int, int]] | None = None
+        self._box_value = (0, 0, 0, 0, 1.0)
         self.overlay: Overlay | None = None
         self.paint_count = 0
         self.paint_ms: deque[float] = deque(maxlen=600)  # recent paint costs (bench)
@@ -59,35 +62,52 @@ class FrameView(QWidget):
             return False
         self._version = version
         px = frame.pixels
-        # wrap, then copy once: the engine reuses its canvases, so the view keeps its own pixels
-        self._image = QImage(px.data, px.shape[1], px.shape[0], px.strides[0],
-                             QImage.Format.Format_ARGB32_Premultiplied).copy()
         self.canvas = (px.shape[1], px.shape[0])
+        # the engine reuses its canvases, so the view keeps its own pixels: shrunk to the size they
+        # are shown at when that is smaller (painting then draws them 1:1, and a repaint is cheap)
+        w, h = self._device_size(self.frame_rect())
+        if 0 < w < px.shape[1] and 0 < h < px.shape[0]:
+            self._image = resized_image(px, w, h)
+        else:
+            self._image = owned_image(px)
         self.update()
         return True
 
     def frame_rect(self) -> QRect:
         """Where the picture is drawn inside the widget (letterboxed, aspect kept)."""
-        size = QSize(*self.canvas).scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
-        return QRect((self.width() - size.width()) // 2, (self.height() - size.height()) // 2,
-                     size.width(), size.height())
+        x, y, w, h, _k = self._box()
+        return QRect(x, y, w, h)
+
+    def _box(self) -> tuple[int, int, int, int, float]:
+        """(x, y, width, height, widget pixels per canvas pixel), kept until the size or canvas
+        changes: the scene editor maps a dozen points per paint."""
+        key = (self.width(), self.height(), self.canvas)
+        if key != self._box_key:
+            size = QSize(*self.canvas).scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            w, h = size.width(), size.height()
+            self._box_key = key
+            self._box_value = ((key[0] - w) // 2, (key[1] - h) // 2, w, h, w / max(1, self.canvas[0]))
+        return self._box_value
+
+    def _device_size(self, box: QRect) -> tuple[int, int]:
+        ratio = self.devicePixelRatioF()
+        return round(box.width() * ratio), round(box.height() * ratio)
 
     def to_canvas(self, pos: QPointF) -> tuple[float, float]:
         """Widget position -> canvas pixels."""
-        r = self.frame_rect()
-        k = self.canvas[0] / max(1, r.width())
-        return (pos.x() - r.x()) * k, (pos.y() - r.y()) * k
+        x, y, w, _h, _k = self._box()
+        k = self.canvas[0] / max(1, w)
+        return (pos.x() - x) * k, (pos.y() - y) * k
 
     def to_widget(self, x: float, y: float) -> QPointF:
         """Canvas pixels -> widget position."""
-        r = self.frame_rect()
-        k = r.width() / max(1, self.canvas[0])
-        return QPointF(r.x() + x * k, r.y() + y * k)
+        bx, by, _w, _h, k = self._box()
+        return QPointF(bx + x * k, by + y * k)
 
     @property
     def scale(self) -> float:
         """Widget pixels per canvas pixel."""
-        return self.frame_rect().width() / max(1, self.canvas[0])
+        return self._box()[4]
 
     @property
     def image(self) -> QImage | None:
@@ -99,7 +119,9 @@ class FrameView(QWidget):
         painter.fillRect(self.rect(), QColor(14, 15, 18))
         target = self.frame_rect()
         if self._image is not None:
-            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            if (self._image.width(), self._image.height()) != self._device_size(target):
+                # shown larger than the canvas, or resized since the picture was taken
+                painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             painter.drawImage(target, self._image)
         else:
             painter.fillRect(target, QColor(0, 0, 0))

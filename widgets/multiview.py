@@ -17,8 +17,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import cv2
-import numpy as np
 from PySide6.QtCore import QPoint, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
@@ -38,6 +36,7 @@ from studio import commands as cmd
 from studio.engine import Studio
 from studio.events import ProgramFrame
 from studio.slots import LatestSlot
+from widgets.frame_image import scaled_image
 from widgets.hotkeys import default_bindings
 from widgets.i18n import on_change, tr
 
@@ -55,18 +54,6 @@ Bindings = Callable[[], dict[str, list[str]]]
 class _Tile:
     image: QImage | None = None
     taken: float = 0.0  # time.monotonic() of the picture
-
-
-def _scaled(px: np.ndarray, w: int, h: int) -> QImage:
-    """Engine pixels (premultiplied BGRA) scaled into w x h with the aspect kept, as a QImage that
-    owns its pixels (the engine reuses its canvases)."""
-    sh, sw = px.shape[:2]
-    k = min(w / sw, h / sh)
-    tw, th = max(1, int(sw * k)), max(1, int(sh * k))
-    # bilinear: ~1 ms for 1080p -> 640 wide; INTER_AREA at a non-integer ratio costs 30-50x more and
-    # stalled the UI thread (bench ui --multiview), for a monitoring picture that does not need it
-    small = cv2.resize(px, (tw, th), interpolation=cv2.INTER_LINEAR)
-    return QImage(small.data, tw, th, small.strides[0], QImage.Format.Format_ARGB32_Premultiplied).copy()
 
 
 class Multiview(QWidget):
@@ -160,14 +147,14 @@ class Multiview(QWidget):
         self._versions[which] = version
         px = frame.pixels
         big = self._layout()[which]
-        self._big[which] = _scaled(px, big.width(), big.height())
+        self._big[which] = scaled_image(px, big.width(), big.height())
         self.frames_taken += 1
         if scene is not None:
             tile = self._tiles.setdefault(scene, _Tile())
             now = time.monotonic()
             if tile.image is None or now - tile.taken >= TILE_REFRESH_S:
                 r = self._tile_rects(1)[0]
-                tile.image, tile.taken = _scaled(px, r.width(), r.height() - LABEL_H), now
+                tile.image, tile.taken = scaled_image(px, r.width(), r.height() - LABEL_H), now
         return True
 
     # ---- layout ---------------------------------------------------------------------------------

@@ -429,14 +429,16 @@ class SceneEditor(QObject):
         if view is None:
             return
         painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if self.show_safe_areas:
+            # axis-aligned dashes, cosmetic and not antialiased: the cheapest stroke Qt has
             pen = QPen(_SAFE, 1, Qt.PenStyle.DashLine)
+            pen.setCosmetic(True)
             painter.setPen(pen)
             painter.setBrush(Qt.BrushStyle.NoBrush)
             for share in (geo.ACTION_SAFE, geo.TITLE_SAFE):
                 x, y, w, h = geo.safe_area(view.canvas, share)
                 painter.drawRect(QRectF(view.to_widget(x, y), view.to_widget(x + w, y + h)))
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         for item, _snap, place in self.state.placements():
             if item.id == self.state.selected:
                 self._paint_selected(painter, item.locked, place)

@@ -23,7 +23,6 @@ from fractions import Fraction
 from typing import Any
 
 import av
-import cv2
 import numpy as np
 
 from scenes.audio import CHANNELS, SAMPLE_RATE, AudioRing
@@ -408,11 +407,13 @@ class _Decoder:
     def _push_video(self, st: _LapState, clip_ns: int, frame: Any) -> None:
         assert self.out_size is not None
         w, h = self.out_size
+        # one conversion straight to the canvas format (opaque alpha): a pass over 8 MB less per
+        # 1080p frame than bgr24 + cvtColor
         if (frame.width, frame.height) == (w, h):
-            bgr = frame.to_ndarray(format="bgr24")
+            bgra = frame.to_ndarray(format="bgra")
         else:
-            bgr = frame.to_ndarray(format="bgr24", width=w, height=h)
-        bgra = cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA)
+            bgra = frame.to_ndarray(format="bgra", width=w, height=h)
+        bgra = np.ascontiguousarray(bgra)  # a row padding view becomes a plain array
         item = _Video(self.gen, st.lap_tau + clip_ns - st.start_ns, clip_ns,
                       VideoFrame(bgra, opaque=True, pts_ns=clip_ns))
         st.produced = True
