@@ -31,6 +31,7 @@ reopens the encoder on the next frame (an IDR).
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -90,6 +91,7 @@ class VideoEncoder:
         self.fallbacks: list[FallbackEvent] = []
         self._lock = threading.Lock()
         self._keyframe_requested = False
+        self._keyframe_deferred = False  # requested within the hold-off: made once it has passed
         self._pending_kbps: int | None = None
         self._pending_age = 0  # frames a pending bitrate change has waited
         self._frames_since_key = 0
@@ -133,13 +135,19 @@ class VideoEncoder:
             self._keyframe_requested = True
 
     def request_keyframe(self) -> None:
-        """A receiver's keyframe request (PLI/FIR), coalesced: ignored while one is pending or when
-        an IDR left within ``KEYFRAME_REQUEST_HOLDOFF_S`` (that IDR answers it; storms of PLIs
-        under loss would otherwise cost an IDR each)."""
+        """A receiver's keyframe request (PLI/FIR), coalesced: one IDR answers every request made
+        before it. One made within ``KEYFRAME_REQUEST_HOLDOFF_S`` of frames after an IDR waits until
+        the hold-off has passed, and an IDR before then answers it: storms of PLIs under loss would
+        otherwise cost an IDR each, and dropping it cost a whole GOP (a viewer moving down to the
+        low layer, or a step's first IDR lost on a capped uplink, traced on up1m: 1.0 s frozen)."""
         with self._lock:
-            if self._frames_since_key < self._settings.fps * KEYFRAME_REQUEST_HOLDOFF_S:
-                return
-            self._keyframe_requested = True
+            if self._frames_since_key + 1 < self._holdoff_frames():  # the next frame is that far on
+                self._keyframe_deferred = True
+            else:
+                self._keyframe_requested = True
+
+    def _holdoff_frames(self) -> int:
+        return math.ceil(self._settings.fps * KEYFRAME_REQUEST_HOLDOFF_S)
 
     def set_bitrate(self, kbps: int) -> None:
         """Retarget the bitrate; takes effect within one second of frames, dropping none."""
@@ -251,6 +259,8 @@ class VideoEncoder:
     def _apply_requests(self, out: list[EncodedPacket]) -> bool:
         """Apply pending keyframe/bitrate requests before a frame; True when it must be an IDR."""
         with self._lock:
+            if self._keyframe_deferred and self._frames_since_key + 1 >= self._holdoff_frames():
+                self._keyframe_deferred, self._keyframe_requested = False, True
             want_key = self._keyframe_requested
             self._keyframe_requested = False
             kbps = self._pending_kbps
@@ -321,6 +331,9 @@ class VideoEncoder:
             pts = int(p.pts) if p.pts is not None else 0
             key = bool(p.is_keyframe)
             self._frames_since_key = 0 if key else self._frames_since_key + 1
+            if key:
+                with self._lock:
+                    self._keyframe_deferred = False  # this IDR answers a request held in the hold-off
             out.append(EncodedPacket("video", bytes(p), pts, tb, key, self._capture_ns.pop(pts, 0)))
         if len(self._capture_ns) > 64:  # frames an encoder swallowed: do not grow forever
             for stale in sorted(self._capture_ns)[:-8]:

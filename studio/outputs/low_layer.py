@@ -11,15 +11,13 @@ Its pictures are the main encoder's I420 pictures, scaled on the main encoder's 
 from __future__ import annotations
 
 import logging
-import math
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
 
 from encoders.packets import EncodedPacket
 from encoders.settings import VideoEncoderSettings
-from encoders.video import KEYFRAME_REQUEST_HOLDOFF_S, FallbackListener, VideoEncoderWorker
+from encoders.video import FallbackListener, VideoEncoderWorker
 from studio.net.loop import NetLoop
 from studio.outputs.whip import WhipConfig, WhipOutput
 from studio.secrets import Secret
@@ -81,41 +79,6 @@ class LowLayerGate:
         return self.allowed
 
 
-class KeyframeRequests:
-    """Keyframe requests for the low layer, none lost to the encoder's hold-off.
-
-    The encoder ignores a request that comes within ``KEYFRAME_REQUEST_HOLDOFF_S`` of frames after
-    an IDR (that IDR answers a receiver's PLI). The relay asks the low layer for a keyframe when a
-    viewer moves down to it, and a viewer whose link cannot carry the main layer sees nothing until
-    that keyframe: ignored, it waited for the next periodic IDR, up to a whole GOP (1.8 s on a busy
-    machine in the network bench). Here such a request is kept and made as soon as the hold-off
-    has passed; an IDR before then answers it. ``request`` from any thread, ``on_frame`` from the
-    encoder's (its sink)."""
-
-    def __init__(self, request_keyframe: Callable[[], None], holdoff_frames: int) -> None:
-        self._request_keyframe = request_keyframe
-        self._holdoff = holdoff_frames
-        self._lock = threading.Lock()
-        self._since_key = holdoff_frames  # frames since the last IDR (none yet: no hold-off)
-        self._pending = False
-
-    def request(self) -> None:
-        with self._lock:
-            held = self._since_key < self._holdoff
-            self._pending = self._pending or held
-        if not held:
-            self._request_keyframe()
-
-    def on_frame(self, keyframe: bool) -> None:
-        with self._lock:
-            self._since_key = 0 if keyframe else self._since_key + 1
-            due = self._pending and (keyframe or self._since_key >= self._holdoff)
-            if due:
-                self._pending = False
-        if due and not keyframe:
-            self._request_keyframe()
-
-
 class LowLayer:
     """Owns the low layer's encoder and WHIP session. ``start``/``stop`` from a non-net thread."""
 
@@ -131,11 +94,8 @@ class LowLayer:
                                          source_fps=canvas.fps)
         self._url, self._token, self._net = url, token, net
         self.output: WhipOutput | None = None
-        self._keyframes = KeyframeRequests(self.worker.request_keyframe,
-                                           math.ceil(settings.fps * KEYFRAME_REQUEST_HOLDOFF_S))
 
     def put(self, packet: EncodedPacket) -> None:  # the worker's sink
-        self._keyframes.on_frame(packet.keyframe)
         output = self.output
         if output is not None:
             output.put(packet)
@@ -144,7 +104,7 @@ class LowLayer:
         self.worker.start()
         config = WhipConfig(url=self._url, token=self._token, video=self.worker.stream_info,
                             min_bitrate_bps=LOW_LAYER_KBPS * 1000, max_bitrate_bps=LOW_LAYER_KBPS * 1000)
-        self.output = WhipOutput(config, self._net, on_keyframe_request=self._keyframes.request)
+        self.output = WhipOutput(config, self._net, on_keyframe_request=self.worker.request_keyframe)
         self._main.set_tap("low-layer", self.worker.submit_picture)
         self.output.start()
         log.info("low layer %dx%d at %d kbps -> %s", self.worker.stream_info.width,

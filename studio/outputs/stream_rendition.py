@@ -14,25 +14,22 @@ when nothing records. ``KeyframeSwitch``
 hands over between the two at the newcomer's first keyframe, so a viewer never gets a P-frame
 from a picture its decoder has not seen.
 
-A receiver's keyframe request that an encoder would ignore (within its hold-off after an IDR) is kept
-and made once the hold-off has passed (``low_layer.KeyframeRequests``): on a capped uplink a step's
-first IDR can be lost, and the relay's request for another came 0.25 s after it; ignored, the
-picture came back with the next periodic IDR (traced on up1m: 1.0 s later).
+A receiver's keyframe request goes to the encoder it is (or is about to be) watching; one within the
+encoder's hold-off after an IDR is kept until the hold-off has passed (``encoders.video``): on a
+capped uplink a step's first IDR can be lost, and the relay's request for another came 0.25 s after it.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from collections.abc import Callable
 from dataclasses import replace
 
 from encoders.packets import EncodedPacket, PacketSink
 from encoders.settings import VideoEncoderSettings
-from encoders.video import KEYFRAME_REQUEST_HOLDOFF_S, FallbackListener, VideoEncoderWorker
+from encoders.video import FallbackListener, VideoEncoderWorker
 from studio.outputs.ladder import Rung
-from studio.outputs.low_layer import KeyframeRequests
 
 log = logging.getLogger(__name__)
 
@@ -113,17 +110,6 @@ class KeyframeSwitch:
                 log.exception("switch listener failed")
 
 
-class _Counted:
-    """An encoder's sink that tells its keyframe requests about each frame on the way."""
-
-    def __init__(self, sink: PacketSink, requests: KeyframeRequests) -> None:
-        self._sink, self._requests = sink, requests
-
-    def put(self, packet: EncodedPacket) -> None:
-        self._requests.on_frame(packet.keyframe)
-        self._sink.put(packet)
-
-
 class StreamRendition:
     """Applies (rung, bitrate) to the stream: shares the main encode on the top rung, runs a scaled
     one below it. Call ``apply`` under the pipeline's lock; ``close`` stops the scaled worker."""
@@ -144,10 +130,7 @@ class StreamRendition:
         self._scaled: VideoEncoderWorker | None = None
         self.rung: Rung | None = None
         self.kbps = main_settings.bitrate_kbps
-        holdoff = math.ceil(main_settings.fps * KEYFRAME_REQUEST_HOLDOFF_S)  # (a half-rate rung waits longer)
-        self._keyframes = {MAIN: KeyframeRequests(main.request_keyframe, holdoff),
-                           SCALED: KeyframeRequests(self._request_scaled_keyframe, holdoff)}
-        self._main_input = _Counted(self.switch.input(MAIN), self._keyframes[MAIN])
+        self._main_input = self.switch.input(MAIN)
 
     @property
     def main_input(self) -> PacketSink:
@@ -207,11 +190,9 @@ class StreamRendition:
 
     def request_keyframe(self) -> None:
         """A receiver asked for a keyframe: the encoder it is (or is about to be) watching."""
-        self._keyframes[self.switch.pending or self.switch.active].request()
-
-    def _request_scaled_keyframe(self) -> None:
-        scaled = self._scaled
-        if scaled is not None:
+        if (self.switch.pending or self.switch.active) == MAIN:
+            self._main.request_keyframe()
+        elif (scaled := self._scaled) is not None:
             scaled.request_keyframe()
 
     def close(self) -> None:
@@ -226,7 +207,7 @@ class StreamRendition:
         if self._scaled is None:
             settings = replace(self._main_settings, width=rung.width, height=rung.height, fps=rung.fps,
                                bitrate_kbps=kbps, max_bitrate_kbps=0)
-            worker = VideoEncoderWorker(settings, _Counted(self.switch.input(SCALED), self._keyframes[SCALED]),
+            worker = VideoEncoderWorker(settings, self.switch.input(SCALED),
                                         on_fallback=self._on_fallback, thread_name="enc-video-stream",
                                         source_fps=self._main_settings.fps)
             worker.start()
