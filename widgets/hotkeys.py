@@ -38,6 +38,9 @@ ACTIONS: tuple[HotkeyAction, ...] = (
 )
 ACTION_IDS = {a.id for a in ACTIONS}
 _TEXT_INPUTS = (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox, QKeySequenceEdit)
+# looked up once: the application-wide filter sees every event (paints, timers) and PySide's enum
+# attribute lookups cost more than the comparison
+_SHORTCUT_OVERRIDE = QEvent.Type.ShortcutOverride
 
 
 def default_bindings() -> dict[str, list[str]]:
@@ -116,7 +119,7 @@ class HotkeyManager(QObject):
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
         # A text field that has focus claims plain keys before any shortcut sees them.
-        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) \
+        if event.type() == _SHORTCUT_OVERRIDE and isinstance(event, QKeyEvent) \
                 and isinstance(obj, QWidget) and is_text_input(obj):
             mods = event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
                                         | Qt.KeyboardModifier.MetaModifier)
