@@ -44,6 +44,7 @@ from studio.outputs.stream_rendition import StreamRendition
 from studio.outputs.whip import WhipConfig, WhipOutput
 from studio.outputs.whip_events import OutputState, WhipStats
 from studio.secrets import Secret
+from studio.webrtc import trace
 
 log = logging.getLogger(__name__)
 
@@ -370,6 +371,8 @@ class OutputPipeline:
             if ladder is None or rendition is None:
                 return
             rung = ladder.update(kbps)
+            if rung != rendition.rung:
+                trace.event("ladder_step", rung=rung.label, kbps=kbps)
             if rung != rendition.rung or kbps != rendition.kbps:
                 rendition.apply(rung, shares_main(rung, self.video_settings), kbps)
             gate, stream, rate = self._low_layer_gate, self.stream, self._rate

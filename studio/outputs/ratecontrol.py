@@ -46,6 +46,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from studio.webrtc import trace
+
 log = logging.getLogger(__name__)
 
 LOSS_LOW = 0.02
@@ -251,6 +253,9 @@ class RateController:
                     grown = min(grown, max(base, self._ceiling_bps))
                 self._loss_bps = grown
                 self._last_growth = now
+            trace.event("rate_report", loss=round(loss, 3), rtt_ms=None if rtt_s is None else round(rtt_s * 1000, 1),
+                        delivered_kbps=None if link is None else link // 1000, measured_s=round(measured_s, 3),
+                        burst=burst, capped=capped, stale=stale, estimate_kbps=self._loss_bps // 1000)
         self._update()
 
     def set_other_bps(self, bps: int) -> None:

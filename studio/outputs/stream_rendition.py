@@ -30,6 +30,7 @@ from encoders.packets import EncodedPacket, PacketSink
 from encoders.settings import VideoEncoderSettings
 from encoders.video import FallbackListener, VideoEncoderWorker
 from studio.outputs.ladder import Rung
+from studio.webrtc import trace
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,8 @@ class KeyframeSwitch:
                         self.on_switching(name)
                     except Exception:
                         log.exception("switch listener failed")
+            if packet.keyframe:
+                trace.event("stream_keyframe", source=name, bytes=len(packet.data), switched=switched)
             self._sink.put(packet)  # under the lock: two encoders' packets never interleave at a switch
         if switched and self._on_switched is not None:
             try:

@@ -1,5 +1,6 @@
 """Opt-in event log of the loss-recovery path (NACK give-ups, keyframe waits, unanswered NACKs).
 
+Also the studio's rate reports, ladder steps and stream keyframes (a capped uplink's onset, step by step).
 Set ``DLS_RTP_TRACE`` to a file path and every process of the path (studio, relay) appends one JSON
 line per event: ``{"t": wall-clock seconds, "pid": ..., "ev": name, ...}``. Wall-clock time so the
 lines line up with a viewer's frame times (``studio bench network`` freezes). Unset (the default):
