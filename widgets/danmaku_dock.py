@@ -93,8 +93,15 @@ PINNED_BACKGROUND = QColor(40, 90, 140, 160)
 
 def user_colour(user: str) -> QColor:
     """A stable, readable colour per user id (the same user always gets the same colour)."""
-    hue = zlib.crc32(user.encode("utf-8")) % 360
-    return QColor.fromHsv(hue, 150, 235)
+    return _HUES[zlib.crc32(user.encode("utf-8")) % 360].color()
+
+
+def _user_brush(user: str) -> QBrush:
+    return _HUES[zlib.crc32(user.encode("utf-8")) % 360]
+
+
+# one brush per hue, made once: a burst lists hundreds of rows a second
+_HUES = [QBrush(QColor.fromHsv(hue, 150, 235)) for hue in range(360)]
 
 
 def _row(*widgets: QWidget, stretch: bool = False) -> QHBoxLayout:
@@ -415,16 +422,14 @@ class DanmakuDock(QWidget):
         stamp.setData(m.address, ADDRESS_ROLE)
         stamp.setData(m.platform, PLATFORM_ROLE)
         user = QStandardItem(m.display_name)
-        user.setForeground(QBrush(user_colour(m.user)))
+        user.setForeground(_user_brush(m.user))
         user.setToolTip(tooltip(m.user))
         paid = isinstance(m, SuperChat)
         text = QStandardItem(f"[SC ¥{m.value:g}] {m.text}" if isinstance(m, SuperChat) else m.text)
         text.setToolTip(tooltip(m.text))
         source = QStandardItem(tr(PLATFORM_TAGS.get(m.platform, m.platform)))
         source.setToolTip(tooltip(m.platform))
-        row = [stamp, user, text, source]
-        for item in row:
-            item.setEditable(False)
+        row = [stamp, user, text, source]  # not editable: the view has no edit triggers
         if event.flags:
             why = ", ".join(tr(FLAG_NAMES.get(f, f)) for f in sorted(event.flags))
             if event.matched:
