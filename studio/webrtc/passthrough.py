@@ -22,6 +22,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
@@ -39,6 +40,14 @@ from studio.webrtc import audio_red, internals, nack_retry, trace
 log = logging.getLogger(__name__)
 
 _FLAG = "_studio_passthrough"
+# A packet this far behind the origin is a late one (dropped), not a restarted stream. aiortc's
+# MAX_MISORDER (100) took the resends of an outage's packets, which the sender answers from its
+# history (up to 4096 packets) after we gave up on them, for a restart: the origin went back to them
+# and the buffer waited on holes nobody would fill any more until it overran 512 packets later
+# (traced in blackout3: nothing published for 6 s after the outage, then frames 7-11 s old).
+LATE_WINDOW = max(MAX_MISORDER, 8192)
+# ...unless nothing has come at or after the origin for this long: then the stream did restart
+RESTART_AFTER_S = 0.5
 _NAL_IDR = 5
 
 
@@ -141,8 +150,11 @@ class MarkerJitterBuffer(JitterBuffer):
     """
 
     def __init__(self, capacity: int = 512, on_keyframe_needed: Callable[[], None] | None = None,
-                 is_keyframe: Callable[[bytes], bool] = h264_is_keyframe) -> None:
+                 is_keyframe: Callable[[bytes], bool] = h264_is_keyframe,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(capacity=capacity, is_video=True)
+        self._clock = clock
+        self._ahead_at = -1e9  # when a packet last came at or after the origin
         self._on_keyframe_needed = on_keyframe_needed
         self._is_keyframe = is_keyframe
         self._awaiting_keyframe = False
@@ -160,14 +172,17 @@ class MarkerJitterBuffer(JitterBuffer):
             self._origin = seq
         ahead = uint16_add(seq, -self._origin)
         pli = False
+        now = self._clock()
         if ahead >= 0x8000:  # before the origin
-            if uint16_add(self._origin, -seq) < MAX_MISORDER:
+            behind = uint16_add(self._origin, -seq)
+            if behind < MAX_MISORDER or (behind < LATE_WINDOW and now - self._ahead_at < RESTART_AFTER_S):
                 return False, None  # late: released, dropped or given up already
             self._clear(seq)  # the stream restarted behind us
             pli = self._lose_sync("restart")
         elif ahead >= self.capacity:  # a hole older than the buffer: move past it
             self._skip_to(uint16_add(seq, 1 - self.capacity))
             pli = self._lose_sync("overrun")
+        self._ahead_at = now
         self._packets[seq % self.capacity] = packet
         return pli, self._next_frame()
 

@@ -171,3 +171,34 @@ def test_a_hole_older_than_the_buffer_asks_for_a_keyframe_through_the_callback()
         assert pli is False and frame is None
     assert asked and buffer.awaiting_keyframe
     assert buffer.add(_rtp(20, 60000, KEY, marker=True))[1] is not None
+
+
+def test_resends_of_given_up_packets_arriving_late_do_not_take_the_buffer_back() -> None:
+    # after an outage: a 400-packet hole is given up, live packets flow from a keyframe on, then the
+    # sender's answers for the hole (from its history) arrive late; they must be dropped, not taken
+    # for a restarted stream (which moved the origin back to them and stalled the buffer)
+    buffer = MarkerJitterBuffer(on_keyframe_needed=lambda: None)
+    assert buffer.add(_rtp(1, 0, KEY, marker=True))[1] is not None
+    assert buffer.add(_rtp(402, 400 * 3000, KEY, marker=True))[1] is None  # behind the hole
+    buffer.give_up(list(range(2, 402)))
+    _, frame = buffer.add(_rtp(403, 401 * 3000, KEY, marker=True))
+    assert frame is not None and frame.timestamp == 401 * 3000
+    for seq in range(2, 300):  # the late answers
+        assert buffer.add(_rtp(seq, seq * 3000, DELTA, marker=True)) == (False, None)
+    assert not buffer.awaiting_keyframe
+    _, frame = buffer.add(_rtp(404, 402 * 3000, DELTA, marker=True))
+    assert frame is not None and frame.timestamp == 402 * 3000  # live frames keep flowing
+
+
+def test_a_stream_that_restarts_behind_the_origin_is_followed_once_only_it_arrives() -> None:
+    # a publisher whose sequence numbers start again below ours: while nothing comes ahead of the
+    # origin for half a second, its packets are a restart (a keyframe there resumes the stream)
+    clock = [0.0]
+    buffer = MarkerJitterBuffer(on_keyframe_needed=lambda: None, clock=lambda: clock[0])
+    assert buffer.add(_rtp(5000, 0, KEY, marker=True))[1] is not None
+    clock[0] = 0.1
+    assert buffer.add(_rtp(3000, 90000, KEY, marker=True)) == (False, None)  # late: dropped
+    clock[0] = 0.7
+    buffer.add(_rtp(3001, 93000, KEY, marker=True))  # still only behind: the stream restarted
+    _, frame = buffer.add(_rtp(3002, 96000, KEY, marker=True))
+    assert frame is not None and frame.timestamp == 96000
