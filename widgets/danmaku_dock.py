@@ -91,17 +91,17 @@ FLAGGED_BACKGROUND = QColor(120, 40, 40, 160)
 PINNED_BACKGROUND = QColor(40, 90, 140, 160)
 
 
-def user_colour(user: str) -> QColor:
-    """A stable, readable colour per user id (the same user always gets the same colour)."""
-    return _HUES[zlib.crc32(user.encode("utf-8")) % 360].color()
+# one brush per hue, made once: a burst lists hundreds of rows a second
+_HUES = [QBrush(QColor.fromHsv(hue, 150, 235)) for hue in range(360)]
 
 
 def _user_brush(user: str) -> QBrush:
+    """A stable, readable colour per user id (the same user always gets the same colour)."""
     return _HUES[zlib.crc32(user.encode("utf-8")) % 360]
 
 
-# one brush per hue, made once: a burst lists hundreds of rows a second
-_HUES = [QBrush(QColor.fromHsv(hue, 150, 235)) for hue in range(360)]
+def user_colour(user: str) -> QColor:
+    return _user_brush(user).color()
 
 
 def _row(*widgets: QWidget, stretch: bool = False) -> QHBoxLayout:

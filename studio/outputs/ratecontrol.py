@@ -253,9 +253,11 @@ class RateController:
                     grown = min(grown, max(base, self._ceiling_bps))
                 self._loss_bps = grown
                 self._last_growth = now
-            trace.event("rate_report", loss=round(loss, 3), rtt_ms=None if rtt_s is None else round(rtt_s * 1000, 1),
-                        delivered_kbps=None if link is None else link // 1000, measured_s=round(measured_s, 3),
-                        burst=burst, capped=capped, stale=stale, estimate_kbps=self._loss_bps // 1000)
+            if trace.enabled():
+                trace.event("rate_report", loss=round(loss, 3), rtt_ms=None if rtt_s is None else round(rtt_s * 1000, 1),
+                            delivered_kbps=None if link is None else link // 1000,
+                            measured_s=round(measured_s, 3), burst=burst, capped=capped, stale=stale,
+                            estimate_kbps=self._loss_bps // 1000)
         self._update()
 
     def set_other_bps(self, bps: int) -> None:

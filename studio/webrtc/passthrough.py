@@ -45,7 +45,7 @@ _FLAG = "_studio_passthrough"
 # history (up to 4096 packets) after we gave up on them, for a restart: the origin went back to them
 # and the buffer waited on holes nobody would fill any more until it overran 512 packets later
 # (traced in blackout3: nothing published for 6 s after the outage, then frames 7-11 s old).
-LATE_WINDOW = max(MAX_MISORDER, 8192)
+LATE_WINDOW = 8192  # twice the sender history's cap
 # ...unless nothing has come at or after the origin for this long: then the stream did restart
 RESTART_AFTER_S = 0.5
 _NAL_IDR = 5

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF
+from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
 from studio.events import ProgramFrame
@@ -25,13 +26,19 @@ def _view(qtbot: QtBot, slot: LatestSlot[ProgramFrame], size: tuple[int, int]) -
     return view
 
 
-def test_a_big_canvas_is_kept_at_the_size_it_is_shown(qtbot: QtBot) -> None:
+def _shown(qtbot: QtBot, size: tuple[int, int], frame: ProgramFrame) -> tuple[FrameView, LatestSlot[ProgramFrame], QImage]:
+    """A view of ``size`` that has taken ``frame``, its slot and its picture."""
     slot: LatestSlot[ProgramFrame] = LatestSlot()
-    view = _view(qtbot, slot, (480, 300))
-    slot.put(_frame(1920, 1080, (40, 80, 200, 255)))
+    view = _view(qtbot, slot, size)
+    slot.put(frame)
     assert view.refresh()
     image = view.image
     assert image is not None
+    return view, slot, image
+
+
+def test_a_big_canvas_is_kept_at_the_size_it_is_shown(qtbot: QtBot) -> None:
+    view, slot, image = _shown(qtbot, (480, 300), _frame(1920, 1080, (40, 80, 200, 255)))
     box = view.frame_rect()
     assert (box.width(), box.height()) == (480, 270)  # letterboxed: 15 px bars above and below
     ratio = view.devicePixelRatioF()
@@ -47,12 +54,8 @@ def test_a_big_canvas_is_kept_at_the_size_it_is_shown(qtbot: QtBot) -> None:
 
 
 def test_a_small_canvas_is_copied_whole_and_scaled_when_painted(qtbot: QtBot) -> None:
-    slot: LatestSlot[ProgramFrame] = LatestSlot()
-    view = _view(qtbot, slot, (1280, 720))
-    slot.put(_frame(640, 360, (0, 255, 0, 255)))
-    assert view.refresh()
-    image = view.image
-    assert image is not None and (image.width(), image.height()) == (640, 360)
+    view, _slot, image = _shown(qtbot, (1280, 720), _frame(640, 360, (0, 255, 0, 255)))
+    assert (image.width(), image.height()) == (640, 360)
     painted = view.grab().toImage()
     assert painted.pixelColor(640, 360).green() == 255
 
